@@ -1,0 +1,85 @@
+"""The `vae-keras` command: train, evaluate, and clear errors with exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from vae_keras import cli
+
+FAST = [
+    "--dataset",
+    "digits",
+    "--num-epochs",
+    "2",
+    "--hidden-units",
+    "32",
+    "--latent-dim",
+    "2",
+    "--binarize",
+    "true",
+]
+
+
+def test_train_then_evaluate(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    assert cli.main(["train", "--out", str(run_dir), *FAST]) == 0
+    assert json.loads((run_dir / "config.json").read_text())["latent_dim"] == 2
+    assert cli.main(["evaluate", str(run_dir), "--k", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "log p(x) (IW, k=20" in out and "bits/dim" in out
+    assert json.loads((run_dir / "metrics.json").read_text())["num_samples"] == 20
+
+
+def test_config_file_and_flags_combine(tmp_path):
+    (tmp_path / "c.yaml").write_text("dataset: digits\nlatent_dim: 3\nnum_epochs: 1\nhidden_units: [16]\n")
+    run_dir = tmp_path / "run"
+    assert cli.main(["train", "--config", str(tmp_path / "c.yaml"), "--latent-dim", "5", "--out", str(run_dir)]) == 0
+    saved = json.loads((run_dir / "config.json").read_text())
+    assert (saved["latent_dim"], saved["num_epochs"], saved["hidden_units"]) == (5, 1, [16])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--latent-dim", "0"], "latent_dim=0"),
+        (["train", "--num-epochs", "-3"], "num_epochs=-3"),
+        (["train", "--likelihood", "laplace"], "likelihood='laplace'"),
+        (["train", "--dataset", "cifar"], "cifar"),
+        (["train", "--config", "nope.yaml"], "nope.yaml"),
+        (["evaluate", "no-such-run"], "Not a run folder"),
+        (["evaluate", "no-such-run", "--k", "0"], "--k 0"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message_naming_the_value(argv, message, capsys, tmp_path):
+    if argv[0] == "train":
+        argv = [*argv, "--out", str(tmp_path / "run")]
+    assert cli.main(argv) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert message in err and "error:" in err
+    assert not (tmp_path / "run" / "model.keras").exists()
+
+
+def test_misspelled_flag_is_rejected_by_argparse(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--latent-dims", "3"])
+    assert exit_info.value.code == 2
+    assert "--latent-dim" in capsys.readouterr().err
+
+
+def test_python_dash_m_and_the_console_script_agree():
+    module = subprocess.run([sys.executable, "-m", "vae_keras", "--version"], capture_output=True, text=True)
+    script = subprocess.run(
+        [sys.executable.replace("python", "vae-keras"), "--version"], capture_output=True, text=True
+    )
+    assert module.returncode == script.returncode == 0
+    assert module.stdout == script.stdout and module.stdout.strip()
+
+
+def test_help_lists_every_setting(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    out = capsys.readouterr().out
+    for flag in ("--latent-dim", "--variance-floor", "--kl-warmup-epochs", "--steps-per-execution"):
+        assert flag in out

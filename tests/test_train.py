@@ -1,0 +1,123 @@
+"""Training runs on real data: improvement, run folder, resume, divergence guard."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from vae_keras import evaluate, train
+from vae_keras.config import ExperimentConfig
+
+
+def _config(**changes):
+    settings = dict(
+        dataset="digits",
+        binarize=True,
+        latent_dim=4,
+        hidden_units=(64,),
+        batch_size=64,
+        num_epochs=4,
+        steps_per_execution=5,
+        seed=0,
+    )
+    return ExperimentConfig(**{**settings, **changes})
+
+
+def test_training_on_digits_improves_the_test_elbo_by_a_wide_margin(tmp_path):
+    config = _config(num_epochs=40, hidden_units=(128,))
+    prepared = train.prepare_data(config)
+    untrained = train.compile_model(train.build_model(config, prepared.input_shape, 1), config)
+    x_test = prepared.model_inputs(prepared.test[0], seed=0)
+    before = evaluate.elbo(untrained, x_test)["elbo"].mean()
+    vae, prepared, state = train.train(config, tmp_path / "run", verbose=0)
+    after = evaluate.elbo(vae, x_test)["elbo"].mean()
+    # 64 binary pixels: the untrained model is near 64 * log 2 = 44 nats (plus KL);
+    # 40 epochs reach about -25 (measured -24 to -26). Require at least 12 nats of gain.
+    assert before < -40
+    assert after > before + 12, (before, after)
+    assert state["status"] == "completed" and state["epoch"] == 40
+
+
+def test_run_folder_contents_and_evaluation(tmp_path):
+    run_dir = tmp_path / "run"
+    train.train(_config(), run_dir, verbose=0)
+    for name in ("config.json", "state.json", "history.csv", "model.keras", "logs"):
+        assert (run_dir / name).exists(), name
+    for name in ("reconstructions", "samples", "loss_curves"):
+        assert (run_dir / "figures" / f"{name}.png").stat().st_size > 1000
+    assert [p.name for p in (run_dir / "checkpoints").iterdir()] == ["epoch-000004.keras"]
+    lines = (run_dir / "history.csv").read_text().splitlines()
+    assert lines[0].startswith("epoch,") and [int(line.split(",")[0]) for line in lines[1:]] == [1, 2, 3, 4]
+    metrics = evaluate.evaluate_run(run_dir, num_samples=50, verbose=0)
+    saved = json.loads((run_dir / "metrics.json").read_text())
+    assert saved == metrics
+    assert metrics["log_px"] >= metrics["elbo"] - 0.5  # IW bound is tighter (up to MC noise)
+    assert metrics["bits_per_dim"] == pytest.approx(-metrics["log_px"] / (64 * math.log(2)), rel=1e-9)
+
+
+def test_resume_continues_from_the_last_checkpoint_without_gaps(tmp_path):
+    run_dir = tmp_path / "run"
+    train.train(_config(num_epochs=2), run_dir, verbose=0)
+    vae, _, state = train.train(_config(num_epochs=5), run_dir, verbose=0)
+    assert [row["epoch"] for row in state["history"]] == [1, 2, 3, 4, 5]
+    assert state["status"] == "completed"
+    # The optimizer state came back with the checkpoint: 5 epochs of steps in total.
+    steps_per_epoch = math.ceil(len(train.prepare_data(_config()).train[0]) / 64)
+    assert int(vae.optimizer.iterations.numpy()) == 5 * steps_per_epoch
+    # Asking again does not retrain.
+    _, _, again = train.train(_config(num_epochs=5), run_dir, verbose=0)
+    assert again["history"] == state["history"]
+
+
+def test_a_run_folder_of_other_settings_is_refused(tmp_path):
+    run_dir = tmp_path / "run"
+    train.train(_config(num_epochs=1), run_dir, verbose=0)
+    with pytest.raises(ValueError, match=r"other settings \(latent_dim: 4 -> 6\)"):
+        train.train(_config(num_epochs=1, latent_dim=6), run_dir, verbose=0)
+    with pytest.raises(ValueError, match="already holds a run"):
+        train.train(_config(num_epochs=1), run_dir, resume=False, verbose=0)
+
+
+def test_an_unfinished_run_cannot_be_evaluated(tmp_path):
+    run_dir = tmp_path / "run"
+    train.train(_config(num_epochs=1), run_dir, verbose=0)
+    state = train.read_state(run_dir)
+    state["status"] = "running"
+    train.write_state(run_dir, state)
+    with pytest.raises(ValueError, match=r"has not completed \(status='running'"):
+        evaluate.evaluate_run(run_dir, num_samples=2, verbose=0)
+    with pytest.raises(FileNotFoundError, match="Not a run folder"):
+        evaluate.evaluate_run(tmp_path / "nothing", verbose=0)
+
+
+def test_divergence_stops_at_once_and_keeps_the_last_good_checkpoint(tmp_path):
+    run_dir = tmp_path / "run"
+    train.train(_config(num_epochs=2), run_dir, verbose=0)
+    checkpoint = (run_dir / "checkpoints" / "epoch-000002.keras").read_bytes()
+    guard = train.NonFiniteGuard()
+    guard.on_epoch_begin(2)
+    with pytest.raises(train.TrainingDivergedError, match=r"epoch 3, batch 7: the 'kl' term is inf"):
+        guard.on_train_batch_end(6, {"loss": 1.0, "reconstruction": 2.0, "kl": float("inf")})
+    guard.on_train_batch_end(7, {"loss": 1.0, "reconstruction": 2.0, "kl": 0.5})  # finite: no error
+    assert (run_dir / "checkpoints" / "epoch-000002.keras").read_bytes() == checkpoint
+
+
+def test_batch_size_larger_than_the_data_is_refused():
+    with pytest.raises(ValueError, match=r"batch_size.*Received: batch_size=5000"):
+        train.prepare_data(_config(batch_size=5000))
+
+
+def test_pca_input_space_trains_a_gaussian_vae(tmp_path):
+    config = _config(
+        input_space="pca_whitened",
+        pca_components=20,
+        likelihood="gaussian_fitted",
+        binarize=False,
+        num_epochs=2,
+    )
+    vae, prepared, _ = train.train(config, tmp_path / "run", verbose=0)
+    assert vae.input_shape_ == (20,)
+    assert (tmp_path / "run" / "preprocessor.json").exists()
+    images = prepared.to_images(vae.sample(3, seed=0))
+    assert images.shape == (3, 8, 8, 1) and np.all((images >= 0) & (images <= 1))

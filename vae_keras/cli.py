@@ -1,0 +1,134 @@
+"""The ``vae-keras`` command (also ``python -m vae_keras``).
+
+Subcommands:
+
+* ``vae-keras train [--config FILE] [--SETTING VALUE ...] [--out RUN_DIR]``
+* ``vae-keras evaluate RUN_DIR [--k 5000]``
+
+Each setting of ``vae_keras.config.ExperimentConfig`` is a flag
+(``--latent-dim 20``); flags override the config file. Errors in the input
+print one clear line and exit with status 2; a diverged run exits with 3.
+"""
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from vae_keras import config as config_lib
+
+EXIT_BAD_INPUT = 2
+EXIT_DIVERGED = 3
+
+
+def _setting_flags(parser):
+    group = parser.add_argument_group("settings (override the config file)")
+    for name, (kind, default, help_text) in config_lib.field_help().items():
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        group.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            default=None,
+            metavar=str(getattr(kind, "__name__", "LIST")).upper(),
+            help=f"{help_text} (default: {shown})",
+        )
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="vae-keras", description="Variational autoencoders in Keras 3.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a VAE; resumes an unfinished run folder")
+    train.add_argument("--config", help="a JSON or YAML file of settings")
+    train.add_argument("--out", help="run folder (default: runs/<dataset>-<architecture>-<likelihood>-z<latent_dim>)")
+    train.add_argument(
+        "--no-resume", action="store_true", help="fail instead of resuming if the run folder holds a run"
+    )
+    _setting_flags(train)
+
+    evaluate = commands.add_parser("evaluate", help="ELBO, importance-weighted log p(x) and bits/dim of a run")
+    evaluate.add_argument("run_dir", help="a run folder written by `vae-keras train`")
+    evaluate.add_argument("--k", type=int, default=5000, help="importance samples per example (default: 5000)")
+    evaluate.add_argument("--split", help="split to evaluate (default: the run's test split)")
+    evaluate.add_argument("--batch-size", type=int, help="examples per compiled call (default: automatic)")
+    evaluate.add_argument("--max-examples", type=int, default=0, help="evaluate the first N examples only")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the draws")
+    return parser
+
+
+def _config_from_args(args):
+    values = {}
+    if args.config:
+        values = config_lib.ExperimentConfig.load(args.config).to_dict()
+    for name in config_lib.field_help():
+        if getattr(args, name) is not None:
+            values[name] = getattr(args, name)
+    return config_lib.ExperimentConfig.from_dict(values)
+
+
+def _train(args):
+    config = _config_from_args(args)
+    from vae_keras import train
+
+    run_dir = Path(args.out) if args.out else config_lib.default_run_dir(config)
+    train.train(config, run_dir, resume=not args.no_resume)
+    print(f"Run folder: {run_dir.resolve()}")
+    return 0
+
+
+def _evaluate(args):
+    from vae_keras import evaluate
+
+    if args.k < 1:
+        raise ValueError(f"`--k` must be an integer >= 1. Received: --k {args.k}")
+    metrics = evaluate.evaluate_run(
+        args.run_dir,
+        num_samples=args.k,
+        split=args.split,
+        batch_size=args.batch_size,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
+    bits = metrics["bits_per_dim"]
+    print(f"Split {metrics['split']!r}, {metrics['num_examples']} examples, k={metrics['num_samples']}:")
+    print(f"  ELBO                    {metrics['elbo']:.3f} +- {metrics['elbo_stderr']:.3f} nats")
+    print(
+        f"  log p(x) (IW, k={metrics['num_samples']:<5}) {metrics['log_px']:.3f} +- {metrics['log_px_stderr']:.3f} nats"
+    )
+    print(f"  bits/dim                {'n/a' if bits is None else f'{bits:.4f}'} ({metrics['bits_per_dim_protocol']})")
+    print(f"Wrote {Path(args.run_dir) / 'metrics.json'}")
+    return 0
+
+
+def main(argv=None):
+    """Entry point; returns the exit status."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from vae_keras import __version__
+
+        print(__version__)
+        return 0
+    if args.command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    handlers = {"train": _train, "evaluate": _evaluate}
+    try:
+        return handlers[args.command](args)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"vae-keras {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RuntimeError as error:
+        if type(error).__name__ == "TrainingDivergedError":
+            print(f"vae-keras {args.command}: error: {error}", file=sys.stderr)
+            return EXIT_DIVERGED
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

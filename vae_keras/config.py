@@ -1,0 +1,299 @@
+"""Experiment configuration: one dataclass, saved as JSON beside a run's outputs.
+
+``ExperimentConfig`` holds every setting of a training run. It is validated
+on construction, loads from JSON or YAML (unknown keys are rejected with the
+closest valid name), and ``vae-keras train`` builds one command-line flag per
+field from it, so the CLI, config files and notebooks share one vocabulary.
+"""
+
+import dataclasses
+import difflib
+import json
+import math
+import os
+import typing
+from pathlib import Path
+
+from vae_keras import io_utils
+
+INPUT_SPACES = ("pixels", "pca", "pca_whitened")
+OPTIMIZERS = ("adam", "adagrad", "sgd", "rmsprop")
+
+
+@dataclasses.dataclass
+class ExperimentConfig:
+    """Settings of one training run. Defaults: a quick run on the embedded digits.
+
+    Each field's ``metadata["help"]`` documents it (and becomes the CLI help).
+    """
+
+    # --- data
+    dataset: str = dataclasses.field(
+        default="digits", metadata={"help": "dataset name: digits, mnist, svhn, or npz:PATH"}
+    )
+    train_split: str = dataclasses.field(default="train", metadata={"help": "split to train on"})
+    test_split: str = dataclasses.field(default="test", metadata={"help": "split to evaluate on"})
+    validation_fraction: float = dataclasses.field(
+        default=0.1, metadata={"help": "fraction of the training split held out for validation"}
+    )
+    max_train_examples: int = dataclasses.field(
+        default=0, metadata={"help": "use at most this many training examples (0: all)"}
+    )
+    input_space: str = dataclasses.field(default="pixels", metadata={"help": "pixels, pca, or pca_whitened"})
+    pca_components: int = dataclasses.field(
+        default=500, metadata={"help": "PCA components when input_space is pca or pca_whitened"}
+    )
+    binarize: bool = dataclasses.field(
+        default=False, metadata={"help": "dynamic binarisation of the targets, redrawn each epoch"}
+    )
+    dequantize: bool = dataclasses.field(
+        default=False, metadata={"help": "uniform dequantisation of 8-bit pixels for continuous likelihoods"}
+    )
+    # --- model
+    architecture: str = dataclasses.field(default="mlp", metadata={"help": "mlp or conv"})
+    latent_dim: int = dataclasses.field(default=8, metadata={"help": "size of z"})
+    hidden_units: tuple[int, ...] = dataclasses.field(
+        default=(256,), metadata={"help": "encoder dense widths, e.g. 512,512"}
+    )
+    decoder_units: tuple[int, ...] = dataclasses.field(
+        default=(), metadata={"help": "decoder dense widths (empty: hidden_units reversed)"}
+    )
+    conv_filters: tuple[int, ...] = dataclasses.field(
+        default=(32, 64), metadata={"help": "filters of the stride-2 convolutions (conv only)"}
+    )
+    activation: str = dataclasses.field(default="relu", metadata={"help": "relu, elu, softplus or tanh"})
+    batch_norm: bool = dataclasses.field(default=False, metadata={"help": "batch norm in hidden layers"})
+    dropout: float = dataclasses.field(default=0.0, metadata={"help": "dropout rate in [0, 1)"})
+    split_encoder_output: bool = dataclasses.field(
+        default=False, metadata={"help": "one encoder output split into mean and log-variance"}
+    )
+    likelihood: str = dataclasses.field(
+        default="bernoulli",
+        metadata={"help": "bernoulli, gaussian_fixed, gaussian_fitted, gaussian_shared or discretized_logistic"},
+    )
+    sigma: float = dataclasses.field(default=0.1, metadata={"help": "sigma of gaussian_fixed"})
+    variance_floor: float = dataclasses.field(
+        default=0.01, metadata={"help": "variance floor ('varlog epsilon') of gaussian_fitted"}
+    )
+    beta: float = dataclasses.field(default=1.0, metadata={"help": "weight of the KL term"})
+    kl_warmup_epochs: int = dataclasses.field(
+        default=0, metadata={"help": "epochs over which the KL weight ramps up from 0"}
+    )
+    # --- optimisation
+    optimizer: str = dataclasses.field(default="adam", metadata={"help": "adam, adagrad, sgd or rmsprop"})
+    learning_rate: float = dataclasses.field(default=1e-3, metadata={"help": "learning rate"})
+    clipnorm: float = dataclasses.field(
+        default=0.0, metadata={"help": "clip each gradient to this norm (0: no clipping)"}
+    )
+    batch_size: int = dataclasses.field(default=100, metadata={"help": "examples per training step"})
+    num_epochs: int = dataclasses.field(default=100, metadata={"help": "epochs to train"})
+    steps_per_execution: int = dataclasses.field(
+        default=10, metadata={"help": "training steps per compiled call (fewer Python round trips)"}
+    )
+    jit_compile: str = dataclasses.field(default="auto", metadata={"help": "XLA compilation: auto, true or false"})
+    seed: int = dataclasses.field(default=0, metadata={"help": "seed of weights, sampling and shuffling"})
+    checkpoint_every: int = dataclasses.field(
+        default=1, metadata={"help": "save a resumable checkpoint every this many epochs"}
+    )
+
+    def __post_init__(self):
+        for field in dataclasses.fields(self):
+            setattr(self, field.name, _coerce(field, getattr(self, field.name)))
+        self.validate()
+
+    def validate(self):
+        """Raises ``ValueError`` naming the first invalid setting."""
+        _choice("input_space", self.input_space, INPUT_SPACES)
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("architecture", self.architecture, ("mlp", "conv"))
+        _choice(
+            "likelihood",
+            self.likelihood,
+            ("bernoulli", "gaussian_fixed", "gaussian_fitted", "gaussian_shared", "discretized_logistic"),
+        )
+        _choice("activation", self.activation, ("relu", "elu", "softplus", "tanh"))
+        _choice("jit_compile", self.jit_compile, ("auto", "true", "false"))
+        _at_least("latent_dim", self.latent_dim, 1)
+        _at_least("batch_size", self.batch_size, 1)
+        _at_least("num_epochs", self.num_epochs, 0)
+        _at_least("steps_per_execution", self.steps_per_execution, 1)
+        _at_least("pca_components", self.pca_components, 1)
+        _at_least("kl_warmup_epochs", self.kl_warmup_epochs, 0)
+        _at_least("max_train_examples", self.max_train_examples, 0)
+        _at_least("checkpoint_every", self.checkpoint_every, 1)
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={self.dropout}")
+        if not 0.0 <= self.validation_fraction < 1.0:
+            raise ValueError(
+                f"`validation_fraction` must be in [0, 1). Received: validation_fraction={self.validation_fraction}"
+            )
+        for name in ("learning_rate", "sigma", "variance_floor"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"`{name}` must be a finite number > 0. Received: {name}={value}")
+        for name in ("beta", "clipnorm"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"`{name}` must be a finite number >= 0. Received: {name}={value}")
+        if self.binarize and self.dequantize:
+            raise ValueError("`binarize` and `dequantize` exclude each other. Received: binarize=True, dequantize=True")
+        if self.binarize and self.likelihood != "bernoulli":
+            raise ValueError(f"`binarize=True` needs likelihood='bernoulli'. Received: likelihood={self.likelihood!r}")
+        if self.likelihood == "discretized_logistic" and (self.dequantize or self.input_space != "pixels"):
+            raise ValueError(
+                "likelihood='discretized_logistic' models 8-bit pixels directly: it needs "
+                "input_space='pixels' and dequantize=False. "
+                f"Received: input_space={self.input_space!r}, dequantize={self.dequantize}"
+            )
+        if self.input_space != "pixels":
+            if self.architecture == "conv":
+                raise ValueError(
+                    f"architecture='conv' needs input_space='pixels'. Received: input_space={self.input_space!r}"
+                )
+            if self.likelihood == "bernoulli" or self.binarize or self.dequantize:
+                raise ValueError(
+                    f"input_space={self.input_space!r} gives unbounded real features: use a Gaussian "
+                    f"likelihood without binarize/dequantize. Received: likelihood={self.likelihood!r}, "
+                    f"binarize={self.binarize}, dequantize={self.dequantize}"
+                )
+
+    # ---- conversion ----------------------------------------------------------
+
+    def to_dict(self):
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    def save(self, path):
+        """Writes the config as JSON, atomically."""
+        io_utils.atomic_write_text(path, json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+
+    @classmethod
+    def from_dict(cls, values):
+        """Builds a config, rejecting unknown keys with the closest valid name."""
+        if not isinstance(values, dict):
+            raise ValueError(f"A config must be a mapping of settings. Received: {type(values).__name__}")
+        names = [f.name for f in dataclasses.fields(cls)]
+        for key in values:
+            if key not in names:
+                close = difflib.get_close_matches(str(key), names, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"Unknown setting. Received: {key!r}.{hint} Accepted: {', '.join(names)}")
+        return cls(**values)
+
+    @classmethod
+    def load(cls, path):
+        """Reads a config from a ``.json``, ``.yaml`` or ``.yml`` file.
+
+        Raises:
+            FileNotFoundError: if ``path`` does not exist.
+            ValueError: for an unsupported extension, unparsable content or
+                invalid settings.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"Config file not found. Received: path={str(path)!r}")
+        text = path.read_text()
+        if path.suffix == ".json":
+            try:
+                values = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"Config file {str(path)!r} is not valid JSON: {error}") from None
+        elif path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            try:
+                values = yaml.safe_load(text)
+            except yaml.YAMLError as error:
+                raise ValueError(f"Config file {str(path)!r} is not valid YAML: {error}") from None
+        else:
+            raise ValueError(
+                f"Unsupported config file type. Received: path={str(path)!r}. Accepted: .json, .yaml, .yml"
+            )
+        return cls.from_dict(values or {})
+
+    def replace(self, **changes):
+        """A validated copy with ``changes`` applied."""
+        return type(self).from_dict({**self.to_dict(), **changes})
+
+
+# ---- field coercion and checks ---------------------------------------------------
+
+
+def _coerce(field, value):
+    """Converts strings (from the CLI or YAML) and lists to the field's type."""
+    kind = field.type if not isinstance(field.type, str) else eval(field.type)  # noqa: S307
+    origin = typing.get_origin(kind)
+    name = field.name
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [v for v in value.replace(" ", "").split(",") if v]
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"`{name}` must be a list of integers such as 512,512. Received: {name}={value!r}")
+        try:
+            return tuple(_to_int(name, v) for v in value)
+        except ValueError:
+            raise ValueError(
+                f"`{name}` must be a list of integers such as 512,512. Received: {name}={value!r}"
+            ) from None
+    if kind is bool:
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "false", "0", "no"):
+            return value.lower() in ("true", "1", "yes")
+        if not isinstance(value, bool):
+            raise ValueError(f"`{name}` must be true or false. Received: {name}={value!r}")
+        return value
+    if kind is int:
+        return _to_int(name, value)
+    if kind is float:
+        if isinstance(value, bool):
+            raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}") from None
+    if kind is str:
+        if isinstance(value, bool):
+            value = str(value).lower()
+        if not isinstance(value, str):
+            raise ValueError(f"`{name}` must be a string. Received: {name}={value!r}")
+        return value
+    return value
+
+
+def _to_int(name, value):
+    if isinstance(value, bool):
+        raise ValueError(f"`{name}` must be an integer. Received: {name}={value!r}")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    raise ValueError(f"`{name}` must be an integer. Received: {name}={value!r}")
+
+
+def _choice(name, value, accepted):
+    if value not in accepted:
+        raise ValueError(f"Unknown {name}. Received: {name}={value!r}. Accepted: {', '.join(accepted)}")
+
+
+def _at_least(name, value, minimum):
+    if value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value}")
+
+
+def field_help():
+    """``{name: (type, default, help)}`` for every setting."""
+    out = {}
+    for field in dataclasses.fields(ExperimentConfig):
+        out[field.name] = (field.type, field.default, field.metadata.get("help", ""))
+    return out
+
+
+def default_run_dir(config):
+    """``runs/<dataset>-<architecture>-<likelihood>-z<latent_dim>`` under the working directory."""
+    dataset = config.dataset.replace("npz:", "npz-").replace(os.sep, "_")
+    return Path("runs") / f"{dataset}-{config.architecture}-{config.likelihood}-z{config.latent_dim}"

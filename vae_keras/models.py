@@ -1,0 +1,522 @@
+"""Encoders, decoders and the VAE model.
+
+Encoders and decoders are Functional models built by factory functions:
+
+* an encoder maps ``(batch, *input_shape)`` to ``[mean, log_var]``, each
+  ``(batch, latent_dim)``;
+* a decoder maps ``(batch, latent_dim)`` to the likelihood's parameters,
+  ``(batch, *input_shape, num_params)``.
+
+``VAE`` is the one subclassed model. It trains by overriding
+``compute_loss``, so ``fit(validation_data=...)``, ``evaluate()``,
+``predict()`` and saving to ``.keras`` work unchanged on every backend.
+"""
+
+import math
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from vae_keras import layers as vae_layers
+from vae_keras import likelihoods
+
+ACTIVATIONS = ("relu", "elu", "softplus", "tanh")
+ARCHITECTURES = ("mlp", "conv")
+
+
+# --------------------------------------------------------------------------
+# Argument checks shared by the factories
+# --------------------------------------------------------------------------
+
+
+def _check_latent_dim(latent_dim):
+    if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
+        raise ValueError(f"`latent_dim` must be an integer >= 1. Received: latent_dim={latent_dim!r}")
+    return int(latent_dim)
+
+
+def _check_activation(activation):
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"Unknown activation. Received: activation={activation!r}. Accepted: {', '.join(ACTIVATIONS)}")
+    return activation
+
+
+def _check_dropout(dropout):
+    if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+        raise ValueError(f"`dropout` must be a number in [0, 1). Received: dropout={dropout!r}")
+    return float(dropout)
+
+
+def _check_units(name, units):
+    units = tuple(units)
+    if not all(isinstance(u, (int, np.integer)) and not isinstance(u, bool) and u >= 1 for u in units):
+        raise ValueError(f"`{name}` must be a sequence of integers >= 1. Received: {name}={units!r}")
+    return tuple(int(u) for u in units)
+
+
+def _check_shape(name, shape):
+    try:
+        shape = tuple(int(d) for d in shape)
+    except TypeError:
+        shape = None
+    if not shape or any(d < 1 for d in shape):
+        raise ValueError(
+            f"`{name}` must be a non-empty tuple of positive integers such as (28, 28, 1) "
+            f"or (500,). Received: {name}={shape!r}"
+        )
+    return shape
+
+
+def _hidden_block(x, units, activation, batch_norm, dropout, name):
+    """Dense -> (BatchNorm) -> activation -> (Dropout)."""
+    x = layers.Dense(units, use_bias=not batch_norm, name=f"{name}_dense")(x)
+    if batch_norm:
+        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = layers.Activation(activation, name=f"{name}_{activation}")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
+    return x
+
+
+def _gaussian_heads(x, latent_dim, split_output, log_var_init_scale):
+    """The encoder's mean and log-variance outputs."""
+    if split_output:
+        both = layers.Dense(2 * latent_dim, name="mean_log_var")(x)
+        return list(vae_layers.SplitMeanLogVar(name="split")(both))
+    mean = layers.Dense(latent_dim, name="mean")(x)
+    if log_var_init_scale is None:
+        log_var = layers.Dense(latent_dim, name="log_var")(x)
+    else:
+        # Kingma's reference code: a small-init linear log-variance head, so
+        # q(z|x) starts near unit variance even on whitened (large) inputs.
+        init = keras.initializers.RandomNormal(stddev=log_var_init_scale)
+        log_var = layers.Dense(latent_dim, kernel_initializer=init, name="log_var")(x)
+    return [mean, log_var]
+
+
+# --------------------------------------------------------------------------
+# Factories
+# --------------------------------------------------------------------------
+
+
+def build_mlp_encoder(
+    input_shape,
+    latent_dim,
+    hidden_units=(512,),
+    activation="relu",
+    batch_norm=False,
+    dropout=0.0,
+    split_output=False,
+    log_var_init_scale=None,
+    name="encoder",
+):
+    """A fully connected encoder q(z|x).
+
+    Args:
+        input_shape: shape of one example, e.g. ``(28, 28, 1)``, ``(8, 8, 1)``
+            or ``(500,)`` for PCA features. Images are flattened.
+        latent_dim: size of z, >= 1.
+        hidden_units: widths of the hidden layers, e.g. ``(1000,)``.
+        activation: one of ``ACTIVATIONS``.
+        batch_norm: batch normalisation after each hidden dense layer.
+        dropout: dropout rate after each hidden layer, in ``[0, 1)``.
+        split_output: one dense output of ``2 * latent_dim`` split in half
+            into mean and log-variance (the Kingma reproduction's encoder).
+        log_var_init_scale: if set, the log-variance head's kernel starts as
+            N(0, scale^2) (small init). Ignored with ``split_output``.
+        name: model name.
+
+    Returns:
+        A Functional ``keras.Model``: ``x -> [mean, log_var]``.
+
+    Raises:
+        ValueError: for an invalid argument.
+    """
+    input_shape = _check_shape("input_shape", input_shape)
+    latent_dim = _check_latent_dim(latent_dim)
+    hidden_units = _check_units("hidden_units", hidden_units)
+    _check_activation(activation)
+    dropout = _check_dropout(dropout)
+    inputs = keras.Input(shape=input_shape, name="x")
+    x = layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    for i, units in enumerate(hidden_units):
+        x = _hidden_block(x, units, activation, batch_norm, dropout, name=f"hidden{i}")
+    outputs = _gaussian_heads(x, latent_dim, split_output, log_var_init_scale)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_mlp_decoder(
+    output_shape,
+    latent_dim,
+    hidden_units=(512,),
+    activation="relu",
+    batch_norm=False,
+    dropout=0.0,
+    num_params=1,
+    name="decoder",
+):
+    """A fully connected decoder p(x|z).
+
+    Args:
+        output_shape: shape of one example, as the encoder's ``input_shape``.
+        latent_dim: size of z, >= 1.
+        hidden_units: widths of the hidden layers, from z outwards.
+        activation: one of ``ACTIVATIONS``.
+        batch_norm: batch normalisation after each hidden dense layer.
+        dropout: dropout rate after each hidden layer, in ``[0, 1)``.
+        num_params: likelihood parameters per feature (``Likelihood.num_params``).
+        name: model name.
+
+    Returns:
+        A Functional ``keras.Model``: ``z -> params`` shaped
+        ``(batch, *output_shape, num_params)``.
+    """
+    output_shape = _check_shape("output_shape", output_shape)
+    latent_dim = _check_latent_dim(latent_dim)
+    hidden_units = _check_units("hidden_units", hidden_units)
+    _check_activation(activation)
+    dropout = _check_dropout(dropout)
+    inputs = keras.Input(shape=(latent_dim,), name="z")
+    x = inputs
+    for i, units in enumerate(hidden_units):
+        x = _hidden_block(x, units, activation, batch_norm, dropout, name=f"hidden{i}")
+    x = layers.Dense(math.prod(output_shape) * num_params, name="params")(x)
+    outputs = layers.Reshape(output_shape + (num_params,), name="unflatten")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def _check_image_shape(name, shape, num_downsamples):
+    shape = _check_shape(name, shape)
+    if len(shape) != 3:
+        raise ValueError(
+            f"A convolutional model needs images (height, width, channels). Received: {name}={shape}. "
+            "Use architecture='mlp' for flat features such as PCA components."
+        )
+    factor = 2**num_downsamples
+    if shape[0] % factor or shape[1] % factor:
+        raise ValueError(
+            f"Height and width must be divisible by 2**len(conv_filters)={factor}. "
+            f"Received: {name}={shape} with {num_downsamples} strided convolutions."
+        )
+    return shape
+
+
+def build_conv_encoder(
+    input_shape,
+    latent_dim,
+    conv_filters=(32, 64),
+    hidden_units=(256,),
+    activation="relu",
+    batch_norm=False,
+    dropout=0.0,
+    split_output=False,
+    log_var_init_scale=None,
+    name="encoder",
+):
+    """A convolutional encoder: stride-2 3x3 convolutions, then dense layers.
+
+    Args:
+        input_shape: ``(height, width, channels)``, height and width divisible
+            by ``2 ** len(conv_filters)``: (28, 28, 1), (32, 32, 3), (8, 8, 1).
+        latent_dim: size of z.
+        conv_filters: filters of each stride-2 convolution.
+        hidden_units: dense widths after flattening.
+        activation, batch_norm, dropout, split_output, log_var_init_scale:
+            as in ``build_mlp_encoder``.
+        name: model name.
+
+    Returns:
+        A Functional ``keras.Model``: ``x -> [mean, log_var]``.
+    """
+    conv_filters = _check_units("conv_filters", conv_filters)
+    input_shape = _check_image_shape("input_shape", input_shape, len(conv_filters))
+    latent_dim = _check_latent_dim(latent_dim)
+    hidden_units = _check_units("hidden_units", hidden_units)
+    _check_activation(activation)
+    dropout = _check_dropout(dropout)
+    inputs = keras.Input(shape=input_shape, name="x")
+    x = inputs
+    for i, filters in enumerate(conv_filters):
+        x = layers.Conv2D(filters, 3, strides=2, padding="same", use_bias=not batch_norm, name=f"conv{i}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"conv{i}_bn")(x)
+        x = layers.Activation(activation, name=f"conv{i}_{activation}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    for i, units in enumerate(hidden_units):
+        x = _hidden_block(x, units, activation, batch_norm, dropout, name=f"hidden{i}")
+    outputs = _gaussian_heads(x, latent_dim, split_output, log_var_init_scale)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_conv_decoder(
+    output_shape,
+    latent_dim,
+    conv_filters=(64, 32),
+    hidden_units=(256,),
+    activation="relu",
+    batch_norm=False,
+    dropout=0.0,
+    num_params=1,
+    name="decoder",
+):
+    """A transposed-convolution decoder, the mirror of ``build_conv_encoder``.
+
+    Args:
+        output_shape: ``(height, width, channels)`` of one image.
+        latent_dim: size of z.
+        conv_filters: filters of each stride-2 transposed convolution, from
+            the smallest feature map outwards.
+        hidden_units: dense widths before the first feature map.
+        activation, batch_norm, dropout: as in ``build_mlp_decoder``.
+        num_params: likelihood parameters per pixel and channel.
+        name: model name.
+
+    Returns:
+        A Functional ``keras.Model``: ``z -> params`` shaped
+        ``(batch, height, width, channels, num_params)``.
+    """
+    conv_filters = _check_units("conv_filters", conv_filters)
+    output_shape = _check_image_shape("output_shape", output_shape, len(conv_filters))
+    latent_dim = _check_latent_dim(latent_dim)
+    hidden_units = _check_units("hidden_units", hidden_units)
+    _check_activation(activation)
+    dropout = _check_dropout(dropout)
+    height, width, channels = output_shape
+    factor = 2 ** len(conv_filters)
+    start_shape = (height // factor, width // factor, conv_filters[0])
+    inputs = keras.Input(shape=(latent_dim,), name="z")
+    x = inputs
+    for i, units in enumerate(hidden_units):
+        x = _hidden_block(x, units, activation, batch_norm, dropout, name=f"hidden{i}")
+    x = _hidden_block(x, math.prod(start_shape), activation, batch_norm, 0.0, name="project")
+    x = layers.Reshape(start_shape, name="to_feature_map")(x)
+    for i, filters in enumerate(conv_filters):
+        x = layers.Conv2DTranspose(filters, 3, strides=2, padding="same", use_bias=not batch_norm, name=f"deconv{i}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"deconv{i}_bn")(x)
+        x = layers.Activation(activation, name=f"deconv{i}_{activation}")(x)
+    x = layers.Conv2D(channels * num_params, 3, padding="same", name="params")(x)
+    outputs = layers.Reshape(output_shape + (num_params,), name="split_params")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+# --------------------------------------------------------------------------
+# The VAE
+# --------------------------------------------------------------------------
+
+
+@keras.saving.register_keras_serializable(package="vae_keras")
+class VAE(keras.Model):
+    """A variational autoencoder trained on the negative ELBO.
+
+    ``call(x)`` returns the encoder's ``[mean, log_var]``. ``compute_loss``
+    samples ``z`` with the reparameterisation trick, decodes it, and returns
+
+        loss = mean over the batch of  -log p(x|z) + kl_weight * KL(q(z|x) || p(z))
+
+    where ``kl_weight`` is ``beta``, ramped linearly from 0 over the first
+    ``kl_warmup_steps`` training steps. Metrics: ``loss`` (the objective,
+    equal to the negative ELBO when ``beta=1`` after warm-up),
+    ``reconstruction`` (-log p(x|z)), ``kl``, and ``nelbo`` (the negative
+    ELBO with weight 1, whatever ``beta``). All are nats per example.
+
+    Args:
+        encoder: model ``x -> [mean, log_var]``.
+        decoder: model ``z -> params`` for the likelihood.
+        likelihood: a ``vae_keras.likelihoods.Likelihood`` head.
+        beta: KL weight, >= 0.
+        kl_warmup_steps: steps over which the KL weight ramps from 0 to
+            ``beta``; 0 disables warm-up.
+        seed: seed of the sampling layer.
+    """
+
+    def __init__(self, encoder, decoder, likelihood, beta=1.0, kl_warmup_steps=0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(likelihood, likelihoods.Likelihood):
+            raise ValueError(
+                "`likelihood` must be a vae_keras.likelihoods.Likelihood layer. "
+                f"Received: likelihood={likelihood!r}. Use likelihoods.get(name)."
+            )
+        if not isinstance(beta, (int, float)) or not math.isfinite(beta) or beta < 0:
+            raise ValueError(f"`beta` must be a finite number >= 0. Received: beta={beta!r}")
+        if not isinstance(kl_warmup_steps, (int, np.integer)) or kl_warmup_steps < 0:
+            raise ValueError(
+                f"`kl_warmup_steps` must be an integer >= 0. Received: kl_warmup_steps={kl_warmup_steps!r}"
+            )
+        self.encoder = encoder
+        self.decoder = decoder
+        self.likelihood = likelihood
+        self.beta = float(beta)
+        self.kl_warmup_steps = int(kl_warmup_steps)
+        self.seed = seed
+        self.sampler = vae_layers.Sampling(seed=seed, name="sampling")
+        # Counts training steps for the KL warm-up. A model variable, not the
+        # optimizer's counter: it is part of the traced state on every
+        # backend, and it is saved and restored with the model.
+        self.training_steps = self.add_weight(shape=(), initializer="zeros", trainable=False, name="training_steps")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
+        self.nelbo_tracker = keras.metrics.Mean(name="nelbo")
+        self.built = True
+
+    @property
+    def latent_dim(self):
+        return int(self.encoder.outputs[0].shape[-1])
+
+    @property
+    def input_shape_(self):
+        """Shape of one example, without the batch axis."""
+        return tuple(self.encoder.inputs[0].shape[1:])
+
+    def call(self, inputs, training=None):
+        return self.encoder(inputs, training=training)
+
+    def kl_weight(self, training):
+        if not training or self.kl_warmup_steps == 0:
+            return self.beta
+        ramp = ops.minimum(1.0, self.training_steps / float(self.kl_warmup_steps))
+        return self.beta * ramp
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        mean, log_var = y_pred
+        z = self.sampler([mean, log_var])
+        params = self.decoder(z, training=training)
+        # The likelihood and KL stay in float32 under mixed precision.
+        params = ops.cast(params, "float32")
+        reconstruction = -self.likelihood.log_prob(ops.cast(x, "float32"), params)
+        kl = likelihoods.kl_standard_normal(ops.cast(mean, "float32"), ops.cast(log_var, "float32"))
+        loss = ops.mean(reconstruction + self.kl_weight(training) * kl)
+        if training:
+            self.training_steps.assign_add(1.0)
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.kl_tracker.update_state(kl)
+        self.nelbo_tracker.update_state(reconstruction + kl)
+        return loss
+
+    # ---- helpers for analysis (NumPy in, NumPy out) -----------------------
+
+    def encode(self, x, batch_size=1000):
+        """Returns ``(mean, log_var)`` of q(z|x) as NumPy arrays."""
+        mean, log_var = self.encoder.predict(x, batch_size=batch_size, verbose=0)
+        return mean, log_var
+
+    def decode(self, z, batch_size=1000):
+        """Returns the likelihood's mean of p(x|z): images or features."""
+        params = self.decoder.predict(np.asarray(z, dtype="float32"), batch_size=batch_size, verbose=0)
+        return ops.convert_to_numpy(self.likelihood.mean(ops.convert_to_tensor(params)))
+
+    def sample(self, num_samples, seed=None, batch_size=1000):
+        """Decodes ``num_samples`` draws of z ~ N(0, I)."""
+        z = np.random.default_rng(seed).standard_normal((num_samples, self.latent_dim))
+        return self.decode(z.astype("float32"), batch_size=batch_size)
+
+    def reconstruct(self, x, batch_size=1000):
+        """Decodes the posterior mean of each example."""
+        mean, _ = self.encode(x, batch_size=batch_size)
+        return self.decode(mean, batch_size=batch_size)
+
+    # ---- serialisation ----------------------------------------------------
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "likelihood": keras.saving.serialize_keras_object(self.likelihood),
+            "beta": self.beta,
+            "kl_warmup_steps": self.kl_warmup_steps,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("encoder", "decoder", "likelihood"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+def build_vae(
+    input_shape,
+    latent_dim,
+    architecture="mlp",
+    likelihood="bernoulli",
+    hidden_units=(512,),
+    decoder_units=None,
+    conv_filters=(32, 64),
+    activation="relu",
+    batch_norm=False,
+    dropout=0.0,
+    split_encoder_output=False,
+    log_var_init_scale=None,
+    beta=1.0,
+    kl_warmup_steps=0,
+    seed=None,
+    likelihood_options=None,
+):
+    """Builds a VAE from plain settings.
+
+    Args:
+        input_shape: shape of one example: (28, 28, 1), (32, 32, 3), (8, 8, 1)
+            or flat features such as (500,).
+        latent_dim: size of z.
+        architecture: ``"mlp"`` or ``"conv"``.
+        likelihood: a name in ``vae_keras.likelihoods.LIKELIHOODS``.
+        hidden_units: the encoder's dense widths.
+        decoder_units: the decoder's dense widths; default: ``hidden_units``
+            reversed.
+        conv_filters: the encoder's convolution filters (the decoder mirrors
+            them). Used with ``architecture="conv"``.
+        activation, batch_norm, dropout: hidden-layer settings.
+        split_encoder_output: one encoder output split into mean/log-variance.
+        log_var_init_scale: small init of the log-variance head (see
+            ``build_mlp_encoder``).
+        beta, kl_warmup_steps, seed: see ``VAE``.
+        likelihood_options: keyword arguments of the likelihood head, such as
+            ``{"sigma": 0.1}`` or ``{"variance_floor": 0.01}``.
+
+    Returns:
+        An uncompiled ``VAE``.
+
+    Raises:
+        ValueError: for an unknown architecture or likelihood, or invalid settings.
+    """
+    if architecture not in ARCHITECTURES:
+        raise ValueError(
+            f"Unknown architecture. Received: architecture={architecture!r}. Accepted: {', '.join(ARCHITECTURES)}"
+        )
+    head = likelihoods.get(likelihood, **(likelihood_options or {}))
+    decoder_units = tuple(reversed(tuple(hidden_units))) if decoder_units is None else decoder_units
+    common = dict(activation=activation, batch_norm=batch_norm, dropout=dropout)
+    if architecture == "mlp":
+        encoder = build_mlp_encoder(
+            input_shape,
+            latent_dim,
+            hidden_units=hidden_units,
+            split_output=split_encoder_output,
+            log_var_init_scale=log_var_init_scale,
+            **common,
+        )
+        decoder = build_mlp_decoder(
+            input_shape, latent_dim, hidden_units=decoder_units, num_params=head.num_params, **common
+        )
+    else:
+        encoder = build_conv_encoder(
+            input_shape,
+            latent_dim,
+            conv_filters=conv_filters,
+            hidden_units=hidden_units,
+            split_output=split_encoder_output,
+            log_var_init_scale=log_var_init_scale,
+            **common,
+        )
+        decoder = build_conv_decoder(
+            input_shape,
+            latent_dim,
+            conv_filters=tuple(reversed(tuple(conv_filters))),
+            hidden_units=decoder_units,
+            num_params=head.num_params,
+            **common,
+        )
+    return VAE(encoder, decoder, head, beta=beta, kl_warmup_steps=kl_warmup_steps, seed=seed)

@@ -1,0 +1,202 @@
+"""Figures: every helper takes arrays and returns a ``matplotlib.figure.Figure``.
+
+Helpers never call ``plt.show()`` and never write files, so they work
+headless and in tests. ``save_figure`` writes a figure into a run folder.
+Figures are built with ``matplotlib.figure.Figure`` directly (not pyplot), so
+nothing accumulates in pyplot's global state during long studies; notebooks
+display a returned figure by ending a cell with it.
+"""
+
+import math
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from vae_keras import io_utils
+
+
+def _as_images(images):
+    """(N, H, W[, C]) or (N, D) square -> (N, H, W, C) floats in [0, 1]."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        images = images.astype("float32") / 255.0
+    if images.ndim == 2:
+        side = int(round(math.sqrt(images.shape[1])))
+        if side * side != images.shape[1]:
+            raise ValueError(f"Flat images must have a square number of pixels. Received: images.shape={images.shape}")
+        images = images.reshape(-1, side, side, 1)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(
+            f"`images` must be shaped (N, H, W), (N, H, W, 1) or (N, H, W, 3). Received: images.shape={images.shape}"
+        )
+    return np.clip(images, 0.0, 1.0)
+
+
+def _show(axis, image):
+    if image.shape[-1] == 1:
+        axis.imshow(image[..., 0], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    else:
+        axis.imshow(image, interpolation="nearest")
+    axis.set_xticks([])
+    axis.set_yticks([])
+
+
+def _tile(images, num_columns, gap=1):
+    """Tiles (N, H, W, C) images into one (rows*H, cols*W, C) array with white gaps."""
+    count, height, width, channels = images.shape
+    rows = math.ceil(count / num_columns)
+    canvas = np.ones((rows * (height + gap) - gap, num_columns * (width + gap) - gap, channels))
+    for index, image in enumerate(images):
+        row, column = divmod(index, num_columns)
+        top, left = row * (height + gap), column * (width + gap)
+        canvas[top : top + height, left : left + width] = image
+    return canvas
+
+
+def image_grid(images, num_columns=10, title=None, cell_inches=0.6):
+    """A grid of images.
+
+    Args:
+        images: ``(N, H, W[, C])`` floats in ``[0, 1]`` or uint8.
+        num_columns: images per row.
+        title: optional figure title.
+        cell_inches: size of one cell in inches.
+
+    Returns:
+        A ``Figure``.
+    """
+    images = _as_images(images)
+    num_columns = max(1, min(num_columns, len(images)))
+    rows = math.ceil(len(images) / num_columns)
+    figure = Figure(figsize=(num_columns * cell_inches + 0.4, rows * cell_inches + (0.5 if title else 0.2)))
+    axis = figure.add_subplot()
+    _show(axis, _tile(images, num_columns))
+    axis.set_frame_on(False)
+    if title:
+        axis.set_title(title, fontsize=10)
+    return figure
+
+
+def reconstructions(originals, reconstructed, title="Test images (top) and their reconstructions (bottom)"):
+    """Originals above their reconstructions.
+
+    Args:
+        originals: ``(N, H, W[, C])``.
+        reconstructed: the same shape.
+        title: figure title.
+
+    Returns:
+        A ``Figure``.
+    """
+    originals, reconstructed = _as_images(originals), _as_images(reconstructed)
+    if originals.shape != reconstructed.shape:
+        raise ValueError(
+            "`originals` and `reconstructed` must have the same shape. "
+            f"Received: {originals.shape} and {reconstructed.shape}"
+        )
+    return image_grid(np.concatenate([originals, reconstructed]), num_columns=len(originals), title=title)
+
+
+def loss_curves(history, terms=("nelbo", "reconstruction", "kl")):
+    """Training and validation curves of the loss terms, one panel per term.
+
+    Args:
+        history: a list of per-epoch dicts (``state.json``'s history), or a
+            dict of lists (``History.history``).
+        terms: metric names to plot; ``val_<term>`` is added when present.
+
+    Returns:
+        A ``Figure``.
+    """
+    if isinstance(history, dict):
+        columns = {key: list(values) for key, values in history.items()}
+        epochs = list(range(1, len(next(iter(columns.values()), [])) + 1))
+    else:
+        columns = {}
+        for row in history:
+            for key, value in row.items():
+                columns.setdefault(key, []).append(value)
+        epochs = columns.get("epoch", list(range(1, len(history) + 1)))
+    titles = {
+        "nelbo": "negative ELBO",
+        "reconstruction": "reconstruction (-log p(x|z))",
+        "kl": "KL(q(z|x) || p(z))",
+    }
+    figure = Figure(figsize=(4.2 * len(terms), 3.2), layout="constrained")
+    axes = figure.subplots(1, len(terms), squeeze=False)[0]
+    for axis, term in zip(axes, terms):
+        for key, style in ((term, "-"), (f"val_{term}", "--")):
+            if key in columns and len(columns[key]) == len(epochs):
+                axis.plot(epochs, columns[key], style, label="validation" if key.startswith("val_") else "training")
+        axis.set_title(titles.get(term, term), fontsize=10)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel("nats per example")
+        axis.grid(alpha=0.3)
+        if axis.lines:
+            axis.legend(fontsize=8)
+    return figure
+
+
+def latent_scatter(z, labels=None, title="Posterior means of test images"):
+    """The first two latent dimensions of ``z``, coloured by label.
+
+    Args:
+        z: ``(N, latent_dim)`` with ``latent_dim >= 2``.
+        labels: optional ``(N,)`` integer labels.
+        title: figure title.
+
+    Returns:
+        A ``Figure``.
+    """
+    z = np.asarray(z)
+    if z.ndim != 2 or z.shape[1] < 2:
+        raise ValueError(f"`z` must be shaped (N, latent_dim >= 2). Received: z.shape={z.shape}")
+    figure = Figure(figsize=(5.5, 4.6), layout="constrained")
+    axis = figure.add_subplot()
+    points = axis.scatter(z[:, 0], z[:, 1], c=labels, s=4, cmap="tab10", alpha=0.7)
+    if labels is not None:
+        figure.colorbar(points, ax=axis, label="label")
+    axis.set_xlabel("z[0]")
+    axis.set_ylabel("z[1]")
+    axis.set_title(title, fontsize=10)
+    return figure
+
+
+def latent_manifold(images, grid_values, title=None):
+    """Decoded images of a 2-D grid of latent points.
+
+    Args:
+        images: ``(n * n, H, W[, C])`` decodes, row-major with z[1] decreasing
+            down the rows and z[0] increasing along them.
+        grid_values: the ``n`` coordinates used along each axis.
+        title: figure title.
+
+    Returns:
+        A ``Figure``.
+    """
+    images = _as_images(images)
+    n = len(grid_values)
+    if len(images) != n * n:
+        raise ValueError(f"`images` must hold len(grid_values)**2={n * n} decodes. Received: {len(images)} images")
+    figure = Figure(figsize=(6.5, 6.5), layout="constrained")
+    axis = figure.add_subplot()
+    axis.imshow(_tile(images, n, gap=0).squeeze(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    height = images.shape[1]
+    ticks = np.arange(n) * height + height / 2
+    axis.set_xticks(ticks[:: max(1, n // 5)], [f"{v:.2f}" for v in grid_values[:: max(1, n // 5)]])
+    axis.set_yticks(ticks[:: max(1, n // 5)], [f"{v:.2f}" for v in grid_values[::-1][:: max(1, n // 5)]])
+    axis.set_xlabel("z[0]")
+    axis.set_ylabel("z[1]")
+    if title:
+        axis.set_title(title, fontsize=10)
+    return figure
+
+
+def save_figure(figure, run_dir, name, dpi=110):
+    """Writes ``figure`` to ``RUN_DIR/figures/NAME.png`` atomically and returns the path."""
+    path = Path(run_dir) / "figures" / f"{name}.png"
+    io_utils.atomic_save_figure(figure, path, dpi=dpi)
+    return path

@@ -1,0 +1,455 @@
+"""Training runs: data preparation, a resumable ``fit``, and the run folder.
+
+A run folder holds everything one run produced::
+
+    RUN_DIR/
+      config.json          the ExperimentConfig (the run's identity)
+      state.json           status (running/completed/diverged/interrupted),
+                           completed epochs, history, latest checkpoint
+      history.csv          one row per completed epoch
+      checkpoints/         the latest resumable checkpoint (.keras, with optimizer)
+      preprocessor.*       the fitted PCA, when input_space is pca*
+      model.keras          the final model; written only when the run completes
+      logs/                TensorBoard logs (TensorFlow backend)
+      figures/             reconstructions, samples, loss curves
+      metrics.json         written by ``vae-keras evaluate``
+
+Every file is written atomically. A run started again with the same command
+resumes from the last checkpoint; a completed run is not retrained unless
+``num_epochs`` is raised.
+"""
+
+import csv
+import io
+import logging
+import math
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from vae_keras import config as config_lib
+from vae_keras import data, io_utils, models, plots, preprocessing
+
+logger = logging.getLogger("vae_keras.train")
+
+STATE_FILE = "state.json"
+PREPROCESSOR_FILE = "preprocessor"
+COMPLETED = "completed"
+
+
+class TrainingDivergedError(RuntimeError):
+    """Raised when a loss term becomes NaN or Inf during training."""
+
+
+# --------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------
+
+
+class PreparedData:
+    """The splits of a run, as uint8 images and labels, plus the fitted preprocessor.
+
+    Attributes:
+        train, validation, test: ``(images, labels)`` pairs (validation may be
+            ``None`` when ``validation_fraction`` is 0).
+        preprocessor: a fitted ``vae_keras.preprocessing.PCA`` or ``None``.
+    """
+
+    def __init__(self, config, train, validation, test, preprocessor):
+        self.config = config
+        self.train = train
+        self.validation = validation
+        self.test = test
+        self.preprocessor = preprocessor
+
+    @property
+    def input_shape(self):
+        if self.preprocessor is not None:
+            return (self.preprocessor.num_components,)
+        return tuple(self.train[0].shape[1:])
+
+    @property
+    def pixel_dims(self):
+        return math.prod(self.train[0].shape[1:])
+
+    def model_inputs(self, images, seed=0):
+        """Deterministic model inputs for evaluation: the same transform as
+        training, with binarisation or dequantisation noise drawn once from ``seed``."""
+        if self.preprocessor is not None:
+            return self.preprocessor.transform(images).astype("float32")
+        if self.config.binarize:
+            return preprocessing.binarize(images, seed=seed).astype("float32")
+        if self.config.dequantize:
+            return preprocessing.dequantize(images, seed=seed).astype("float32")
+        return preprocessing.to_unit_interval(images).astype("float32")
+
+    def to_images(self, model_outputs):
+        """Maps model-space outputs (features or pixels) back to images in [0, 1]."""
+        if self.preprocessor is not None:
+            return self.preprocessor.inverse_transform(model_outputs)
+        return np.clip(np.asarray(model_outputs), 0.0, 1.0)
+
+    def training_input(self, batch_size, seed):
+        """The training input for ``fit``: tf.data on TensorFlow, a PyDataset elsewhere."""
+        images = self.train[0]
+        if self.preprocessor is not None:
+            images = self.preprocessor.transform(images).astype("float32")
+        options = dict(shuffle=True, seed=seed, binarize=self.config.binarize, dequantize=self.config.dequantize)
+        if keras.backend.backend() == "tensorflow":
+            return data.make_dataset(images, batch_size, **options)
+        return data.ArrayDataset(images, batch_size, **options)
+
+
+def prepare_data(config, preprocessor=None):
+    """Loads the splits named by ``config`` and fits (or reuses) the preprocessor.
+
+    Args:
+        config: an ``ExperimentConfig``.
+        preprocessor: an already fitted preprocessor (when resuming or
+            evaluating); fitted on the training split when ``None``.
+
+    Returns:
+        A ``PreparedData``.
+    """
+    train_images, train_labels = data.load(config.dataset, config.train_split)
+    test = data.load(config.dataset, config.test_split)
+    validation = None
+    if config.validation_fraction > 0:
+        train, validation = data.train_validation_split(
+            train_images, train_labels, config.validation_fraction, seed=config.seed
+        )
+        train_images, train_labels = train
+    if config.max_train_examples and config.max_train_examples < len(train_images):
+        keep = np.random.default_rng(config.seed).permutation(len(train_images))[: config.max_train_examples]
+        train_images, train_labels = train_images[np.sort(keep)], train_labels[np.sort(keep)]
+    if len(train_images) == 0:
+        raise ValueError(f"The training split of dataset={config.dataset!r} is empty after the validation split.")
+    if config.batch_size > len(train_images):
+        raise ValueError(
+            f"`batch_size` must not exceed the number of training examples ({len(train_images)}). "
+            f"Received: batch_size={config.batch_size}"
+        )
+    if preprocessor is None and config.input_space != "pixels":
+        limit = min(train_images.shape[0], math.prod(train_images.shape[1:]))
+        if config.pca_components > limit:
+            raise ValueError(
+                f"`pca_components` must be at most min(num_train_examples, num_pixels)={limit}. "
+                f"Received: pca_components={config.pca_components}"
+            )
+        preprocessor = preprocessing.PCA(
+            config.pca_components,
+            whiten=config.input_space == "pca_whitened",
+            fit_subset=min(len(train_images), 50_000),
+            seed=config.seed,
+        ).fit(train_images)
+    return PreparedData(config, (train_images, train_labels), validation, test, preprocessor)
+
+
+# --------------------------------------------------------------------------
+# Model and optimizer
+# --------------------------------------------------------------------------
+
+
+def build_model(config, input_shape, steps_per_epoch):
+    """The VAE described by ``config`` for inputs of ``input_shape``."""
+    likelihood_options = {
+        "gaussian_fixed": {"sigma": config.sigma},
+        "gaussian_fitted": {"variance_floor": config.variance_floor},
+    }.get(config.likelihood, {})
+    return models.build_vae(
+        input_shape,
+        config.latent_dim,
+        architecture=config.architecture,
+        likelihood=config.likelihood,
+        hidden_units=config.hidden_units,
+        decoder_units=config.decoder_units or None,
+        conv_filters=config.conv_filters,
+        activation=config.activation,
+        batch_norm=config.batch_norm,
+        dropout=config.dropout,
+        split_encoder_output=config.split_encoder_output,
+        beta=config.beta,
+        kl_warmup_steps=config.kl_warmup_epochs * steps_per_epoch,
+        seed=config.seed,
+        likelihood_options=likelihood_options,
+    )
+
+
+def resolve_jit_compile(setting):
+    """``auto`` means XLA on JAX and on GPUs; off for TensorFlow on CPU, where it measured slower."""
+    if setting != "auto":
+        return setting == "true"
+    if keras.backend.backend() == "jax":
+        return True
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    return False
+
+
+def make_optimizer(config):
+    classes = {
+        "adam": keras.optimizers.Adam,
+        "adagrad": keras.optimizers.Adagrad,
+        "sgd": keras.optimizers.SGD,
+        "rmsprop": keras.optimizers.RMSprop,
+    }
+    options = {"learning_rate": config.learning_rate}
+    if config.clipnorm:
+        options["clipnorm"] = config.clipnorm
+    return classes[config.optimizer](**options)
+
+
+def compile_model(vae, config):
+    vae.compile(
+        optimizer=make_optimizer(config),
+        steps_per_execution=config.steps_per_execution,
+        jit_compile=resolve_jit_compile(config.jit_compile),
+    )
+    return vae
+
+
+# --------------------------------------------------------------------------
+# Run state and callbacks
+# --------------------------------------------------------------------------
+
+
+def read_state(run_dir):
+    """The run's ``state.json`` as a dict, or ``None`` for a new run."""
+    path = Path(run_dir) / STATE_FILE
+    if not path.exists():
+        return None
+    import json
+
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON ({error}); the run folder is damaged.") from None
+
+
+def write_state(run_dir, state):
+    io_utils.atomic_write_json(Path(run_dir) / STATE_FILE, state)
+    io_utils.atomic_write_text(Path(run_dir) / "history.csv", history_to_csv(state["history"]))
+
+
+def history_to_csv(rows):
+    columns = []
+    for row in rows:
+        columns += [key for key in row if key not in columns]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+class RunCheckpoint(keras.callbacks.Callback):
+    """Saves a resumable checkpoint and the run state at the end of epochs.
+
+    Order of writes, each atomic: the new checkpoint file, then
+    ``state.json`` pointing at it (with the history up to that epoch), then
+    ``history.csv``; only then are older checkpoints removed. A kill at any
+    moment leaves ``state.json`` pointing at a complete checkpoint whose
+    epoch matches the history.
+    """
+
+    def __init__(self, run_dir, state, every):
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.state = state
+        self.every = every
+        self._history = list(state["history"])
+        self._epoch_start = time.time()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        completed = epoch + 1
+        row = {"epoch": completed}
+        row.update({key: float(value) for key, value in sorted((logs or {}).items())})
+        row["seconds"] = round(time.time() - self._epoch_start, 3)
+        self._history.append(row)
+        if completed % self.every and completed != self.params.get("epochs"):
+            return
+        checkpoint = Path("checkpoints") / f"epoch-{completed:06d}.keras"
+        io_utils.atomic_save_model(self.model, self.run_dir / checkpoint)
+        self.state.update(epoch=completed, checkpoint=str(checkpoint), history=list(self._history))
+        write_state(self.run_dir, self.state)
+        for old in (self.run_dir / "checkpoints").glob("*.keras"):
+            if old.name != checkpoint.name:
+                old.unlink(missing_ok=True)
+
+
+class NonFiniteGuard(keras.callbacks.Callback):
+    """Stops training at the first non-finite loss term, naming epoch, batch and term."""
+
+    TERMS = ("loss", "reconstruction", "kl")
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        for term in self.TERMS:
+            value = (logs or {}).get(term)
+            if value is not None and not math.isfinite(float(value)):
+                raise TrainingDivergedError(
+                    f"Training diverged at epoch {self.epoch}, batch {batch + 1}: the {term!r} term is "
+                    f"{float(value)}. The last good checkpoint is kept. Try a smaller learning_rate, "
+                    "a clipnorm, or a larger variance_floor."
+                )
+
+
+# --------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------
+
+
+def _check_resumable(run_dir, config):
+    """Compares ``config`` with the one saved in ``run_dir``; only ``num_epochs`` may change."""
+    saved = config_lib.ExperimentConfig.load(Path(run_dir) / "config.json")
+    differences = {
+        key: (saved_value, config.to_dict()[key])
+        for key, saved_value in saved.to_dict().items()
+        if key != "num_epochs" and config.to_dict()[key] != saved_value
+    }
+    if differences:
+        listed = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in sorted(differences.items()))
+        raise ValueError(
+            f"The run folder {str(run_dir)!r} holds a run with other settings ({listed}). "
+            "Use a new --out folder, or the same settings to resume it."
+        )
+
+
+def train(config, run_dir, resume=True, verbose=None):
+    """Trains (or resumes) the run described by ``config`` in ``run_dir``.
+
+    Args:
+        config: an ``ExperimentConfig``.
+        run_dir: the run folder; created if missing.
+        resume: continue from the folder's last checkpoint if it has one.
+            With ``False`` an existing run folder is an error.
+        verbose: Keras verbosity; default: a progress bar on terminals, one
+            line per epoch otherwise.
+
+    Returns:
+        ``(vae, prepared_data, state)``.
+
+    Raises:
+        TrainingDivergedError: if a loss term becomes NaN or Inf.
+        ValueError: for invalid settings or a run folder of another config.
+    """
+    run_dir = Path(run_dir)
+    state = read_state(run_dir)
+    if state is not None:
+        if not resume:
+            raise ValueError(
+                f"The run folder {str(run_dir)!r} already holds a run. Pass resume=True "
+                "(or --resume) to continue it, or choose another folder."
+            )
+        _check_resumable(run_dir, config)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+
+    preprocessor = None
+    preprocessor_path = run_dir / f"{PREPROCESSOR_FILE}.json"
+    if state is not None and preprocessor_path.exists():
+        preprocessor = preprocessing.load_preprocessor(preprocessor_path)
+    prepared = prepare_data(config, preprocessor=preprocessor)
+    steps_per_epoch = math.ceil(len(prepared.train[0]) / config.batch_size)
+
+    initial_epoch = 0
+    if state is not None and state.get("checkpoint"):
+        initial_epoch = int(state["epoch"])
+        vae = keras.saving.load_model(run_dir / state["checkpoint"])
+        logger.info("Resuming %s from epoch %d", run_dir, initial_epoch)
+        print(f"Resuming {run_dir} from the checkpoint of epoch {initial_epoch}.", flush=True)
+    else:
+        vae = compile_model(build_model(config, prepared.input_shape, steps_per_epoch), config)
+        state = {"status": "running", "epoch": 0, "checkpoint": None, "history": []}
+        config.save(run_dir / "config.json")
+        if prepared.preprocessor is not None:
+            prepared.preprocessor.save(preprocessor_path)
+    config.save(run_dir / "config.json")  # records a raised num_epochs
+
+    if state.get("status") == COMPLETED and initial_epoch >= config.num_epochs:
+        print(f"{run_dir} already completed {initial_epoch} epochs; nothing to train.", flush=True)
+        return vae, prepared, state
+
+    vae.likelihood.validate_targets(prepared.model_inputs(prepared.train[0][:1000], seed=config.seed))
+
+    state["status"] = "running"
+    state.pop("error", None)
+    write_state(run_dir, state)
+    validation_data = None
+    if prepared.validation is not None:
+        validation_data = (prepared.model_inputs(prepared.validation[0], seed=config.seed),)
+    callbacks = [NonFiniteGuard(), RunCheckpoint(run_dir, state, config.checkpoint_every)]
+    if keras.backend.backend() == "tensorflow":
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs")))
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
+    print(
+        f"Training {config.architecture} VAE on {config.dataset!r} ({len(prepared.train[0])} examples, "
+        f"input {prepared.input_shape}) for epochs {initial_epoch + 1}..{config.num_epochs}; run folder: {run_dir}",
+        flush=True,
+    )
+    try:
+        vae.fit(
+            prepared.training_input(config.batch_size, seed=config.seed + initial_epoch),
+            epochs=config.num_epochs,
+            initial_epoch=initial_epoch,
+            validation_data=validation_data,
+            validation_batch_size=max(config.batch_size, 500),
+            callbacks=callbacks,
+            shuffle=False,
+            verbose=verbose,
+        )
+    except TrainingDivergedError as error:
+        _mark(run_dir, "diverged", str(error))
+        raise
+    except KeyboardInterrupt:
+        _mark(run_dir, "interrupted", "stopped by the user; run the same command to resume")
+        raise
+    except Exception as error:
+        _mark(run_dir, "failed", f"{type(error).__name__}: {error}")
+        raise
+    io_utils.atomic_save_model(vae, run_dir / "model.keras")
+    state = read_state(run_dir)
+    state["status"] = COMPLETED
+    write_state(run_dir, state)
+    save_figures(vae, prepared, state["history"], run_dir)
+    print(f"Completed {state['epoch']} epochs. Results in {run_dir}", flush=True)
+    return vae, prepared, state
+
+
+def _mark(run_dir, status, message):
+    """Records a failed status without touching the checkpoint it points at."""
+    state = read_state(run_dir) or {"epoch": 0, "checkpoint": None, "history": []}
+    state.update(status=status, error=message)
+    write_state(run_dir, state)
+
+
+def save_figures(vae, prepared, history, run_dir, num_images=10, seed=0):
+    """Reconstructions, samples and loss curves of a run, as PNGs in ``RUN_DIR/figures``."""
+    test_images = prepared.test[0][:num_images]
+    x = prepared.model_inputs(test_images, seed=seed)
+    originals = prepared.to_images(x) if prepared.preprocessor is not None else x
+    reconstructions = prepared.to_images(vae.reconstruct(x))
+    samples = prepared.to_images(vae.sample(num_images * 4, seed=seed))
+    figures = {
+        "reconstructions": plots.reconstructions(originals, reconstructions),
+        "samples": plots.image_grid(samples, num_columns=num_images, title="Samples from p(x|z), z ~ N(0, I)"),
+        "loss_curves": plots.loss_curves(history),
+    }
+    for name, figure in figures.items():
+        plots.save_figure(figure, run_dir, name)
+    return sorted(figures)
