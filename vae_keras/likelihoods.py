@@ -105,7 +105,7 @@ def floored_log_var(raw, variance_floor):
         Tensor of the same shape as ``raw``.
     """
     raw = ops.convert_to_tensor(raw)
-    return ops.logaddexp(raw, ops.cast(math.log(variance_floor), raw.dtype))
+    return ops.logaddexp(raw, ops.convert_to_tensor(math.log(variance_floor), dtype=raw.dtype))
 
 
 def discretized_logistic_log_prob(x, mean, log_scale, num_bins=NUM_BINS_8BIT):
@@ -144,7 +144,11 @@ def discretized_logistic_log_prob(x, mean, log_scale, num_bins=NUM_BINS_8BIT):
     minus_in = inv_scale * (x - mean - half_bin)
     log_cdf_plus = -ops.softplus(-plus_in)  # log sigmoid(plus_in): the first bin
     log_sf_minus = -ops.softplus(minus_in)  # log(1 - sigmoid(minus_in)): the last bin
-    log_width_term = ops.log(-ops.expm1(-2.0 * half_bin * inv_scale))
+    # log(1 - exp(-width)) with width = bin_width / scale; for tiny widths (huge
+    # scales) exp(-log_scale) underflows, so use the series log(width) - width / 2.
+    log_width = math.log(2.0 * half_bin) - log_scale
+    width = ops.exp(log_width)
+    log_width_term = ops.where(width < 1e-4, log_width - 0.5 * width, ops.log(-ops.expm1(-ops.maximum(width, 1e-4))))
     log_mid = log_cdf_plus + log_sf_minus + log_width_term
     log_prob = ops.where(x < half_bin, log_cdf_plus, ops.where(x > 1.0 - half_bin, log_sf_minus, log_mid))
     return ops.sum(log_prob, axis=-1)
@@ -174,7 +178,8 @@ def standard_normal_log_prob(z):
 
 
 def _check_positive(name, value):
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+    is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not (is_number and math.isfinite(value) and value > 0):
         raise ValueError(f"`{name}` must be a finite number > 0. Received: {name}={value!r}")
     return float(value)
 
@@ -375,6 +380,8 @@ class DiscretizedLogistic(Likelihood):
         super().__init__(**kwargs)
         if not isinstance(num_bins, int) or num_bins < 2:
             raise ValueError(f"`num_bins` must be an integer >= 2. Received: num_bins={num_bins!r}")
+        if not isinstance(min_log_scale, (int, float)) or not math.isfinite(min_log_scale):
+            raise ValueError(f"`min_log_scale` must be a finite number. Received: min_log_scale={min_log_scale!r}")
         self.num_bins = num_bins
         self.min_log_scale = float(min_log_scale)
 
