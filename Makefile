@@ -1,6 +1,8 @@
 # vae-keras: every target creates .venv (and installs the pinned requirements) if it is missing.
-#   make demo   - set up, then train + evaluate a VAE on the embedded 8x8 digits (no network)
+#   make demo   - set up, then run every study notebook (quick profile) on the embedded 8x8 digits
 #   make test   - set up, then run the test suite
+#   make run    - every notebook with the quick profile on SVHN (downloads it where possible)
+#   make train-demo - one training run + evaluation on the digits, from the command line
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -17,8 +19,9 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONUNBUFFERED    := 1
 
 DEMO_DIR ?= runs/demo
+RUN_DIR  ?= runs/quick-svhn
 
-.PHONY: setup kernel demo test test-slow lint format clean
+.PHONY: setup kernel demo run train-demo test test-slow lint format clean
 
 setup: $(STAMP) kernel
 
@@ -35,12 +38,20 @@ kernel: $(STAMP)
 	@$(BIN)/python -m ipykernel install --sys-prefix --name vae-keras --display-name "vae-keras (.venv)" >/dev/null
 
 demo: setup
-	$(BIN)/vae-keras train --out $(DEMO_DIR) --dataset digits --likelihood bernoulli --binarize true \
-		--latent-dim 8 --hidden-units 256,256 --num-epochs 200 --batch-size 100
-	$(BIN)/vae-keras evaluate $(DEMO_DIR) --k 1000
+	$(BIN)/vae-keras run --profile quick --dataset digits --out $(DEMO_DIR) --resume
 	@echo
-	@echo "Demo results: $(CURDIR)/$(DEMO_DIR)"
-	@echo "  figures/ (reconstructions, samples, loss curves), metrics.json, history.csv, model.keras"
+	@echo "Demo report: $(CURDIR)/$(DEMO_DIR)/report/index.html"
+	@echo "  results: $(CURDIR)/$(DEMO_DIR)/results.json, figures: $(CURDIR)/$(DEMO_DIR)/figures/"
+
+run: setup
+	$(BIN)/vae-keras run --profile quick --dataset svhn --out $(RUN_DIR) --resume
+	@echo "Report: $(CURDIR)/$(RUN_DIR)/report/index.html"
+
+train-demo: setup
+	$(BIN)/vae-keras train --out runs/train-demo --dataset digits --likelihood bernoulli --binarize true \
+		--latent-dim 8 --hidden-units 256,256 --num-epochs 200 --batch-size 100
+	$(BIN)/vae-keras evaluate runs/train-demo --k 1000
+	@echo "Results: $(CURDIR)/runs/train-demo (figures/, metrics.json, history.csv, model.keras)"
 
 test: setup
 	$(BIN)/python -m pytest

@@ -121,3 +121,18 @@ def test_pca_input_space_trains_a_gaussian_vae(tmp_path):
     assert (tmp_path / "run" / "preprocessor.json").exists()
     images = prepared.to_images(vae.sample(3, seed=0))
     assert images.shape == (3, 8, 8, 1) and np.all((images >= 0) & (images <= 1))
+
+
+def test_conditional_vae_trains_and_evaluates_log_p_x_given_y(tmp_path):
+    config = _config(conditional=True, num_epochs=3)
+    vae, prepared, _ = train.train(config, tmp_path / "run", verbose=0)
+    assert type(vae).__name__ == "ConditionalVAE" and vae.num_classes == 10
+    metrics = evaluate.evaluate_run(tmp_path / "run", num_samples=20, verbose=0)
+    assert math.isfinite(metrics["log_px"]) and metrics["log_px"] >= metrics["elbo"] - 0.5
+    x = prepared.model_inputs(prepared.test[0][:5])
+    with pytest.raises(ValueError, match="labels"):
+        evaluate.log_likelihood(vae, x, num_samples=2, verbose=0)
+    # Same style, every label: ten different images.
+    z = vae.encode(x[:1])[0].repeat(10, axis=0)
+    drawn = vae.decode(z, labels=np.arange(10))
+    assert drawn.shape == (10, 8, 8, 1) and np.abs(drawn[0] - drawn[1]).max() > 0.05

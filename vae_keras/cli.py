@@ -4,6 +4,7 @@ Subcommands:
 
 * ``vae-keras train [--config FILE] [--SETTING VALUE ...] [--out RUN_DIR]``
 * ``vae-keras evaluate RUN_DIR [--k 5000]``
+* ``vae-keras run --profile smoke|quick|full [--dataset NAME] [--only 02,05] [--out DIR]``
 
 Each setting of ``vae_keras.config.ExperimentConfig`` is a flag
 (``--latent-dim 20``); flags override the config file. Errors in the input
@@ -55,6 +56,14 @@ def build_parser():
     evaluate.add_argument("--batch-size", type=int, help="examples per compiled call (default: automatic)")
     evaluate.add_argument("--max-examples", type=int, default=0, help="evaluate the first N examples only")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the draws")
+
+    run = commands.add_parser("run", help="execute the study notebooks with papermill and build the HTML report")
+    run.add_argument("--profile", required=True, help="smoke, quick, full (params/*.yaml), or a YAML path")
+    run.add_argument("--dataset", help="dataset for every notebook (default: the profile's, else svhn)")
+    run.add_argument("--only", help="comma-separated notebook numbers or names, e.g. 02,05")
+    run.add_argument("--out", help="output folder (default: runs/<profile>)")
+    run.add_argument("--keep-going", action="store_true", help="run the other notebooks after a failure")
+    run.add_argument("--resume", action="store_true", help="skip notebooks already completed in --out")
     return parser
 
 
@@ -103,6 +112,25 @@ def _evaluate(args):
     return 0
 
 
+def _run(args):
+    from vae_keras import runner
+
+    runner.environment_for_notebooks()
+    try:
+        runner.run(
+            args.profile,
+            dataset=args.dataset,
+            only=args.only,
+            out=args.out,
+            keep_going=args.keep_going,
+            resume=args.resume,
+        )
+    except runner.NotebookFailedError as error:
+        print(f"vae-keras run: failed: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv=None):
     """Entry point; returns the exit status."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -117,7 +145,7 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    handlers = {"train": _train, "evaluate": _evaluate}
+    handlers = {"train": _train, "evaluate": _evaluate, "run": _run}
     try:
         return handlers[args.command](args)
     except (ValueError, FileNotFoundError) as error:

@@ -67,6 +67,13 @@ class ExperimentConfig:
     split_encoder_output: bool = dataclasses.field(
         default=False, metadata={"help": "one encoder output split into mean and log-variance"}
     )
+    log_var_init_scale: float = dataclasses.field(
+        default=0.0,
+        metadata={"help": "small-init std of the encoder's log-variance head (0: Keras default init)"},
+    )
+    conditional: bool = dataclasses.field(
+        default=False, metadata={"help": "conditional VAE: the decoder also sees the label, p(x|z,y)"}
+    )
     likelihood: str = dataclasses.field(
         default="bernoulli",
         metadata={"help": "bernoulli, gaussian_fixed, gaussian_fitted, gaussian_shared or discretized_logistic"},
@@ -131,7 +138,11 @@ class ExperimentConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"`{name}` must be a finite number > 0. Received: {name}={value}")
-        for name in ("beta", "clipnorm"):
+        if self.conditional and self.architecture != "mlp":
+            raise ValueError(
+                f"`conditional=True` needs architecture='mlp'. Received: architecture={self.architecture!r}"
+            )
+        for name in ("beta", "clipnorm", "log_var_init_scale"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"`{name}` must be a finite number >= 0. Received: {name}={value}")

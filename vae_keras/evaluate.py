@@ -48,8 +48,9 @@ class ImportanceSampler(keras.Model):
         self.samples_per_chunk = int(min(samples_per_chunk, num_samples))
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def call(self, x):
+    def call(self, inputs):
         vae = self.vae
+        x, labels = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
         mean, log_var = vae.encoder(x, training=False)
         mean = ops.cast(mean, "float32")
         log_var = ops.cast(log_var, "float32")
@@ -64,7 +65,11 @@ class ImportanceSampler(keras.Model):
             epsilon = keras.random.normal((chunk, batch, vae.latent_dim), seed=self.seed_generator)
             z = mean[None] + ops.exp(0.5 * log_var)[None] * epsilon
             flat_z = ops.reshape(z, (chunk * batch, vae.latent_dim))
-            params = ops.cast(vae.decoder(flat_z, training=False), "float32")
+            decoder_inputs = flat_z
+            if labels is not None:
+                repeated_labels = ops.reshape(ops.broadcast_to(labels[None], (chunk, batch)), (chunk * batch,))
+                decoder_inputs = vae.decoder_inputs(flat_z, repeated_labels)
+            params = ops.cast(vae.decoder(decoder_inputs, training=False), "float32")
             repeated_x = ops.reshape(
                 ops.broadcast_to(x[None], (chunk, batch) + event_shape), (chunk * batch,) + event_shape
             )
@@ -87,8 +92,12 @@ def _samples_per_chunk(vae, batch_size, num_samples, max_decoder_values):
     return int(max(1, min(num_samples, rows // batch_size)))
 
 
-def log_likelihood(vae, x, num_samples=5000, batch_size=None, max_decoder_values=50_000_000, seed=0, verbose=1):
+def log_likelihood(
+    vae, x, num_samples=5000, batch_size=None, max_decoder_values=50_000_000, seed=0, verbose=1, labels=None
+):
     """Estimates log p(x) per example by importance sampling with ``num_samples`` draws.
+
+    For a ``ConditionalVAE`` pass ``labels``: the estimate is then log p(x | y).
 
     Args:
         vae: a trained ``VAE``.
@@ -101,6 +110,7 @@ def log_likelihood(vae, x, num_samples=5000, batch_size=None, max_decoder_values
             chunk (50M float32 values are 200 MB).
         seed: seed of the draws.
         verbose: 1 shows a progress bar, 0 is silent.
+        labels: integer labels, required for (and only for) a ``ConditionalVAE``.
 
     Returns:
         A dict of NumPy arrays of shape ``(n,)``: ``log_px``, ``reconstruction``
@@ -117,24 +127,33 @@ def log_likelihood(vae, x, num_samples=5000, batch_size=None, max_decoder_values
             f"`x` must have shape (n, {', '.join(map(str, vae.input_shape_))}) to match the model. "
             f"Received: x.shape={x.shape}"
         )
+    conditional = len(vae.decoder.inputs) > 1
+    if conditional != (labels is not None):
+        raise ValueError(
+            "`labels` are required for a conditional VAE and accepted only for one. "
+            f"Received: labels={'None' if labels is None else 'an array'} for {type(vae).__name__}"
+        )
     values_per_row = math.prod(vae.input_shape_) * vae.likelihood.num_params
     if batch_size is None:
         batch_size = int(max(1, min(100, max_decoder_values // (values_per_row * num_samples))))
     chunk = _samples_per_chunk(vae, batch_size, num_samples, max_decoder_values)
     sampler = ImportanceSampler(vae, num_samples, chunk, seed=seed)
-    outputs = sampler.predict(x, batch_size=batch_size, verbose=verbose)
+    inputs = x if labels is None else (x, np.asarray(labels, dtype="int32"))
+    outputs = sampler.predict(inputs, batch_size=batch_size, verbose=verbose)
     out = {key: np.asarray(value, dtype="float64") for key, value in outputs.items()}
     out["elbo"] = -(out["reconstruction"] + out["kl"])
     return out
 
 
-def elbo(vae, x, num_samples=1, batch_size=500, seed=0, verbose=0):
+def elbo(vae, x, num_samples=1, batch_size=500, seed=0, verbose=0, labels=None):
     """The ELBO per example (nats), with ``num_samples`` draws for its reconstruction term.
 
     Returns:
         A dict of ``(n,)`` arrays: ``elbo``, ``reconstruction`` and ``kl``.
     """
-    out = log_likelihood(vae, x, num_samples=num_samples, batch_size=batch_size, seed=seed, verbose=verbose)
+    out = log_likelihood(
+        vae, x, num_samples=num_samples, batch_size=batch_size, seed=seed, verbose=verbose, labels=labels
+    )
     return {key: out[key] for key in ("elbo", "reconstruction", "kl")}
 
 
@@ -260,13 +279,21 @@ def evaluate_run(run_dir, num_samples=5000, split=None, batch_size=None, max_exa
     if (run_dir / f"{train.PREPROCESSOR_FILE}.json").exists():
         preprocessor = preprocessing.load_preprocessor(run_dir / f"{train.PREPROCESSOR_FILE}.json")
     split = split or config.test_split
-    images, _ = data.load(config.dataset, split)
+    images, labels = data.load(config.dataset, split)
     if max_examples:
-        images = images[:max_examples]
+        images, labels = images[:max_examples], labels[:max_examples]
     prepared = train.PreparedData(config, (images, None), None, (images, None), preprocessor)
     x = prepared.model_inputs(images, seed=seed)
     start = time.time()
-    results = log_likelihood(vae, x, num_samples=num_samples, batch_size=batch_size, seed=seed, verbose=verbose)
+    results = log_likelihood(
+        vae,
+        x,
+        num_samples=num_samples,
+        batch_size=batch_size,
+        seed=seed,
+        verbose=verbose,
+        labels=labels if config.conditional else None,
+    )
     seconds = time.time() - start
     defined, num_bins, protocol = bits_per_dim_protocol(config)
     metrics = summarize(results, num_dims=math.prod(vae.input_shape_), num_bins=num_bins, bits_defined=defined)

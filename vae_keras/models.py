@@ -378,10 +378,14 @@ class VAE(keras.Model):
         ramp = ops.minimum(1.0, self.training_steps / float(self.kl_warmup_steps))
         return self.beta * ramp
 
+    def decoder_inputs(self, z, y=None):
+        """What the decoder is called with during training: ``z`` here."""
+        return z
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         mean, log_var = y_pred
         z = self.sampler([mean, log_var])
-        params = self.decoder(z, training=training)
+        params = self.decoder(self.decoder_inputs(z, y), training=training)
         # The likelihood and KL stay in float32 under mixed precision.
         params = ops.cast(params, "float32")
         reconstruction = -self.likelihood.log_prob(ops.cast(x, "float32"), params)
@@ -454,6 +458,7 @@ def build_vae(
     kl_warmup_steps=0,
     seed=None,
     likelihood_options=None,
+    num_classes=None,
 ):
     """Builds a VAE from plain settings.
 
@@ -475,9 +480,11 @@ def build_vae(
         beta, kl_warmup_steps, seed: see ``VAE``.
         likelihood_options: keyword arguments of the likelihood head, such as
             ``{"sigma": 0.1}`` or ``{"variance_floor": 0.01}``.
+        num_classes: if set, a ``ConditionalVAE`` whose (MLP) decoder also
+            sees the label, one of ``num_classes``.
 
     Returns:
-        An uncompiled ``VAE``.
+        An uncompiled ``VAE`` (or ``ConditionalVAE``).
 
     Raises:
         ValueError: for an unknown architecture or likelihood, or invalid settings.
@@ -489,6 +496,11 @@ def build_vae(
     head = likelihoods.get(likelihood, **(likelihood_options or {}))
     decoder_units = tuple(reversed(tuple(hidden_units))) if decoder_units is None else decoder_units
     common = dict(activation=activation, batch_norm=batch_norm, dropout=dropout)
+    if num_classes is not None and architecture != "mlp":
+        raise ValueError(
+            "A conditional VAE is built with architecture='mlp'. "
+            f"Received: architecture={architecture!r}, num_classes={num_classes!r}"
+        )
     if architecture == "mlp":
         encoder = build_mlp_encoder(
             input_shape,
@@ -498,9 +510,14 @@ def build_vae(
             log_var_init_scale=log_var_init_scale,
             **common,
         )
-        decoder = build_mlp_decoder(
-            input_shape, latent_dim, hidden_units=decoder_units, num_params=head.num_params, **common
-        )
+        if num_classes is None:
+            decoder = build_mlp_decoder(
+                input_shape, latent_dim, hidden_units=decoder_units, num_params=head.num_params, **common
+            )
+        else:
+            decoder = build_conditional_mlp_decoder(
+                input_shape, latent_dim, num_classes, hidden_units=decoder_units, num_params=head.num_params, **common
+            )
     else:
         encoder = build_conv_encoder(
             input_shape,
@@ -519,4 +536,95 @@ def build_vae(
             num_params=head.num_params,
             **common,
         )
-    return VAE(encoder, decoder, head, beta=beta, kl_warmup_steps=kl_warmup_steps, seed=seed)
+    model_class = VAE if num_classes is None else ConditionalVAE
+    return model_class(encoder, decoder, head, beta=beta, kl_warmup_steps=kl_warmup_steps, seed=seed)
+
+
+# --------------------------------------------------------------------------
+# The conditional VAE
+# --------------------------------------------------------------------------
+
+
+def build_conditional_mlp_decoder(
+    output_shape,
+    latent_dim,
+    num_classes,
+    hidden_units=(512,),
+    activation="relu",
+    batch_norm=False,
+    dropout=0.0,
+    num_params=1,
+    name="conditional_decoder",
+):
+    """A fully connected decoder p(x|z, y) of ``[z, label]``.
+
+    The integer label is one-hot encoded inside the model and concatenated
+    with ``z``, so the decoder saves and loads like any Functional model.
+
+    Args:
+        output_shape, latent_dim, hidden_units, activation, batch_norm,
+            dropout, num_params: as in ``build_mlp_decoder``.
+        num_classes: number of labels, >= 2.
+        name: model name.
+
+    Returns:
+        A Functional ``keras.Model``: ``[z, label] -> params``.
+    """
+    output_shape = _check_shape("output_shape", output_shape)
+    latent_dim = _check_latent_dim(latent_dim)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
+        raise ValueError(f"`num_classes` must be an integer >= 2. Received: num_classes={num_classes!r}")
+    hidden_units = _check_units("hidden_units", hidden_units)
+    _check_activation(activation)
+    dropout = _check_dropout(dropout)
+    z = keras.Input(shape=(latent_dim,), name="z")
+    label = keras.Input(shape=(), dtype="int32", name="label")
+    one_hot = layers.CategoryEncoding(num_tokens=int(num_classes), output_mode="one_hot", name="one_hot")(label)
+    x = layers.Concatenate(name="z_and_label")([z, one_hot])
+    for i, units in enumerate(hidden_units):
+        x = _hidden_block(x, units, activation, batch_norm, dropout, name=f"hidden{i}")
+    x = layers.Dense(math.prod(output_shape) * num_params, name="params")(x)
+    outputs = layers.Reshape(output_shape + (num_params,), name="unflatten")(x)
+    return keras.Model([z, label], outputs, name=name)
+
+
+@keras.saving.register_keras_serializable(package="vae_keras")
+class ConditionalVAE(VAE):
+    """A VAE whose decoder also sees the label: p(x | z, y), with q(z | x).
+
+    Train it on ``(x, labels)`` pairs: ``fit(x, labels)`` or a dataset of
+    ``(x, labels)`` batches. Because the decoder is told the label, the KL
+    term gives ``z`` no reason to encode it, and ``z`` keeps the *style*:
+    stroke, thickness, colours, background. Decoding one image's ``z`` with
+    every label draws that style as every digit.
+    """
+
+    @property
+    def num_classes(self):
+        return int(self.decoder.get_layer("one_hot").num_tokens)
+
+    def decoder_inputs(self, z, y=None):
+        if y is None:
+            raise ValueError("A ConditionalVAE trains on (x, labels) pairs. Received: labels=None")
+        return [z, ops.cast(y, "int32")]
+
+    def decode(self, z, labels=None, batch_size=1000):
+        """The likelihood's mean of p(x | z, label) for each row of ``z``."""
+        if labels is None:
+            raise ValueError("A ConditionalVAE decodes z together with labels. Received: labels=None")
+        z = np.asarray(z, dtype="float32")
+        labels = np.broadcast_to(np.asarray(labels, dtype="int32"), (len(z),))
+        if labels.min() < 0 or labels.max() >= self.num_classes:
+            raise ValueError(
+                f"`labels` must lie in [0, {self.num_classes}). Received: labels in [{labels.min()}, {labels.max()}]"
+            )
+        params = self.decoder.predict([z, labels], batch_size=batch_size, verbose=0)
+        return ops.convert_to_numpy(self.likelihood.mean(ops.convert_to_tensor(params)))
+
+    def sample(self, num_samples, labels=None, seed=None, batch_size=1000):
+        z = np.random.default_rng(seed).standard_normal((num_samples, self.latent_dim)).astype("float32")
+        return self.decode(z, labels=labels, batch_size=batch_size)
+
+    def reconstruct(self, x, labels=None, batch_size=1000):
+        mean, _ = self.encode(x, batch_size=batch_size)
+        return self.decode(mean, labels=labels, batch_size=batch_size)

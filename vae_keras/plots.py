@@ -195,6 +195,85 @@ def latent_manifold(images, grid_values, title=None):
     return figure
 
 
+def class_balance(labels_by_split, num_classes=10, title="Share of each label per split"):
+    """Grouped bars: the fraction of each label in each split.
+
+    Args:
+        labels_by_split: ``{split_name: labels}``.
+        num_classes: labels are ``0 .. num_classes - 1``.
+        title: figure title.
+
+    Returns:
+        A ``Figure``.
+    """
+    figure = Figure(figsize=(7.5, 3.2), layout="constrained")
+    axis = figure.add_subplot()
+    width = 0.8 / max(1, len(labels_by_split))
+    for i, (split, labels) in enumerate(labels_by_split.items()):
+        counts = np.bincount(np.asarray(labels, dtype=int), minlength=num_classes)[:num_classes]
+        axis.bar(np.arange(num_classes) + i * width, counts / max(1, counts.sum()), width, label=split)
+    axis.set_xticks(np.arange(num_classes) + 0.4 - width / 2, [str(k) for k in range(num_classes)])
+    axis.set_xlabel("label")
+    axis.set_ylabel("fraction of the split")
+    axis.set_title(title, fontsize=10)
+    axis.legend(fontsize=8)
+    axis.grid(axis="y", alpha=0.3)
+    return figure
+
+
+def curves(x, series, xlabel, ylabel, title=None, log_x=False, log_y=False, markers=False):
+    """Line plot of several named series over a shared x.
+
+    Args:
+        x: ``(n,)`` values, or ``{name: (n,) values}`` when the series differ in length.
+        series: ``{name: (n,) values}``.
+        xlabel, ylabel, title: labels.
+        log_x, log_y: logarithmic axes.
+        markers: draw a marker at each point.
+
+    Returns:
+        A ``Figure``.
+    """
+    figure = Figure(figsize=(6.4, 3.6), layout="constrained")
+    axis = figure.add_subplot()
+    for name, values in series.items():
+        xs = x[name] if isinstance(x, dict) else x
+        axis.plot(xs, values, "-o" if markers else "-", label=str(name), markersize=3)
+    axis.set_xscale("log" if log_x else "linear")
+    axis.set_yscale("log" if log_y else "linear")
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    if title:
+        axis.set_title(title, fontsize=10)
+    axis.grid(alpha=0.3)
+    if len(series) > 1:
+        axis.legend(fontsize=8)
+    return figure
+
+
+def bars(values, ylabel, title=None):
+    """One bar per named value (``None`` values are left out and marked n/a).
+
+    Returns:
+        A ``Figure``.
+    """
+    names = list(values)
+    figure = Figure(figsize=(max(4.0, 1.1 * len(names)), 3.4), layout="constrained")
+    axis = figure.add_subplot()
+    heights = [np.nan if values[n] is None else values[n] for n in names]
+    axis.bar(range(len(names)), heights, color="#4c72b0")
+    for i, h in enumerate(heights):
+        axis.annotate(
+            "n/a" if np.isnan(h) else f"{h:.3g}", (i, 0 if np.isnan(h) else h), ha="center", va="bottom", fontsize=8
+        )
+    axis.set_xticks(range(len(names)), names, rotation=20, ha="right")
+    axis.set_ylabel(ylabel)
+    if title:
+        axis.set_title(title, fontsize=10)
+    axis.grid(axis="y", alpha=0.3)
+    return figure
+
+
 def save_figure(figure, run_dir, name, dpi=110):
     """Writes ``figure`` to ``RUN_DIR/figures/NAME.png`` atomically and returns the path."""
     path = Path(run_dir) / "figures" / f"{name}.png"

@@ -75,6 +75,10 @@ class PreparedData:
     def pixel_dims(self):
         return math.prod(self.train[0].shape[1:])
 
+    @property
+    def num_classes(self):
+        return int(self.train[1].max()) + 1
+
     def model_inputs(self, images, seed=0):
         """Deterministic model inputs for evaluation: the same transform as
         training, with binarisation or dequantisation noise drawn once from ``seed``."""
@@ -98,6 +102,8 @@ class PreparedData:
         if self.preprocessor is not None:
             images = self.preprocessor.transform(images).astype("float32")
         options = dict(shuffle=True, seed=seed, binarize=self.config.binarize, dequantize=self.config.dequantize)
+        if self.config.conditional:
+            options["labels"] = self.train[1]
         if keras.backend.backend() == "tensorflow":
             return data.make_dataset(images, batch_size, **options)
         return data.ArrayDataset(images, batch_size, **options)
@@ -153,8 +159,11 @@ def prepare_data(config, preprocessor=None):
 # --------------------------------------------------------------------------
 
 
-def build_model(config, input_shape, steps_per_epoch):
-    """The VAE described by ``config`` for inputs of ``input_shape``."""
+def build_model(config, input_shape, steps_per_epoch, num_classes=None):
+    """The VAE described by ``config`` for inputs of ``input_shape``.
+
+    ``num_classes`` is needed (and used) only when ``config.conditional``.
+    """
     likelihood_options = {
         "gaussian_fixed": {"sigma": config.sigma},
         "gaussian_fitted": {"variance_floor": config.variance_floor},
@@ -171,10 +180,12 @@ def build_model(config, input_shape, steps_per_epoch):
         batch_norm=config.batch_norm,
         dropout=config.dropout,
         split_encoder_output=config.split_encoder_output,
+        log_var_init_scale=config.log_var_init_scale or None,
         beta=config.beta,
         kl_warmup_steps=config.kl_warmup_epochs * steps_per_epoch,
         seed=config.seed,
         likelihood_options=likelihood_options,
+        num_classes=num_classes if config.conditional else None,
     )
 
 
@@ -285,10 +296,47 @@ class RunCheckpoint(keras.callbacks.Callback):
                 old.unlink(missing_ok=True)
 
 
-class NonFiniteGuard(keras.callbacks.Callback):
-    """Stops training at the first non-finite loss term, naming epoch, batch and term."""
+class ProgressPrinter(keras.callbacks.Callback):
+    """Prints one line every ``every`` epochs (and the last): compact progress for notebooks and logs.
 
-    TERMS = ("loss", "reconstruction", "kl")
+    Args:
+        every: print every this many epochs; ``None`` picks about 20 lines per run.
+        metrics: the logged values to show.
+    """
+
+    def __init__(self, every=None, metrics=("nelbo", "val_nelbo", "kl")):
+        super().__init__()
+        self.every = every
+        self.metrics = metrics
+        self._start = time.time()
+
+    def on_train_begin(self, logs=None):
+        self._start = time.time()
+        self._first = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        total = self.params.get("epochs") or epoch + 1
+        every = self.every or max(1, total // 20)
+        if self._first is None:
+            self._first = epoch
+        done = epoch + 1
+        if done % every and done != total:
+            return
+        elapsed = time.time() - self._start
+        per_epoch = elapsed / (epoch - self._first + 1)
+        values = "  ".join(f"{k} {float(logs[k]):.3f}" for k in self.metrics if logs and k in logs)
+        remaining = per_epoch * (total - done)
+        print(f"epoch {done}/{total}  {values}  ({per_epoch:.2f} s/epoch, ~{remaining / 60:.1f} min left)", flush=True)
+
+
+class NonFiniteGuard(keras.callbacks.Callback):
+    """Stops training at the first non-finite loss term, naming epoch, batch and term.
+
+    The components come before their sum, ``loss``, so that the message names
+    the term that went non-finite rather than the total it spoiled.
+    """
+
+    TERMS = ("reconstruction", "kl", "loss")
 
     def __init__(self):
         super().__init__()
@@ -298,14 +346,17 @@ class NonFiniteGuard(keras.callbacks.Callback):
         self.epoch = epoch + 1
 
     def on_train_batch_end(self, batch, logs=None):
-        for term in self.TERMS:
-            value = (logs or {}).get(term)
-            if value is not None and not math.isfinite(float(value)):
-                raise TrainingDivergedError(
-                    f"Training diverged at epoch {self.epoch}, batch {batch + 1}: the {term!r} term is "
-                    f"{float(value)}. The last good checkpoint is kept. Try a smaller learning_rate, "
-                    "a clipnorm, or a larger variance_floor."
-                )
+        values = {term: (logs or {}).get(term) for term in self.TERMS}
+        bad = [(term, float(value)) for term, value in values.items() if value is not None]
+        bad = [(term, value) for term, value in bad if not math.isfinite(value)]
+        if bad:
+            (term, value), others = bad[0], bad[1:]
+            also = f" (also non-finite: {', '.join(f'{t}={v}' for t, v in others)})" if others else ""
+            raise TrainingDivergedError(
+                f"Training diverged at epoch {self.epoch}, batch {batch + 1}: the {term!r} term is "
+                f"{value}{also}. The last good checkpoint is kept. Try a smaller learning_rate, "
+                "a clipnorm, or a larger variance_floor."
+            )
 
 
 # --------------------------------------------------------------------------
@@ -329,7 +380,7 @@ def _check_resumable(run_dir, config):
         )
 
 
-def train(config, run_dir, resume=True, verbose=None):
+def train(config, run_dir, resume=True, verbose=None, callbacks=None):
     """Trains (or resumes) the run described by ``config`` in ``run_dir``.
 
     Args:
@@ -338,7 +389,8 @@ def train(config, run_dir, resume=True, verbose=None):
         resume: continue from the folder's last checkpoint if it has one.
             With ``False`` an existing run folder is an error.
         verbose: Keras verbosity; default: a progress bar on terminals, one
-            line per epoch otherwise.
+            line per epoch otherwise; ``"compact"``: about 20 lines per run.
+        callbacks: extra Keras callbacks (e.g. to record per-batch losses).
 
     Returns:
         ``(vae, prepared_data, state)``.
@@ -353,9 +405,10 @@ def train(config, run_dir, resume=True, verbose=None):
         if not resume:
             raise ValueError(
                 f"The run folder {str(run_dir)!r} already holds a run. Pass resume=True "
-                "(or --resume) to continue it, or choose another folder."
+                "(on the command line: leave out --no-resume) to continue it, or choose another folder."
             )
         _check_resumable(run_dir, config)
+        _remove_stale_files(run_dir, state)
     run_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
 
@@ -373,7 +426,8 @@ def train(config, run_dir, resume=True, verbose=None):
         logger.info("Resuming %s from epoch %d", run_dir, initial_epoch)
         print(f"Resuming {run_dir} from the checkpoint of epoch {initial_epoch}.", flush=True)
     else:
-        vae = compile_model(build_model(config, prepared.input_shape, steps_per_epoch), config)
+        model = build_model(config, prepared.input_shape, steps_per_epoch, num_classes=prepared.num_classes)
+        vae = compile_model(model, config)
         state = {"status": "running", "epoch": 0, "checkpoint": None, "history": []}
         config.save(run_dir / "config.json")
         if prepared.preprocessor is not None:
@@ -392,10 +446,15 @@ def train(config, run_dir, resume=True, verbose=None):
     validation_data = None
     if prepared.validation is not None:
         validation_data = (prepared.model_inputs(prepared.validation[0], seed=config.seed),)
-    callbacks = [NonFiniteGuard(), RunCheckpoint(run_dir, state, config.checkpoint_every)]
+        if config.conditional:
+            validation_data = (validation_data[0], prepared.validation[1])
+    callbacks = [NonFiniteGuard(), RunCheckpoint(run_dir, state, config.checkpoint_every), *(callbacks or [])]
     if keras.backend.backend() == "tensorflow":
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs")))
-    if verbose is None:
+    if verbose == "compact":
+        callbacks.append(ProgressPrinter())
+        verbose = 0
+    elif verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     print(
         f"Training {config.architecture} VAE on {config.dataset!r} ({len(prepared.train[0])} examples, "
@@ -424,11 +483,24 @@ def train(config, run_dir, resume=True, verbose=None):
         raise
     io_utils.atomic_save_model(vae, run_dir / "model.keras")
     state = read_state(run_dir)
+    # Figures first: a run marked completed is never re-entered, so a kill
+    # between the two must leave it unfinished (the rerun redraws them).
+    save_figures(vae, prepared, state["history"], run_dir)
     state["status"] = COMPLETED
     write_state(run_dir, state)
-    save_figures(vae, prepared, state["history"], run_dir)
     print(f"Completed {state['epoch']} epochs. Results in {run_dir}", flush=True)
     return vae, prepared, state
+
+
+def _remove_stale_files(run_dir, state):
+    """Deletes what a killed run left behind: temporary files of interrupted
+    atomic writes, and checkpoints that ``state.json`` does not point at."""
+    for folder in (run_dir, run_dir / "checkpoints", run_dir / "figures"):
+        io_utils.remove_temporaries(folder)
+    current = Path(state["checkpoint"]).name if state.get("checkpoint") else None
+    for checkpoint in (run_dir / "checkpoints").glob("*.keras"):
+        if checkpoint.name != current:
+            checkpoint.unlink(missing_ok=True)
 
 
 def _mark(run_dir, status, message):
@@ -440,14 +512,23 @@ def _mark(run_dir, status, message):
 
 def save_figures(vae, prepared, history, run_dir, num_images=10, seed=0):
     """Reconstructions, samples and loss curves of a run, as PNGs in ``RUN_DIR/figures``."""
-    test_images = prepared.test[0][:num_images]
+    test_images, test_labels = prepared.test[0][:num_images], prepared.test[1][:num_images]
     x = prepared.model_inputs(test_images, seed=seed)
-    originals = prepared.to_images(x) if prepared.preprocessor is not None else x
-    reconstructions = prepared.to_images(vae.reconstruct(x))
-    samples = prepared.to_images(vae.sample(num_images * 4, seed=seed))
+    originals = preprocessing.to_unit_interval(test_images)
+    num_samples = num_images * 4
+    if prepared.config.conditional:
+        # Each column one label, so the grid reads as styles (rows) x labels (columns).
+        labels = np.arange(num_samples) % min(num_images, prepared.num_classes)
+        reconstructed = vae.reconstruct(x, labels=test_labels)
+        samples = vae.sample(num_samples, labels=labels, seed=seed)
+    else:
+        reconstructed = vae.reconstruct(x)
+        samples = vae.sample(num_samples, seed=seed)
     figures = {
-        "reconstructions": plots.reconstructions(originals, reconstructions),
-        "samples": plots.image_grid(samples, num_columns=num_images, title="Samples from p(x|z), z ~ N(0, I)"),
+        "reconstructions": plots.reconstructions(originals, prepared.to_images(reconstructed)),
+        "samples": plots.image_grid(
+            prepared.to_images(samples), num_columns=num_images, title="Samples from p(x|z), z ~ N(0, I)"
+        ),
         "loss_curves": plots.loss_curves(history),
     }
     for name, figure in figures.items():

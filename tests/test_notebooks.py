@@ -1,0 +1,169 @@
+"""The study notebooks: committed clean, parameterised, and executed end to end by the runner."""
+
+import json
+import math
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from vae_keras import report, runner
+
+NOTEBOOKS = runner.list_notebooks()
+
+
+def test_the_study_notebooks_exist():
+    assert NOTEBOOKS[:5] == [
+        "01_svhn_data",
+        "02_fixed_vs_fitted_variance",
+        "03_components_or_convolutions",
+        "04_implementation_notes",
+        "05_svhn_results",
+    ]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_committed_notebook_is_clean_and_follows_the_skeleton(name):
+    notebook = nbformat.read(str(runner.NOTEBOOKS_DIR / f"{name}.ipynb"), as_version=4)
+    nbformat.validate(notebook)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), "committed notebooks carry no outputs"
+    assert notebook.metadata.kernelspec.name == runner.KERNEL_NAME
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# ")
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged `parameters`"
+    for line in tagged[0].source.splitlines():
+        # literals only, each with a type hint and a trailing comment
+        assert ": " in line and " = " in line and "  # " in line, line
+    assert "## Conclusion" in "".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    # No model, loss or plotting code defined in a notebook.
+    assert not any(line.lstrip().startswith(("def ", "class ")) for c in code for line in c.source.splitlines())
+
+
+def test_papermill_help_lists_parameters_with_help_text():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            "--help-notebook",
+            str(runner.NOTEBOOKS_DIR / "02_fixed_vs_fitted_variance.ipynb"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "variance_floors: list" in result.stdout and "variance floors (varlog epsilon)" in result.stdout
+
+
+def test_every_profile_uses_only_declared_parameters():
+    for profile in ("smoke", "quick", "full"):
+        runner.validate_parameters(runner.load_profile(profile), NOTEBOOKS)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"profile": "fastest"}, r"Unknown profile.*'fastest'.*Accepted: full, quick, smoke"),
+        ({"profile": "smoke", "only": "09"}, r"Unknown notebook.*'09'.*Accepted: 01_svhn_data"),
+    ],
+)
+def test_runner_rejects_bad_choices(kwargs, pattern, tmp_path):
+    with pytest.raises(ValueError, match=pattern):
+        runner.run(out=tmp_path / "out", report=False, **kwargs)
+    assert not (tmp_path / "out" / "results.json").exists()
+
+
+def test_runner_rejects_misspelled_and_mistyped_parameters(tmp_path):
+    (tmp_path / "typo.yaml").write_text("num_epoch: 3\n")
+    with pytest.raises(ValueError, match=r"'num_epoch'.*Did you mean 'num_epochs'"):
+        runner.run(str(tmp_path / "typo.yaml"), out=tmp_path / "out")
+    (tmp_path / "type.yaml").write_text("num_epochs: three\n")
+    with pytest.raises(ValueError, match=r"'num_epochs' must be of type int.*num_epochs='three'"):
+        runner.run(str(tmp_path / "type.yaml"), out=tmp_path / "out")
+
+
+def test_a_failing_notebook_is_named_kept_and_marked(tmp_path, capsys):
+    out = tmp_path / "out"
+    with pytest.raises(runner.NotebookFailedError, match=r"01_svhn_data failed in cell \d+: .*Error"):
+        runner.run("smoke", dataset="npz:/does/not/exist.npz", only="01", out=out)
+    assert (out / "notebooks" / "01_svhn_data.ipynb").exists()  # the partial notebook is kept
+    results = json.loads((out / "results.json").read_text())
+    assert results["01_svhn_data"]["status"] == "failed" and results["01_svhn_data"]["metrics"] == {}
+    index = (out / "report" / "index.html").read_text()
+    assert 'class="failed">failed' in index
+    assert "This notebook failed" in (out / "report" / "01_svhn_data.html").read_text()
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    """Every notebook through papermill with the smoke profile, on the embedded digits."""
+    out = tmp_path_factory.mktemp("smoke")
+    results = runner.run("smoke", out=out)
+    return out, results
+
+
+def test_smoke_run_completes_every_notebook(smoke_run):
+    out, results = smoke_run
+    assert sorted(results) == NOTEBOOKS
+    for name, entry in results.items():
+        assert entry["status"] == "completed", (name, entry)
+        assert (out / "notebooks" / f"{name}.ipynb").exists()
+
+
+def _finite_numbers(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _finite_numbers(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _finite_numbers(v)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield value
+
+
+def test_results_json_has_the_expected_keys_and_finite_values(smoke_run):
+    out, _ = smoke_run
+    results = json.loads((out / "results.json").read_text())
+    expected = {
+        "01_svhn_data": {"split_sizes", "pca_variance_kept", "label_shares_train"},
+        "02_fixed_vs_fitted_variance": {"table", "best_variant", "best_test_log_px"},
+        "03_components_or_convolutions": {"table", "best_pixel_mse"},
+        "04_implementation_notes": {"layer_table", "batch_table", "learning_rate_table"},
+        "05_svhn_results": {"test_elbo", "test_log_px", "bits_per_component", "conditional_test_elbo"},
+    }
+    for name, keys in expected.items():
+        metrics = results[name]["metrics"]
+        assert keys <= set(metrics), (name, keys - set(metrics))
+        numbers = list(_finite_numbers(metrics))
+        assert numbers and all(math.isfinite(v) for v in numbers), name
+
+
+def test_figures_are_written(smoke_run):
+    out, _ = smoke_run
+    figures = {p.name for p in (out / "figures").glob("*.png")}
+    for name in (
+        "01_svhn_data__class_balance.png",
+        "02_fixed_vs_fitted_variance__samples.png",
+        "05_svhn_results__conditional_analogies.png",
+    ):
+        assert name in figures
+
+
+def test_report_links_every_notebook(smoke_run):
+    out, _ = smoke_run
+    index = (out / "report" / "index.html").read_text()
+    for name in NOTEBOOKS:
+        assert f'href="{name}.html"' in index
+        page = (out / "report" / f"{name}.html").read_text()
+        assert "data:image/png;base64" in page  # figures are embedded
+        assert "Traceback" not in page
+    assert report.notebook_title(out / "notebooks" / "05_svhn_results.ipynb").startswith("SVHN results")
+
+
+def test_resume_skips_completed_notebooks(smoke_run, capsys):
+    out, _ = smoke_run
+    runner.run("smoke", out=out, resume=True, only="01,02", report=False)
+    assert capsys.readouterr().out.count("completed earlier, skipped") == 2
