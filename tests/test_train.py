@@ -136,3 +136,15 @@ def test_conditional_vae_trains_and_evaluates_log_p_x_given_y(tmp_path):
     z = vae.encode(x[:1])[0].repeat(10, axis=0)
     drawn = vae.decode(z, labels=np.arange(10))
     assert drawn.shape == (10, 8, 8, 1) and np.abs(drawn[0] - drawn[1]).max() > 0.05
+
+
+def test_init_from_starts_a_run_from_saved_weights(tmp_path):
+    first, _, _ = train.train(_config(num_epochs=2), tmp_path / "first", verbose=0)
+    config = _config(num_epochs=0, learning_rate=1e-4, init_from=str(tmp_path / "first" / "model.keras"))
+    second, _, _ = train.train(config, tmp_path / "second", verbose=0)
+    for a, b in zip(first.get_weights(), second.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="same architecture"):
+        train.train(_config(num_epochs=0, latent_dim=3, init_from=config.init_from), tmp_path / "third", verbose=0)
+    with pytest.raises(FileNotFoundError, match="init_from='nope.keras'"):
+        train.train(_config(num_epochs=0, init_from="nope.keras"), tmp_path / "fourth", verbose=0)

@@ -102,6 +102,10 @@ class ExperimentConfig:
     checkpoint_every: int = dataclasses.field(
         default=1, metadata={"help": "save a resumable checkpoint every this many epochs"}
     )
+    init_from: str = dataclasses.field(
+        default="",
+        metadata={"help": "a model.keras whose weights start this run (e.g. to go on at another learning rate)"},
+    )
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -181,7 +185,10 @@ class ExperimentConfig:
     def from_dict(cls, values):
         """Builds a config, rejecting unknown keys with the closest valid name."""
         if not isinstance(values, dict):
-            raise ValueError(f"A config must be a mapping of settings. Received: {type(values).__name__}")
+            raise ValueError(
+                f"A config must be a mapping of settings such as {{'latent_dim': 20}}. "
+                f"Received: a {type(values).__name__} ({values!r:.80})"
+            )
         names = [f.name for f in dataclasses.fields(cls)]
         for key in values:
             if key not in names:
@@ -201,20 +208,28 @@ class ExperimentConfig:
         """
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"Config file not found. Received: path={str(path)!r}")
+            raise FileNotFoundError(
+                f"Config file not found. Received: path={str(path)!r}. Accepted: an existing .json, .yaml or .yml file"
+            )
         text = path.read_text()
         if path.suffix == ".json":
             try:
                 values = json.loads(text)
             except json.JSONDecodeError as error:
-                raise ValueError(f"Config file {str(path)!r} is not valid JSON: {error}") from None
+                raise ValueError(
+                    f"Config file {str(path)!r} is not valid JSON: {error}. "
+                    'Accepted: a JSON object of settings such as {"latent_dim": 20}'
+                ) from None
         elif path.suffix in (".yaml", ".yml"):
             import yaml
 
             try:
                 values = yaml.safe_load(text)
             except yaml.YAMLError as error:
-                raise ValueError(f"Config file {str(path)!r} is not valid YAML: {error}") from None
+                raise ValueError(
+                    f"Config file {str(path)!r} is not valid YAML ({' '.join(str(error).split())}). "
+                    "Accepted: a YAML mapping of settings such as 'latent_dim: 20'"
+                ) from None
         else:
             raise ValueError(
                 f"Unsupported config file type. Received: path={str(path)!r}. Accepted: .json, .yaml, .yml"

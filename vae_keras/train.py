@@ -25,6 +25,7 @@ import logging
 import math
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import keras
@@ -132,7 +133,11 @@ def prepare_data(config, preprocessor=None):
         keep = np.random.default_rng(config.seed).permutation(len(train_images))[: config.max_train_examples]
         train_images, train_labels = train_images[np.sort(keep)], train_labels[np.sort(keep)]
     if len(train_images) == 0:
-        raise ValueError(f"The training split of dataset={config.dataset!r} is empty after the validation split.")
+        raise ValueError(
+            f"The training split must hold at least one example. Received: dataset={config.dataset!r}, "
+            f"train_split={config.train_split!r} with 0 examples left after validation_fraction="
+            f"{config.validation_fraction}."
+        )
     if config.batch_size > len(train_images):
         raise ValueError(
             f"`batch_size` must not exceed the number of training examples ({len(train_images)}). "
@@ -189,6 +194,30 @@ def build_model(config, input_shape, steps_per_epoch, num_classes=None):
     )
 
 
+def initialize_from(vae, path):
+    """Copies the weights of the model saved at ``path`` into ``vae`` (same architecture).
+
+    Only the weights come over, not the optimizer state: the run starts a fresh
+    optimizer (typically at another learning rate).
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        ValueError: if the saved model's weights do not match ``vae``'s.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"`init_from` must name a saved .keras model. Received: init_from={str(path)!r}")
+    source = keras.saving.load_model(path, compile=False)
+    ours, theirs = vae.get_weights(), source.get_weights()
+    if [w.shape for w in ours] != [w.shape for w in theirs]:
+        raise ValueError(
+            f"`init_from` must be a model of the same architecture. Received: init_from={str(path)!r} whose "
+            f"{len(theirs)} weights have other shapes than this run's {len(ours)}"
+        )
+    vae.set_weights(theirs)
+    return vae
+
+
 def resolve_jit_compile(setting):
     """``auto`` means XLA on JAX and on GPUs; off for TensorFlow on CPU, where it measured slower."""
     if setting != "auto":
@@ -239,7 +268,10 @@ def read_state(run_dir):
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON ({error}); the run folder is damaged.") from None
+        raise ValueError(
+            f"{path} is not valid JSON ({error}); the run folder is damaged. "
+            "Accepted: a state.json written by `vae-keras train`; start again in a new --out folder."
+        ) from None
 
 
 def write_state(run_dir, state):
@@ -333,10 +365,12 @@ class NonFiniteGuard(keras.callbacks.Callback):
     """Stops training at the first non-finite loss term, naming epoch, batch and term.
 
     The components come before their sum, ``loss``, so that the message names
-    the term that went non-finite rather than the total it spoiled.
+    the term that went non-finite rather than the total it spoiled; ``kl``
+    comes first because an overflowing encoder also spoils ``z`` and with it
+    the reconstruction. Every non-finite term is listed.
     """
 
-    TERMS = ("reconstruction", "kl", "loss")
+    TERMS = ("kl", "reconstruction", "loss")
 
     def __init__(self):
         super().__init__()
@@ -409,7 +443,6 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None):
             )
         _check_resumable(run_dir, config)
         _remove_stale_files(run_dir, state)
-    run_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
 
     preprocessor = None
@@ -422,13 +455,17 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None):
     initial_epoch = 0
     if state is not None and state.get("checkpoint"):
         initial_epoch = int(state["epoch"])
-        vae = keras.saving.load_model(run_dir / state["checkpoint"])
+        vae = _load_checkpoint(run_dir / state["checkpoint"])
         logger.info("Resuming %s from epoch %d", run_dir, initial_epoch)
         print(f"Resuming {run_dir} from the checkpoint of epoch {initial_epoch}.", flush=True)
     else:
         model = build_model(config, prepared.input_shape, steps_per_epoch, num_classes=prepared.num_classes)
+        if config.init_from:
+            initialize_from(model, config.init_from)
         vae = compile_model(model, config)
         state = {"status": "running", "epoch": 0, "checkpoint": None, "history": []}
+        # Created only now: bad settings or data found above leave no folder behind.
+        run_dir.mkdir(parents=True, exist_ok=True)
         config.save(run_dir / "config.json")
         if prepared.preprocessor is not None:
             prepared.preprocessor.save(preprocessor_path)
@@ -490,6 +527,23 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None):
     write_state(run_dir, state)
     print(f"Completed {state['epoch']} epochs. Results in {run_dir}", flush=True)
     return vae, prepared, state
+
+
+def _load_checkpoint(path):
+    """Loads the checkpoint ``state.json`` points at, naming the file if it is missing or damaged."""
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"state.json points at a checkpoint that does not exist. Received: checkpoint={str(path)!r}. "
+            "Accepted: a run folder written by `vae-keras train`; start again in a new --out folder."
+        )
+    try:
+        return keras.saving.load_model(path)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise ValueError(
+            f"The checkpoint cannot be loaded: it is truncated or corrupt. Received: checkpoint={str(path)!r} "
+            f"({type(error).__name__}: {error}). Accepted: a complete .keras file written by `vae-keras train`; "
+            "start again in a new --out folder."
+        ) from None
 
 
 def _remove_stale_files(run_dir, state):
