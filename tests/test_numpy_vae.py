@@ -90,6 +90,70 @@ def test_gradients_match_central_finite_differences_in_float64(activation, hidde
         assert relative_error < 1e-6, f"{name}: relative error {relative_error:.2e}"
 
 
+def gradient_check_inputs(seed=1):
+    rng = np.random.default_rng(seed)
+    return rng.random((6, 12)), rng.standard_normal((6, 3))
+
+
+@pytest.mark.parametrize("hidden_units", [(7,), (7, 5), ()])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_check_gradients_reports_tiny_errors_for_correct_gradients_and_restores_weights(activation, hidden_units):
+    model = perturbed_model(activation, hidden_units)
+    before = model.get_weights()
+    x, epsilon = gradient_check_inputs()
+    errors = numpy_vae.check_gradients(model, x, epsilon, num_entries=5)
+    assert list(errors) == model.weight_names
+    # Term-by-term differences keep round-off near 1e-10 here, and the O(step^2) truncation below 1e-6
+    # even on small entries; a wrong gradient scores >= 1e-3.
+    assert max(errors.values()) < 1e-6, errors
+    for ours, original in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(ours, original)
+
+
+@pytest.mark.parametrize("scale", [1.01, 0.0])
+def test_check_gradients_flags_a_corrupted_gradient_array_and_only_that_one(scale, monkeypatch):
+    model = perturbed_model("tanh", (7,))
+    x, epsilon = gradient_check_inputs()
+    corrupted = "encoder/log_var/kernel"
+    backward = model.backward
+
+    def corrupted_backward(cache):
+        gradients = backward(cache)
+        gradients[model.weight_names.index(corrupted)] *= scale
+        return gradients
+
+    monkeypatch.setattr(model, "backward", corrupted_backward)
+    errors = numpy_vae.check_gradients(model, x, epsilon, num_entries=20)
+    # A 1% error in every entry is a relative error of 0.01 / 1.01; a missing gradient is off by 100%.
+    assert errors[corrupted] == pytest.approx(abs(1 - scale) / max(1, scale), rel=1e-4)
+    assert max(error for name, error in errors.items() if name != corrupted) < 1e-6
+
+
+def test_check_gradients_catches_a_wrong_activation_derivative(monkeypatch):
+    model = perturbed_model("tanh", (7, 5))
+    x, epsilon = gradient_check_inputs()
+    # A classic slip: tanh' written as 1 - tanh instead of 1 - tanh^2 (the forward pass is untouched).
+    monkeypatch.setattr(numpy_vae, "_activation_backward", lambda grad, output, activation: grad * (1 - output))
+    errors = numpy_vae.check_gradients(model, x, epsilon, num_entries=20)
+    for name in ("encoder/hidden0_dense/kernel", "encoder/hidden1_dense/bias", "decoder/hidden1_dense/kernel"):
+        assert errors[name] > 1e-2, (name, errors[name])
+    # Layers above the last hidden layer do not go through the activation's derivative.
+    assert errors["decoder/params/kernel"] < 1e-6 and errors["decoder/params/bias"] < 1e-6
+
+
+def test_check_gradients_rejects_float32_models_and_bad_settings():
+    x, epsilon = gradient_check_inputs()
+    with pytest.raises(ValueError, match="dtype='float64'.*Received: model=NumpyVAE with dtype=float32"):
+        numpy_vae.check_gradients(perturbed_model("relu", (7,), dtype="float32"), x, epsilon)
+    model = perturbed_model("relu", (7,))
+    with pytest.raises(ValueError, match="Received: num_entries=0"):
+        numpy_vae.check_gradients(model, x, epsilon, num_entries=0)
+    with pytest.raises(ValueError, match="Received: step=0"):
+        numpy_vae.check_gradients(model, x, epsilon, step=0)
+    with pytest.raises(ValueError, match=r"Received: epsilon.shape=\(6, 2\)"):
+        numpy_vae.check_gradients(model, x, epsilon[:, :2])
+
+
 @requires_tensorflow
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 def test_loss_and_gradients_equal_keras_on_shared_weights_and_noise(activation):
@@ -111,6 +175,63 @@ def test_loss_and_gradients_equal_keras_on_shared_weights_and_noise(activation):
         # cancellation, so they are compared with an absolute tolerance scaled to the array's largest entry.
         scale = np.abs(keras_gradient).max()
         np.testing.assert_allclose(gradient, keras_gradient, rtol=1e-4, atol=1e-4 * scale, err_msg=name)
+
+
+@requires_tensorflow
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_compare_gradients_with_keras_reports_float32_round_off_only(activation):
+    vae = perturbed_keras_vae(activation)
+    rng = np.random.default_rng(0)
+    x = rng.random((16, 28, 28, 1)).astype("float32")
+    epsilon = rng.standard_normal((16, 4))  # float64 noise is cast to the model's float32
+    comparison = numpy_vae.compare_gradients_with_keras(vae, x, epsilon)
+    assert sorted(comparison) == ["gradients", "keras_loss", "loss_difference", "numpy_loss"]
+    # The reference is independent: the Keras loss as the tests compute it by hand.
+    keras_loss, keras_gradients = keras_loss_and_gradients(vae, x, epsilon.astype("float32"))
+    assert comparison["keras_loss"] == pytest.approx(keras_loss, rel=1e-6)
+    assert comparison["loss_difference"] == pytest.approx(abs(comparison["numpy_loss"] - keras_loss), abs=1e-3)
+    assert comparison["loss_difference"] < 1e-5 * keras_loss
+    assert list(comparison["gradients"]) == numpy_vae.from_keras(vae).weight_names
+    for name, keras_gradient in zip(comparison["gradients"], keras_gradients):
+        entry = comparison["gradients"][name]
+        assert entry["max_relative_difference"] < 1e-4, (name, entry)
+        assert entry["max_abs_difference"] == pytest.approx(
+            entry["max_relative_difference"] * np.abs(keras_gradient).max(), rel=1e-3
+        )
+
+
+@requires_tensorflow
+def test_compare_gradients_with_keras_flags_a_corrupted_gradient_and_loss(monkeypatch):
+    vae = perturbed_keras_vae("relu")
+    rng = np.random.default_rng(0)
+    x = rng.random((16, 784)).astype("float32")  # flat inputs are reshaped to the encoder's images
+    epsilon = rng.standard_normal((16, 4)).astype("float32")
+    corrupted = "decoder/hidden0_dense/kernel"
+    backward, forward = numpy_vae.NumpyVAE.backward, numpy_vae.NumpyVAE._forward
+
+    def corrupted_backward(self, cache):
+        gradients = backward(self, cache)
+        gradients[self.weight_names.index(corrupted)] *= 1.01
+        return gradients
+
+    def corrupted_forward(self, x, epsilon):
+        cache = forward(self, x, epsilon)
+        cache["loss"] += 0.5
+        return cache
+
+    monkeypatch.setattr(numpy_vae.NumpyVAE, "backward", corrupted_backward)
+    monkeypatch.setattr(numpy_vae.NumpyVAE, "_forward", corrupted_forward)
+    comparison = numpy_vae.compare_gradients_with_keras(vae, x, epsilon)
+    assert comparison["loss_difference"] == pytest.approx(0.5, rel=1e-3)
+    differences = {name: entry["max_relative_difference"] for name, entry in comparison["gradients"].items()}
+    assert differences[corrupted] == pytest.approx(0.01, rel=0.01)
+    assert max(value for name, value in differences.items() if name != corrupted) < 1e-4
+
+
+def test_compare_gradients_with_keras_needs_the_tensorflow_backend(monkeypatch):
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    with pytest.raises(RuntimeError, match="needs the TensorFlow backend. Received: backend 'jax'"):
+        numpy_vae.compare_gradients_with_keras(None, np.zeros((1, 4)), np.zeros((1, 2)))
 
 
 # --------------------------------------------------------------------------
@@ -246,15 +367,76 @@ def test_training_on_real_mnist_lowers_the_loss():
 @requires_tensorflow
 def test_compare_with_keras_returns_one_row_per_model_and_epoch():
     x = preprocessing.binarize(np.random.default_rng(0).random((200, 8, 8, 1)), seed=0)
-    table = numpy_vae.compare_with_keras(
-        x[:150], x[150:], num_epochs=2, batch_size=50, hidden_units=(16,), latent_dim=2
+    table, numpy_model, vae = numpy_vae.compare_with_keras(
+        x[:150],
+        x[150:],
+        num_epochs=2,
+        batch_size=50,
+        hidden_units=(16,),
+        latent_dim=2,
+        blas_threads=1,
+        return_models=True,
     )
     assert sorted(table) == ["epoch", "model", "seconds", "test_elbo", "train_loss"]
+    # The returned models are the trained ones: they score the table's last test ELBOs.
+    elbos = dict(zip(zip(table["model"], table["epoch"]), table["test_elbo"]))
+    assert numpy_model.elbo(x[150:]).mean() == pytest.approx(elbos["numpy", 2], rel=1e-6)
+    assert numpy_vae.from_keras(vae).elbo(x[150:]).mean() == pytest.approx(elbos["keras", 2], rel=1e-6)
+    assert numpy_model.training_steps == int(keras.ops.convert_to_numpy(vae.training_steps)) == 6
     assert sorted(zip(table["model"], table["epoch"])) == [("keras", 1), ("keras", 2), ("numpy", 1), ("numpy", 2)]
     assert all(s > 0 for s in table["seconds"]) and np.all(np.isfinite(table["test_elbo"]))
     # Same initial weights and data: after one epoch the two losses agree closely.
     losses = dict(zip(zip(table["model"], table["epoch"]), table["train_loss"]))
     assert losses["numpy", 1] == pytest.approx(losses["keras", 1], rel=0.02)
+
+
+def test_side_by_side_and_summary_of_a_comparison_table():
+    table = {
+        "model": ["keras", "numpy", "numpy", "keras", "keras", "numpy"],
+        "epoch": [1, 1, 2, 2, 3, 3],
+        "seconds": [9.0, 2.0, 1.0, 0.5, 0.7, 3.0],
+        "train_loss": [0.0] * 6,
+        "test_elbo": [-200.0, -210.0, -190.0, -180.0, -170.0, -175.0],
+    }
+    rows = numpy_vae.side_by_side(table)
+    assert list(rows[0].items()) == [
+        ("epoch", 1),
+        ("numpy_seconds", 2.0),
+        ("keras_seconds", 9.0),
+        ("numpy_test_elbo", -210.0),
+        ("keras_test_elbo", -200.0),
+    ]
+    assert [row["epoch"] for row in rows] == [1, 2, 3] and rows[2]["numpy_test_elbo"] == -175.0
+    # Epoch 1 (Keras's tracing) is left out of the time per epoch; the ELBO is the last epoch's.
+    assert numpy_vae.summarize_comparison(table) == {
+        "numpy_seconds_per_epoch": 2.0,
+        "numpy_test_elbo": -175.0,
+        "keras_seconds_per_epoch": 0.6,
+        "keras_test_elbo": -170.0,
+        "keras_first_epoch_seconds": 9.0,
+    }
+    one_epoch = {key: values[:2] for key, values in table.items()}
+    assert numpy_vae.summarize_comparison(one_epoch)["keras_seconds_per_epoch"] == 9.0
+    with pytest.raises(ValueError, match="Received: no rows with model='keras'"):
+        numpy_vae.summarize_comparison({key: values[1:3] for key, values in table.items()})
+
+
+def test_limit_blas_threads_limits_and_restores_numpys_blas():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    with numpy_vae.limit_blas_threads(1):
+        assert blas_threads() and set(blas_threads()) == {1}
+    assert blas_threads() == before
+    for no_limit in (None, 0):
+        with numpy_vae.limit_blas_threads(no_limit):
+            assert blas_threads() == before
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="Received: blas_threads="):
+            numpy_vae.limit_blas_threads(bad)
 
 
 def test_the_module_imports_without_keras():

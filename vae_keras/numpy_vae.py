@@ -16,10 +16,16 @@ checks them in float64 and a second test checks them against TensorFlow's on
 shared weights and noise. ``Adam`` reproduces ``keras.optimizers.Adam``
 update for update.
 
+``check_gradients`` (finite differences) and ``compare_gradients_with_keras``
+(TensorFlow's autodiff on shared weights and noise) report how far the
+hand-written gradients are from those references; ``compare_with_keras`` trains
+both implementations side by side.
+
 Weights follow the Keras model's order, so ``vae.set_weights(model.get_weights())``
 works for the matching architecture; ``from_keras`` and ``to_keras`` copy them by
-layer name instead. Nothing here imports Keras at module level: only
-``from_keras``, ``to_keras`` and ``compare_with_keras`` do, when called.
+layer name instead. Nothing here imports Keras at module level: only the
+functions that need it (``from_keras``, ``to_keras``, ``compare_gradients_with_keras``
+and ``compare_with_keras``) do, when called.
 """
 
 import contextlib
@@ -77,6 +83,44 @@ def _check_positive_float(name, value):
     return float(value)
 
 
+def _check_blas_threads(blas_threads):
+    """``None`` (no limit, also for 0) or an integer >= 1."""
+    if blas_threads is None or (
+        isinstance(blas_threads, (int, np.integer)) and not isinstance(blas_threads, bool) and blas_threads == 0
+    ):
+        return None
+    if isinstance(blas_threads, bool) or not isinstance(blas_threads, (int, np.integer)) or blas_threads < 1:
+        raise ValueError(
+            f"`blas_threads` must be an integer >= 1, or 0 or None for NumPy's default. "
+            f"Received: blas_threads={blas_threads!r}"
+        )
+    return int(blas_threads)
+
+
+def limit_blas_threads(blas_threads):
+    """A context manager that runs NumPy's BLAS with at most ``blas_threads`` threads.
+
+    On a machine shared with other jobs, OpenBLAS's spinning worker threads
+    can make the small matrix products of this model ten times slower; one
+    thread avoids that. Uses ``threadpoolctl`` (a scikit-learn dependency).
+
+    Args:
+        blas_threads: the number of threads, or ``None`` (or 0) to leave NumPy's default.
+
+    Returns:
+        A context manager.
+
+    Raises:
+        ValueError: for a negative or non-integer ``blas_threads``.
+    """
+    blas_threads = _check_blas_threads(blas_threads)
+    if blas_threads is None:
+        return contextlib.nullcontext()
+    import threadpoolctl
+
+    return threadpoolctl.threadpool_limits(limits=blas_threads, user_api="blas")
+
+
 # --------------------------------------------------------------------------
 # Elementwise functions and their derivatives
 # --------------------------------------------------------------------------
@@ -96,7 +140,7 @@ def _activation_backward(grad, output, activation):
 
 
 def _bernoulli_terms(x, logits):
-    """Per-example ``-log p(x | logits)`` and ``sigmoid(logits)``, from one ``exp(-|l|)``.
+    """Per-pixel ``-log p(x | logits)`` and ``sigmoid(logits)``, from one ``exp(-|l|)``.
 
     ``-log p = relu(l) - l x + log1p(exp(-|l|))``: finite for any finite logit,
     as in ``vae_keras.likelihoods.bernoulli_log_prob``.
@@ -106,7 +150,7 @@ def _bernoulli_terms(x, logits):
     inverse = 1 / (1 + exp_minus_abs)
     # sigmoid(l) = 1 / (1 + e^-l) for l >= 0 and e^l / (1 + e^l) for l < 0: no overflow either way.
     probabilities = np.where(logits >= 0, inverse, exp_minus_abs * inverse)
-    return negative_log_prob.sum(axis=-1), probabilities
+    return negative_log_prob, probabilities
 
 
 def _sigmoid(logits):
@@ -362,8 +406,10 @@ class NumpyVAE:
         variance = np.exp(log_var)
         z = mean + std * epsilon
         decoder_activations, logits = self._decode_logits(z)
-        reconstruction, probabilities = _bernoulli_terms(x, logits)
-        kl = 0.5 * (variance + np.square(mean) - 1 - log_var).sum(axis=-1)
+        reconstruction_terms, probabilities = _bernoulli_terms(x, logits)
+        kl_terms = 0.5 * (variance + np.square(mean) - 1 - log_var)
+        reconstruction = reconstruction_terms.sum(axis=-1)
+        kl = kl_terms.sum(axis=-1)
         return {
             "x": x,
             "epsilon": epsilon,
@@ -376,6 +422,8 @@ class NumpyVAE:
             "decoder_activations": decoder_activations,
             "logits": logits,
             "probabilities": probabilities,
+            "reconstruction_terms": reconstruction_terms,
+            "kl_terms": kl_terms,
             "reconstruction": reconstruction,
             "kl": kl,
             "loss": float(np.mean(reconstruction + kl)),
@@ -393,7 +441,9 @@ class NumpyVAE:
         Returns:
             A dict ("cache") with the inputs, every layer's activation,
             ``mean``, ``log_var``, ``z``, ``logits``, per-example
-            ``reconstruction`` (-log p(x|z)) and ``kl``, and the scalar ``loss``.
+            ``reconstruction`` (-log p(x|z)) and ``kl``, the per-pixel and
+            per-latent terms they sum (``reconstruction_terms``,
+            ``kl_terms``), and the scalar ``loss``.
 
         Raises:
             ValueError: for a badly shaped ``x`` or ``epsilon``, or ``x``
@@ -670,6 +720,82 @@ class NumpyVAE:
 
 
 # --------------------------------------------------------------------------
+# Gradient check
+# --------------------------------------------------------------------------
+
+
+def check_gradients(model, x, epsilon, num_entries=8, step=1e-6, seed=0):
+    """Compares ``backward()`` with central finite differences, one weight array at a time.
+
+    For ``num_entries`` entries of each weight array, drawn at random, the
+    numeric derivative of the loss (for the fixed noise ``epsilon``) is
+
+        (loss(w + step) - loss(w - step)) / (2 step)
+
+    and the error of the entry is ``|analytic - numeric| / max(|analytic|,
+    |numeric|)`` (0 where both are exactly 0, e.g. the kernel row of a pixel
+    that is 0 in every example).
+
+    Central differences err by ``O(step^2)`` plus round-off. Subtracting two
+    losses of ~500 nats would lose ``1e-16 * 500 / step`` (3e-8 at the
+    default step, a large part of a small derivative), so the difference is
+    accumulated term by term instead: each pixel's ``-log p`` and each
+    latent's KL term, which are ~1 each. A correct gradient then scores
+    about 1e-7 or less, and a wrong one 1e-3 or more. Every weight is
+    restored afterwards.
+
+    Args:
+        model: a float64 ``NumpyVAE`` (in float32 the round-off,
+            ``6e-8 * loss / step``, would swamp the derivative).
+        x: a batch ``(batch, input_dim)`` (or images) in ``[0, 1]``.
+        epsilon: the N(0, I) noise of the reparameterisation, ``(batch, latent_dim)``.
+        num_entries: entries checked per weight array (all of a smaller array).
+        step: the finite-difference step, > 0.
+        seed: seed of the choice of entries.
+
+    Returns:
+        A dict ``{weight_name: max relative error over the checked entries}``,
+        in the order of ``model.weight_names``.
+
+    Raises:
+        ValueError: for a model that is not float64, or invalid arguments.
+    """
+    if not isinstance(model, NumpyVAE) or model.dtype != np.float64:
+        raise ValueError(
+            "`model` must be a NumpyVAE with dtype='float64' (finite differences need the precision). "
+            f"Received: model={type(model).__name__} with dtype={getattr(model, 'dtype', None)}"
+        )
+    num_entries = _check_positive_int("num_entries", num_entries)
+    step = _check_positive_float("step", step)
+    x = model._as_batch(x)
+    epsilon = model._as_epsilon(epsilon, len(x))
+    _, gradients = model.loss_and_gradients(x, epsilon)
+    rng = np.random.default_rng(seed)
+    errors = {}
+    for name, weight, gradient in zip(model.weight_names, model.trainable_weights, gradients):
+        worst = 0.0
+        for flat in rng.choice(weight.size, size=min(num_entries, weight.size), replace=False):
+            index = np.unravel_index(flat, weight.shape)
+            original = weight[index]
+            try:
+                weight[index] = original + step
+                plus = model._forward(x, epsilon)
+                weight[index] = original - step
+                minus = model._forward(x, epsilon)
+            finally:
+                weight[index] = original
+            change = np.sum(plus["reconstruction_terms"] - minus["reconstruction_terms"])
+            change += np.sum(plus["kl_terms"] - minus["kl_terms"])
+            numeric = float(change) / (len(x) * 2 * step)
+            analytic = float(gradient[index])
+            scale = max(abs(analytic), abs(numeric))
+            if scale > 0:
+                worst = max(worst, abs(analytic - numeric) / scale)
+        errors[name] = worst
+    return errors
+
+
+# --------------------------------------------------------------------------
 # Keras interoperability (Keras is imported only when these are called)
 # --------------------------------------------------------------------------
 
@@ -793,6 +919,83 @@ def to_keras(model, vae=None):
     return vae
 
 
+def compare_gradients_with_keras(vae, x, epsilon):
+    """The loss and gradients of a ``NumpyVAE`` against TensorFlow's, on the same weights and noise.
+
+    The Keras VAE's weights are copied into a float32 ``NumpyVAE``
+    (``from_keras``). On the Keras side the loss is that of
+    ``VAE.compute_loss`` (KL weight 1) with the sampler replaced by the given
+    noise: ``z = mean + exp(log_var / 2) * epsilon``, then the mean over the
+    batch of ``-likelihood.log_prob(x, decoder(z)) + kl_standard_normal(mean,
+    log_var)``. Its gradients come from ``tf.GradientTape``. Gradients are
+    matched by layer name.
+
+    Entries of a gradient near zero come from cancellation, so the relative
+    difference of a weight array is its largest absolute difference divided
+    by the largest absolute entry of the Keras gradient. Both sides compute in
+    float32: expect differences of order 1e-6 relative.
+
+    Args:
+        vae: a Keras ``models.VAE`` that ``from_keras`` accepts (fully
+            connected, Bernoulli likelihood).
+        x: a batch ``(batch, input_dim)`` (or images with ``input_dim`` pixels) in ``[0, 1]``.
+        epsilon: the N(0, I) noise, ``(batch, latent_dim)``.
+
+    Returns:
+        A dict: ``numpy_loss`` and ``keras_loss`` (floats, nats),
+        ``loss_difference`` (``|numpy_loss - keras_loss|``) and ``gradients``:
+        ``{weight_name: {"max_abs_difference": float,
+        "max_relative_difference": float}}`` in the order of ``NumpyVAE.weight_names``.
+
+    Raises:
+        RuntimeError: if the Keras backend is not TensorFlow (the reference
+            gradients use ``tf.GradientTape``).
+        ValueError: for a model that ``from_keras`` rejects, or invalid data.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise RuntimeError(
+            "compare_gradients_with_keras computes the Keras gradients with tf.GradientTape, so it needs the "
+            f"TensorFlow backend. Received: backend {backend!r}. Set KERAS_BACKEND=tensorflow before importing keras."
+        )
+    import tensorflow as tf
+    from keras import ops
+
+    from vae_keras import likelihoods
+
+    model = from_keras(vae, dtype="float32")
+    flat = model._as_batch(x)
+    epsilon = model._as_epsilon(epsilon, len(flat))
+    loss, gradients = model.loss_and_gradients(flat, epsilon)
+
+    x_keras = flat.reshape((len(flat),) + tuple(vae.encoder.inputs[0].shape[1:]))
+    variables = _keras_variables(vae, len(model.hidden_units))
+    with tf.GradientTape() as tape:
+        mean, log_var = vae.encoder(x_keras, training=False)
+        z = mean + ops.exp(0.5 * log_var) * epsilon
+        params = vae.decoder(z, training=False)
+        reconstruction = -vae.likelihood.log_prob(x_keras, params)
+        keras_loss = ops.mean(reconstruction + likelihoods.kl_standard_normal(mean, log_var))
+    keras_gradients = tape.gradient(keras_loss, variables)
+
+    keras_loss = float(ops.convert_to_numpy(keras_loss))
+    differences = {}
+    for name, gradient, keras_gradient in zip(model.weight_names, gradients, keras_gradients):
+        keras_gradient = ops.convert_to_numpy(keras_gradient).astype("float64")
+        largest_difference = float(np.max(np.abs(gradient.astype("float64") - keras_gradient)))
+        scale = float(np.max(np.abs(keras_gradient)))
+        relative = largest_difference / scale if scale > 0 else (0.0 if largest_difference == 0 else math.inf)
+        differences[name] = {"max_abs_difference": largest_difference, "max_relative_difference": relative}
+    return {
+        "numpy_loss": loss,
+        "keras_loss": keras_loss,
+        "loss_difference": abs(loss - keras_loss),
+        "gradients": differences,
+    }
+
+
 def compare_with_keras(
     x_train,
     x_test,
@@ -805,6 +1008,7 @@ def compare_with_keras(
     activation="relu",
     blas_threads=None,
     verbose=0,
+    return_models=False,
 ):
     """Trains the NumPy VAE and the Keras VAE side by side and times their epochs.
 
@@ -834,12 +1038,13 @@ def compare_with_keras(
         learning_rate: Adam's step size.
         activation: ``"relu"`` or ``"tanh"``.
         blas_threads: if set, NumPy's BLAS runs with this many threads during
-            the NumPy epochs (via ``threadpoolctl``, a scikit-learn
-            dependency). On a machine shared with other jobs, OpenBLAS's
-            spinning worker threads can make an epoch ten times slower, and
-            ``1`` avoids that. ``None`` keeps NumPy's default. TensorFlow's
-            thread pool is fixed at start-up and is left alone.
+            the NumPy epochs (see ``limit_blas_threads``). On a machine shared
+            with other jobs, OpenBLAS's spinning worker threads can make an
+            epoch ten times slower, and ``1`` avoids that. ``None`` or 0 keeps
+            NumPy's default. TensorFlow's thread pool is fixed at start-up
+            and is left alone.
         verbose: 1 to print each row as it is measured.
+        return_models: also return the two trained models.
 
     Returns:
         A dict table (columns of equal length, one row per model and epoch,
@@ -847,6 +1052,9 @@ def compare_with_keras(
         ``"keras"``), ``epoch`` (1-based), ``seconds`` (wall time of the
         epoch), ``train_loss`` (mean loss over the epoch, nats) and
         ``test_elbo`` (mean ELBO on ``x_test`` after the epoch, nats).
+        With ``return_models=True``: ``(table, numpy_model, keras_vae)``.
+        The Keras VAE is built on flattened inputs ``(input_dim,)``, so its
+        ``sample`` returns flat images, as ``NumpyVAE.generate`` does.
 
     Raises:
         ValueError: for invalid data or settings.
@@ -860,6 +1068,7 @@ def compare_with_keras(
     if x_train.ndim < 2 or not len(x_train):
         raise ValueError(f"`x_train` must be a non-empty batch (n, ...). Received: x_train.shape={x_train.shape}")
     num_epochs = _check_positive_int("num_epochs", num_epochs)
+    _check_blas_threads(blas_threads)
     keras.utils.set_random_seed(seed)
     vae = models.build_vae(
         (math.prod(x_train.shape[1:]),),
@@ -878,11 +1087,7 @@ def compare_with_keras(
     table = {"model": [], "epoch": [], "seconds": [], "train_loss": [], "test_elbo": []}
 
     def numpy_epoch(epoch):
-        with contextlib.ExitStack() as stack:
-            if blas_threads is not None:
-                import threadpoolctl
-
-                stack.enter_context(threadpoolctl.threadpool_limits(limits=blas_threads, user_api="blas"))
+        with limit_blas_threads(blas_threads):
             history = numpy_model.train(
                 x_train, 1, batch_size=batch_size, learning_rate=learning_rate, seed=seed + epoch, verbose=0
             )
@@ -908,4 +1113,61 @@ def compare_with_keras(
                         for key, value in zip(table, row)
                     )
                 )
-    return table
+    return (table, numpy_model, vae) if return_models else table
+
+
+def side_by_side(table):
+    """One row per epoch with both models' time and test ELBO, from ``compare_with_keras``'s table.
+
+    Args:
+        table: the dict table returned by ``compare_with_keras``.
+
+    Returns:
+        A list of dicts, one per epoch, with keys in this order: ``epoch``,
+        ``numpy_seconds``, ``keras_seconds``, ``numpy_test_elbo``,
+        ``keras_test_elbo`` (``None`` where the table has no row).
+    """
+    columns = ("numpy_seconds", "keras_seconds", "numpy_test_elbo", "keras_test_elbo")
+    rows = {}
+    for model, epoch, seconds, elbo in zip(table["model"], table["epoch"], table["seconds"], table["test_elbo"]):
+        row = rows.setdefault(epoch, dict.fromkeys(columns))
+        row[f"{model}_seconds"] = seconds
+        row[f"{model}_test_elbo"] = elbo
+    return [{"epoch": epoch, **rows[epoch]} for epoch in sorted(rows)]
+
+
+def summarize_comparison(table):
+    """Headline numbers of ``compare_with_keras``'s table, per model.
+
+    The time of an epoch is the median over epochs 2 and later when there are
+    any: the first epoch of the Keras model includes tracing the training
+    step, which is a one-off cost, not a per-epoch one. The test ELBO is the
+    one after the last epoch.
+
+    Args:
+        table: the dict table returned by ``compare_with_keras``.
+
+    Returns:
+        A dict of floats: ``numpy_seconds_per_epoch``,
+        ``keras_seconds_per_epoch``, ``numpy_test_elbo``, ``keras_test_elbo``
+        (nats), and ``keras_first_epoch_seconds``.
+
+    Raises:
+        ValueError: if the table lacks a model's rows.
+    """
+    times, elbos, first_epoch = {}, {}, {}
+    for model in ("numpy", "keras"):
+        rows = sorted(
+            (epoch, seconds, elbo)
+            for name, epoch, seconds, elbo in zip(table["model"], table["epoch"], table["seconds"], table["test_elbo"])
+            if name == model
+        )
+        if not rows:
+            raise ValueError(f"`table` must hold rows of both models. Received: no rows with model={model!r}")
+        times[model] = float(np.median([seconds for _, seconds, _ in rows[1:]] or [rows[0][1]]))
+        elbos[model] = float(rows[-1][2])
+        first_epoch[model] = float(rows[0][1])
+    summary = {f"{model}_seconds_per_epoch": seconds for model, seconds in times.items()}
+    summary.update({f"{model}_test_elbo": elbo for model, elbo in elbos.items()})
+    summary["keras_first_epoch_seconds"] = first_epoch["keras"]
+    return summary

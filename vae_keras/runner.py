@@ -170,7 +170,7 @@ def merge_results(out, status):
             **({"error": entry["error"]} if "error" in entry else {}),
             "metrics": metrics if entry["status"] == COMPLETED else {},
         }
-    io_utils.atomic_write_json(out / "results.json", merged)
+    io_utils.atomic_write_json(out / "results.json", merged, sort_keys=False)
     return merged
 
 

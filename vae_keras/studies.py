@@ -100,6 +100,7 @@ class Output:
         io_utils.atomic_write_json(
             self.root / "results" / f"{self.notebook}.json",
             {"notebook": self.notebook, "metrics": self.results, "figures": self.figures},
+            sort_keys=False,  # the notebook's own order: headline numbers first
         )
         return self.results
 
