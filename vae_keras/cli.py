@@ -12,6 +12,7 @@ print one clear line and exit with status 2; a diverged run exits with 3.
 """
 
 import argparse
+import difflib
 import logging
 import os
 import sys
@@ -92,6 +93,12 @@ def _evaluate(args):
 
     if args.k < 1:
         raise ValueError(f"`--k` must be an integer >= 1. Received: --k {args.k}")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise ValueError(f"`--batch-size` must be an integer >= 1. Received: --batch-size {args.batch_size}")
+    if args.max_examples < 0:
+        raise ValueError(
+            f"`--max-examples` must be an integer >= 0 (0: all). Received: --max-examples {args.max_examples}"
+        )
     metrics = evaluate.evaluate_run(
         args.run_dir,
         num_samples=args.k,
@@ -131,12 +138,30 @@ def _run(args):
     return 0
 
 
+def _reject_unknown_arguments(parser, args, unknown):
+    """Exits with status 2, naming the unknown arguments and the closest flag of the command."""
+    command_parser = parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and args.command in action.choices:
+            command_parser = action.choices[args.command]
+    flags = sorted(command_parser._option_string_actions)
+    message = f"unrecognized arguments: {' '.join(unknown)}."
+    for token in unknown:
+        close = difflib.get_close_matches(token.split("=")[0], flags, n=1) if token.startswith("-") else []
+        if close:
+            message += f" Did you mean {close[0]} (instead of {token.split('=')[0]})?"
+    command = f"vae-keras {args.command}" if args.command else "vae-keras"
+    command_parser.error(f"{message} `{command} --help` lists the accepted flags.")
+
+
 def main(argv=None):
     """Entry point; returns the exit status."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _reject_unknown_arguments(parser, args, unknown)
     if args.version:
         from vae_keras import __version__
 

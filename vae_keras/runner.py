@@ -61,7 +61,13 @@ def load_profile(profile, params_dir=PARAMS_DIR):
             f"Unknown profile. Received: --profile {profile!r}. "
             f"Accepted: {', '.join(list_profiles(params_dir))}, or the path of a YAML file"
         )
-    values = yaml.safe_load(path.read_text()) or {}
+    try:
+        values = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        problem = " ".join(str(error).split())
+        raise ValueError(
+            f"Profile {str(path)!r} is not valid YAML ({problem}). Accepted: a mapping such as 'num_epochs: 10'"
+        ) from None
     if not isinstance(values, dict):
         raise ValueError(
             f"A profile must be a mapping of parameter names to values. Received: {path} holds "

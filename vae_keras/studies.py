@@ -462,7 +462,9 @@ def load_splits(dataset, splits=("train", "test", "extra")):
     from vae_keras import data
 
     base = "npz" if dataset.startswith("npz:") else dataset
-    available = data.SPLITS.get(base, ())
+    if base not in data.SPLITS:
+        data.load(dataset, splits[0])  # raises the clear "unknown dataset" error
+    available = data.SPLITS[base]
     loaded = {}
     for split in splits:
         if split not in available:
