@@ -390,6 +390,22 @@ def decode_as_every_label(conditional_vae, x):
     return conditional_vae.decode(z, labels=labels)
 
 
+def prepend_column(first, rows):
+    """Puts ``first[i]`` before row ``i`` of ``rows`` for an image grid.
+
+    Args:
+        first: ``(n, H, W, C)`` images, e.g. the inputs.
+        rows: ``(n * m, H, W, C)`` images, row-major, ``m`` per input.
+
+    Returns:
+        ``(n * (m + 1), H, W, C)`` images: each input followed by its row.
+    """
+    first, rows = np.asarray(first), np.asarray(rows)
+    per_row = len(rows) // len(first)
+    grid = np.concatenate([first[:, None], rows.reshape((len(first), per_row) + first.shape[1:])], axis=1)
+    return grid.reshape((-1,) + first.shape[1:])
+
+
 def latent_grid(num_points=15, spacing="inverse_cdf", limit=5.0):
     """Coordinates along each axis of a 2-D latent manifold.
 
@@ -500,6 +516,24 @@ def examples_per_class(labels, per_class=8, num_classes=10, seed=0):
         candidates = np.flatnonzero(labels == label)
         chosen += list(rng.choice(candidates, size=min(per_class, len(candidates)), replace=False))
     return np.asarray(chosen)
+
+
+def usable_components(images, requested, max_examples=2000):
+    """The number of PCA components to keep: ``requested``, capped by the data's rank.
+
+    Images with pixels that never vary (the blank corners of the 8x8 digits)
+    span fewer directions than they have pixels; PCA cannot keep more
+    components than that. Prints a note when it lowers the request.
+
+    Returns:
+        An ``int`` between 1 and ``requested``.
+    """
+    flat = preprocessing.to_unit_interval(images[:max_examples]).reshape(min(len(images), max_examples), -1)
+    rank = int(np.linalg.matrix_rank(flat - flat.mean(axis=0)))
+    chosen = max(1, min(int(requested), rank))
+    if chosen < requested:
+        print(f"pca_components lowered from {requested} to {chosen}: the images span only {rank} directions.")
+    return chosen
 
 
 def total_variance(images):
