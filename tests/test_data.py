@@ -45,9 +45,7 @@ def write_svhn_mat(path, images, labels_mat):
 
 
 def write_idx(path, array, type_code=0x08):
-    header = bytes([0, 0, type_code, array.ndim]) + b"".join(
-        int(size).to_bytes(4, "big") for size in array.shape
-    )
+    header = bytes([0, 0, type_code, array.ndim]) + b"".join(int(size).to_bytes(4, "big") for size in array.shape)
     content = header + array.tobytes()
     path.write_bytes(gzip.compress(content) if path.suffix == ".gz" else content)
 
@@ -396,9 +394,7 @@ def test_host_probe_fails_fast_when_sockets_fail(monkeypatch):
 
 def test_train_validation_split_is_seeded_and_disjoint():
     images, labels = np.arange(100)[:, None], np.arange(100)
-    (x_train, y_train), (x_validation, y_validation) = data.train_validation_split(
-        images, labels, 0.2, seed=3
-    )
+    (x_train, y_train), (x_validation, y_validation) = data.train_validation_split(images, labels, 0.2, seed=3)
     assert len(x_train) == 80 and len(x_validation) == 20
     assert set(y_train).isdisjoint(y_validation) and set(y_train) | set(y_validation) == set(range(100))
     np.testing.assert_array_equal(x_train[:, 0], y_train)  # images and labels stay aligned

@@ -9,9 +9,7 @@ from scipy import stats
 
 from vae_keras import preprocessing
 
-SHARED_SVHN_SAMPLE = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "svhn" / "svhn_train_sample.npz"
-)
+SHARED_SVHN_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "svhn" / "svhn_train_sample.npz"
 
 
 def low_rank_images(num_examples=60, shape=(6, 6, 1), rank=5, seed=0):
@@ -85,9 +83,7 @@ def test_pca_shapes_whitening_and_inverse():
     # 5 components capture the 5-dimensional signal; what is left is the noise (sd 2 levels).
     assert np.sqrt(np.mean((reconstruction - images / 255.0) ** 2)) < 3 / 255
     plain = preprocessing.PCA(5, whiten=False).fit(images)
-    np.testing.assert_allclose(
-        plain.transform(images).var(axis=0, ddof=1), plain.explained_variance, rtol=1e-3
-    )
+    np.testing.assert_allclose(plain.transform(images).var(axis=0, ddof=1), plain.explained_variance, rtol=1e-3)
     np.testing.assert_allclose(plain.inverse_transform(plain.transform(images)), reconstruction, atol=1e-5)
     # Floats in [0, 1] give the same features as uint8.
     np.testing.assert_allclose(pca.transform(images / 255.0), features, atol=1e-4)
@@ -209,9 +205,7 @@ def test_pca_rejects_bad_arguments_and_mismatched_inputs():
         pca.log_det_jacobian(pixel_scale=0)
 
 
-@pytest.mark.skipif(
-    not SHARED_SVHN_SAMPLE.is_file(), reason=f"real SVHN sample not found at {SHARED_SVHN_SAMPLE}"
-)
+@pytest.mark.skipif(not SHARED_SVHN_SAMPLE.is_file(), reason=f"real SVHN sample not found at {SHARED_SVHN_SAMPLE}")
 def test_real_svhn_crops_round_trip_through_whitened_pca(tmp_path):
     with np.load(SHARED_SVHN_SAMPLE) as sample:
         images = sample["x"]

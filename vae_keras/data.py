@@ -295,16 +295,22 @@ def make_dataset(
 ):
     """Builds the `tf.data` input pipeline for `model.fit`.
 
-    The arrays are cached in memory once; every later epoch reshuffles and
-    redraws the random transforms without touching files, so the dataset can
-    feed `model.fit(..., epochs=1000)`. Pipeline: `from_tensor_slices ->
-    cache -> shuffle (reshuffled each epoch) -> batch -> random transforms ->
-    repeat (optional) -> prefetch`.
+    The arrays stay in memory as one tensor, and every epoch works on whole
+    batches, as Keras's own array adapter does: draw a permutation of the
+    indices, cut it into batches, then gather each batch and apply the random
+    transforms in parallel, `prefetch`ing ahead of the model. Nothing is done
+    per example (no element-wise `shuffle` buffer or `batch`), which on a
+    2-core CPU made the old element-wise pipeline cost about 20% of the
+    training throughput of the MNIST MLP (`benchmarks/input_pipeline.py`). The
+    dataset can feed `model.fit(..., epochs=1000)`: each epoch reshuffles and
+    redraws the noise.
 
     Randomness: each epoch gets a new shuffle order and new binarisation or
     dequantisation noise, and the whole sequence of epochs is the same for the
     same `seed` (and the same TensorFlow global seed, which
-    `keras.utils.set_random_seed` sets).
+    `keras.utils.set_random_seed` sets). An epoch's permutation and each
+    batch's noise come from one per-epoch key, so a batch's noise does not
+    depend on which thread computes it.
 
     Args:
         images: `uint8` images `(N, H, W, C)` or `(N, D)`, scaled by 1/255 to
@@ -323,7 +329,8 @@ def make_dataset(
 
     Returns:
         A `tf.data.Dataset` of float32 `x` batches, or `(x, labels)` batches
-        when `labels` is given.
+        when `labels` is given. Its cardinality is the number of batches (or
+        infinite with `repeat`).
 
     Raises:
         ValueError: for a wrong rank or dtype, NaN values, an empty array, a
@@ -337,15 +344,29 @@ def make_dataset(
     if not is_uint8:
         images = images.astype(np.float32, copy=False)
     num_examples = images.shape[0]
+    batch_size = int(batch_size)
+    num_full_batches = num_examples // batch_size
+    remainder = 0 if drop_remainder else num_examples - num_full_batches * batch_size
+    num_batches = num_full_batches + (1 if remainder else 0)
 
-    if labels is None:
-        dataset = tf.data.Dataset.from_tensor_slices(images)
-    else:
-        dataset = tf.data.Dataset.from_tensor_slices((images, labels))
-    dataset = dataset.cache()
-    if shuffle:
-        dataset = dataset.shuffle(num_examples, seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(int(batch_size), drop_remainder=drop_remainder)
+    def epoch_batches(epoch_key):
+        # One epoch: the (shuffled) indices cut into batches, each batch with
+        # its noise seed, folded from the epoch's key and the batch number.
+        indices = tf.range(num_examples, dtype=tf.int64)
+        if shuffle:
+            indices = tf.random.experimental.stateless_shuffle(indices, seed=epoch_key)
+        full = tf.reshape(indices[: num_full_batches * batch_size], (num_full_batches, batch_size))
+        batches = tf.data.Dataset.from_tensor_slices(full)
+        if remainder:
+            batches = batches.concatenate(tf.data.Dataset.from_tensors(indices[num_full_batches * batch_size :]))
+        return batches.enumerate().map(
+            lambda number, batch: (batch, tf.random.experimental.stateless_fold_in(epoch_key, number))
+        )
+
+    # A new key every time the dataset is iterated (every epoch, and every pass
+    # of `repeat`), drawn from a stream that `seed` fixes.
+    epoch_keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2).take(1)
+    index_batches = epoch_keys.flat_map(epoch_batches)
 
     def to_float(x, noise_seed):
         if is_uint8:
@@ -361,23 +382,19 @@ def make_dataset(
             x = tf.cast(uniform < x, tf.float32)
         return x
 
-    if binarize or dequantize:
-        # One stateless seed pair per batch, drawn from a stream that is
-        # re-seeded (deterministically) every time the dataset is iterated.
-        noise_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-        dataset = tf.data.Dataset.zip((dataset, noise_seeds))
+    # The arrays enter as one dataset element repeated (not captured as a
+    # constant of the map function), as in Keras's array adapter.
+    arrays = images if labels is None else (images, labels)
+    dataset = tf.data.Dataset.zip((index_batches, tf.data.Dataset.from_tensors(arrays).repeat()))
+
+    def gather_batch(batch_and_seed, arrays):
+        batch, noise_seed = batch_and_seed
         if labels is None:
-            dataset = dataset.map(to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        else:
-            dataset = dataset.map(
-                lambda batch, noise_seed: (to_float(batch[0], noise_seed), batch[1]),
-                num_parallel_calls=tf.data.AUTOTUNE,
-                deterministic=True,
-            )
-    elif labels is None:
-        dataset = dataset.map(lambda x: to_float(x, None), num_parallel_calls=tf.data.AUTOTUNE)
-    else:
-        dataset = dataset.map(lambda x, y: (to_float(x, None), y), num_parallel_calls=tf.data.AUTOTUNE)
+            return to_float(tf.gather(arrays, batch), noise_seed)
+        return to_float(tf.gather(arrays[0], batch), noise_seed), tf.gather(arrays[1], batch)
+
+    dataset = dataset.map(gather_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(num_batches))
     if repeat:
         dataset = dataset.repeat()
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,61 @@
+"""The benchmark scripts run end to end with their smallest settings and write sane JSON.
+
+Speed itself is measured by the scripts in ``benchmarks/`` (see benchmarks/README.md), never by a
+timed unit test: this only checks that they still run and report finite, positive numbers.
+"""
+
+import json
+import math
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _finite_positive(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def test_benchmark_scripts_write_results_with_finite_positive_numbers(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks import eval_speed, input_pipeline, train_throughput
+
+    out = str(tmp_path)
+    input_pipeline.main(["--quick", "--out", out])
+    train_throughput.main(["--quick", "--out", out])
+    eval_speed.main(["--quick", "--out", out])
+
+    results = {
+        name: json.loads((tmp_path / f"{name}.json").read_text())
+        for name in ("input_pipeline", "train_throughput", "eval_speed")
+    }
+    for result in results.values():
+        machine = result["machine"]
+        assert {"date", "command", "cpu_count", "platform", "backend", "keras"} <= set(machine)
+        assert machine["cpu_count"] >= 1 and machine["backend"] == "tensorflow"
+
+    pipeline = results["input_pipeline"]
+    assert set(pipeline["variants"]) == {"tf_data", "arrays", "tf_data_static", "tf_data_elementwise"}
+    for summary in pipeline["variants"].values():
+        assert _finite_positive(summary["images_per_second"]) and _finite_positive(summary["median_cpu_seconds"])
+    for key in (
+        "ratio_tf_data_over_arrays",
+        "ratio_tf_data_static_over_arrays",
+        "ratio_tf_data_elementwise_over_arrays",
+    ):
+        assert _finite_positive(pipeline[key]["ratio"]) and _finite_positive(pipeline[key]["cpu_ratio"])
+
+    throughput = results["train_throughput"]
+    assert set(throughput["models"]) == {"svhn_mlp", "mnist_mlp", "conv"}
+    for model in throughput["models"].values():
+        assert model["num_parameters"] > 0
+        assert {summary["kind"] for summary in model["variants"].values()} == {"ours", "keras_io"}
+        assert all(_finite_positive(summary["images_per_second"]) for summary in model["variants"].values())
+        assert model["ratio_ours_over_keras_io"]
+        assert all(_finite_positive(ratio["ratio"]) for ratio in model["ratio_ours_over_keras_io"].values())
+    assert _finite_positive(throughput["peak_rss_bytes"])
+
+    evaluation = results["eval_speed"]
+    for key in ("seconds", "images_per_second", "peak_rss_during_bytes", "peak_rss_process_bytes"):
+        assert _finite_positive(evaluation[key]), key
+    assert math.isfinite(evaluation["mean_log_px"]) and evaluation["mean_log_px"] < 0
+    assert evaluation["settings"]["num_examples"] == 20 and evaluation["settings"]["k"] == 50
