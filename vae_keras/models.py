@@ -154,9 +154,10 @@ def build_mlp_decoder(
     batch_norm=False,
     dropout=0.0,
     num_params=1,
+    num_classes=None,
     name="decoder",
 ):
-    """A fully connected decoder p(x|z).
+    """A fully connected decoder p(x|z), or p(x|z, y) with ``num_classes``.
 
     Args:
         output_shape: shape of one example, as the encoder's ``input_shape``.
@@ -166,19 +167,28 @@ def build_mlp_decoder(
         batch_norm: batch normalisation after each hidden dense layer.
         dropout: dropout rate after each hidden layer, in ``[0, 1)``.
         num_params: likelihood parameters per feature (``Likelihood.num_params``).
+        num_classes: if set (>= 2), the decoder also takes an integer label,
+            one-hot encoded inside the model and concatenated with ``z``, so it
+            saves and loads like any Functional model.
         name: model name.
 
     Returns:
-        A Functional ``keras.Model``: ``z -> params`` shaped
-        ``(batch, *output_shape, num_params)``.
+        A Functional ``keras.Model``: ``z -> params`` (or ``[z, label] ->
+        params``) shaped ``(batch, *output_shape, num_params)``.
     """
     output_shape = _check_shape("output_shape", output_shape)
     latent_dim = _check_latent_dim(latent_dim)
     hidden_units = _check_units("hidden_units", hidden_units)
     _check_activation(activation)
     dropout = _check_dropout(dropout)
-    inputs = keras.Input(shape=(latent_dim,), name="z")
-    x = inputs
+    z = keras.Input(shape=(latent_dim,), name="z")
+    inputs, x = z, z
+    if num_classes is not None:
+        if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
+            raise ValueError(f"`num_classes` must be an integer >= 2. Received: num_classes={num_classes!r}")
+        label = keras.Input(shape=(), dtype="int32", name="label")
+        one_hot = layers.CategoryEncoding(num_tokens=int(num_classes), output_mode="one_hot", name="one_hot")(label)
+        inputs, x = [z, label], layers.Concatenate(name="z_and_label")([z, one_hot])
     for i, units in enumerate(hidden_units):
         x = _hidden_block(x, units, activation, batch_norm, dropout, name=f"hidden{i}")
     x = layers.Dense(math.prod(output_shape) * num_params, name="params")(x)
@@ -510,14 +520,15 @@ def build_vae(
             log_var_init_scale=log_var_init_scale,
             **common,
         )
-        if num_classes is None:
-            decoder = build_mlp_decoder(
-                input_shape, latent_dim, hidden_units=decoder_units, num_params=head.num_params, **common
-            )
-        else:
-            decoder = build_conditional_mlp_decoder(
-                input_shape, latent_dim, num_classes, hidden_units=decoder_units, num_params=head.num_params, **common
-            )
+        decoder = build_mlp_decoder(
+            input_shape,
+            latent_dim,
+            hidden_units=decoder_units,
+            num_params=head.num_params,
+            num_classes=num_classes,
+            name="decoder" if num_classes is None else "conditional_decoder",
+            **common,
+        )
     else:
         encoder = build_conv_encoder(
             input_shape,
@@ -543,49 +554,6 @@ def build_vae(
 # --------------------------------------------------------------------------
 # The conditional VAE
 # --------------------------------------------------------------------------
-
-
-def build_conditional_mlp_decoder(
-    output_shape,
-    latent_dim,
-    num_classes,
-    hidden_units=(512,),
-    activation="relu",
-    batch_norm=False,
-    dropout=0.0,
-    num_params=1,
-    name="conditional_decoder",
-):
-    """A fully connected decoder p(x|z, y) of ``[z, label]``.
-
-    The integer label is one-hot encoded inside the model and concatenated
-    with ``z``, so the decoder saves and loads like any Functional model.
-
-    Args:
-        output_shape, latent_dim, hidden_units, activation, batch_norm,
-            dropout, num_params: as in ``build_mlp_decoder``.
-        num_classes: number of labels, >= 2.
-        name: model name.
-
-    Returns:
-        A Functional ``keras.Model``: ``[z, label] -> params``.
-    """
-    output_shape = _check_shape("output_shape", output_shape)
-    latent_dim = _check_latent_dim(latent_dim)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
-        raise ValueError(f"`num_classes` must be an integer >= 2. Received: num_classes={num_classes!r}")
-    hidden_units = _check_units("hidden_units", hidden_units)
-    _check_activation(activation)
-    dropout = _check_dropout(dropout)
-    z = keras.Input(shape=(latent_dim,), name="z")
-    label = keras.Input(shape=(), dtype="int32", name="label")
-    one_hot = layers.CategoryEncoding(num_tokens=int(num_classes), output_mode="one_hot", name="one_hot")(label)
-    x = layers.Concatenate(name="z_and_label")([z, one_hot])
-    for i, units in enumerate(hidden_units):
-        x = _hidden_block(x, units, activation, batch_norm, dropout, name=f"hidden{i}")
-    x = layers.Dense(math.prod(output_shape) * num_params, name="params")(x)
-    outputs = layers.Reshape(output_shape + (num_params,), name="unflatten")(x)
-    return keras.Model([z, label], outputs, name=name)
 
 
 @keras.saving.register_keras_serializable(package="vae_keras")
