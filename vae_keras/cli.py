@@ -177,7 +177,9 @@ def main(argv=None):
         print(f"vae-keras {args.command}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except RuntimeError as error:
-        if type(error).__name__ == "TrainingDivergedError":
+        from vae_keras import train  # imported late: `vae-keras --help` should not load a backend
+
+        if isinstance(error, train.TrainingDivergedError):
             print(f"vae-keras {args.command}: error: {error}", file=sys.stderr)
             return EXIT_DIVERGED
         raise

@@ -466,10 +466,9 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None):
         state = {"status": "running", "epoch": 0, "checkpoint": None, "history": []}
         # Created only now: bad settings or data found above leave no folder behind.
         run_dir.mkdir(parents=True, exist_ok=True)
-        config.save(run_dir / "config.json")
         if prepared.preprocessor is not None:
             prepared.preprocessor.save(preprocessor_path)
-    config.save(run_dir / "config.json")  # records a raised num_epochs
+    config.save(run_dir / "config.json")  # a new run's settings, or a resumed run's raised num_epochs
 
     if state.get("status") == COMPLETED and initial_epoch >= config.num_epochs:
         print(f"{run_dir} already completed {initial_epoch} epochs; nothing to train.", flush=True)
