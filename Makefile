@@ -1,8 +1,9 @@
 # vae-keras: every target creates .venv (and installs the pinned requirements) if it is missing.
-#   make demo   - set up, then run every study notebook (quick profile) on the embedded 8x8 digits
+#   make demo   - set up, then run the study notebooks (demo profile, about 5 min) on the embedded 8x8 digits
 #   make test   - set up, then run the test suite
 #   make run    - every notebook with the quick profile on SVHN (downloads it where possible)
 #   make train-demo - one training run + evaluation on the digits, from the command line
+#   make notebooks  - regenerate notebooks/*.ipynb from their jupytext sources notebooks/*.py
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -21,7 +22,7 @@ export PYTHONUNBUFFERED    := 1
 DEMO_DIR ?= runs/demo
 RUN_DIR  ?= runs/quick-svhn
 
-.PHONY: setup kernel demo run train-demo test test-slow lint format clean
+.PHONY: setup kernel demo run train-demo notebooks test test-slow lint format clean
 
 setup: $(STAMP) kernel
 
@@ -38,7 +39,7 @@ kernel: $(STAMP)
 	@$(BIN)/python -m ipykernel install --sys-prefix --name vae-keras --display-name "vae-keras (.venv)" >/dev/null
 
 demo: setup
-	$(BIN)/vae-keras run --profile quick --dataset digits --out $(DEMO_DIR) --resume
+	$(BIN)/vae-keras run --profile demo --out $(DEMO_DIR) --resume
 	@echo
 	@echo "Demo report: $(CURDIR)/$(DEMO_DIR)/report/index.html"
 	@echo "  results: $(CURDIR)/$(DEMO_DIR)/results.json, figures: $(CURDIR)/$(DEMO_DIR)/figures/"
@@ -52,6 +53,11 @@ train-demo: setup
 		--latent-dim 8 --hidden-units 256,256 --num-epochs 200 --batch-size 100
 	$(BIN)/vae-keras evaluate runs/train-demo --k 1000
 	@echo "Results: $(CURDIR)/runs/train-demo (figures/, metrics.json, history.csv, model.keras)"
+
+# The notebooks are edited as notebooks/NN_name.py (jupytext py:percent); this regenerates the .ipynb
+# files papermill runs (no outputs). A test fails when a .ipynb is out of date.
+notebooks: setup
+	cd notebooks && for source in [0-9][0-9]_*.py; do ../$(BIN)/jupytext --quiet --to ipynb --update "$$source"; done
 
 test: setup
 	$(BIN)/python -m pytest

@@ -411,6 +411,6 @@ def test_a_bad_dataset_parameter_fails_its_notebook_and_nothing_looks_complete(t
     assert status == 1
     _assert_names(err, "'cifar'", "digits")
     assert "01_svhn_data failed in cell" in err
-    results = json.loads((out / "results.json").read_text())
+    results = json.loads((out / "results.json").read_text())["notebooks"]
     assert results["01_svhn_data"]["status"] == "failed" and results["01_svhn_data"]["metrics"] == {}
     assert not (out / "results" / "01_svhn_data.json").exists()

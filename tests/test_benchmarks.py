@@ -59,3 +59,14 @@ def test_benchmark_scripts_write_results_with_finite_positive_numbers(tmp_path, 
         assert _finite_positive(evaluation[key]), key
     assert math.isfinite(evaluation["mean_log_px"]) and evaluation["mean_log_px"] < 0
     assert evaluation["settings"]["num_examples"] == 20 and evaluation["settings"]["k"] == 50
+
+
+def test_demo_time_benchmark_runs_and_writes_its_numbers(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks import demo_time
+
+    path = demo_time.main(["--quick", "--out", str(tmp_path)])
+    result = json.loads(Path(path).read_text())
+    assert result["profile"] == "smoke" and _finite_positive(result["wall_seconds"])
+    assert result["notebooks"]["01_svhn_data"]["status"] == "completed"
+    assert sum(result["verdicts"].values()) > 0

@@ -99,6 +99,8 @@ DIVERGING = {
     "steps-per-execution": 1,
     "hidden-units": 64,
     "latent-dim": 4,
+    # Measured: from scratch, seed 1 diverges in epoch 14 (seeds 0 and 2 within 3 epochs, too early for this test).
+    "seed": 1,
     # A checkpoint only at each launch's last epoch: the one of epoch 3 stays the last good one.
     "checkpoint-every": 1000,
 }

@@ -6,9 +6,10 @@ import subprocess
 import sys
 
 import nbformat
+import numpy as np
 import pytest
 
-from vae_keras import report, runner
+from vae_keras import claims, report, runner
 
 NOTEBOOKS = runner.list_notebooks()
 
@@ -59,14 +60,14 @@ def test_papermill_help_lists_parameters_with_help_text():
 
 
 def test_every_profile_uses_only_declared_parameters():
-    for profile in ("smoke", "quick", "full"):
+    for profile in runner.list_profiles():
         runner.validate_parameters(runner.load_profile(profile), NOTEBOOKS)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "pattern"),
     [
-        ({"profile": "fastest"}, r"Unknown profile.*'fastest'.*Accepted: full, quick, smoke"),
+        ({"profile": "fastest"}, r"Unknown profile.*'fastest'.*Accepted: demo, full, quick, smoke"),
         ({"profile": "smoke", "only": "09"}, r"Unknown notebook.*'09'.*Accepted: 01_svhn_data"),
     ],
 )
@@ -90,7 +91,7 @@ def test_a_failing_notebook_is_named_kept_and_marked(tmp_path, capsys):
     with pytest.raises(runner.NotebookFailedError, match=r"01_svhn_data failed in cell \d+: .*Error"):
         runner.run("smoke", dataset="npz:/does/not/exist.npz", only="01", out=out)
     assert (out / "notebooks" / "01_svhn_data.ipynb").exists()  # the partial notebook is kept
-    results = json.loads((out / "results.json").read_text())
+    results = json.loads((out / "results.json").read_text())["notebooks"]
     assert results["01_svhn_data"]["status"] == "failed" and results["01_svhn_data"]["metrics"] == {}
     index = (out / "report" / "index.html").read_text()
     assert 'class="failed">failed' in index
@@ -107,10 +108,15 @@ def smoke_run(tmp_path_factory):
 
 def test_smoke_run_completes_every_notebook(smoke_run):
     out, results = smoke_run
-    assert sorted(results) == NOTEBOOKS
-    for name, entry in results.items():
+    assert sorted(results["notebooks"]) == NOTEBOOKS
+    dataset = runner.load_profile("smoke").get("dataset")
+    for name, entry in results["notebooks"].items():
+        if dataset is not None and runner.dataset_base(dataset) not in runner.notebook_datasets(name):
+            assert entry["status"] == "skipped" and entry["reason"], (name, entry)
+            continue
         assert entry["status"] == "completed", (name, entry)
         assert (out / "notebooks" / f"{name}.ipynb").exists()
+    assert [claim["id"] for claim in results["claims"]] == list(claims.CLAIMS)
 
 
 def _finite_numbers(value):
@@ -135,7 +141,9 @@ def test_results_json_has_the_expected_keys_and_finite_values(smoke_run):
         "05_svhn_results": {"test_elbo", "test_log_px", "bits_per_component", "conditional_test_elbo"},
     }
     for name, keys in expected.items():
-        metrics = results[name]["metrics"]
+        if results["notebooks"][name]["status"] == "skipped":
+            continue
+        metrics = results["notebooks"][name]["metrics"]
         assert keys <= set(metrics), (name, keys - set(metrics))
         numbers = list(_finite_numbers(metrics))
         assert numbers and all(math.isfinite(v) for v in numbers), name
@@ -153,14 +161,92 @@ def test_figures_are_written(smoke_run):
 
 
 def test_report_links_every_notebook(smoke_run):
-    out, _ = smoke_run
+    out, results = smoke_run
     index = (out / "report" / "index.html").read_text()
     for name in NOTEBOOKS:
+        if results["notebooks"][name]["status"] == "skipped":
+            assert not (out / "report" / f"{name}.html").exists()
+            continue
         assert f'href="{name}.html"' in index
         page = (out / "report" / f"{name}.html").read_text()
         assert "data:image/png;base64" in page  # figures are embedded
         assert "Traceback" not in page
     assert report.notebook_title(out / "notebooks" / "05_svhn_results.ipynb").startswith("SVHN results")
+
+
+def test_every_claim_has_a_verdict_with_a_reason(smoke_run):
+    out, _ = smoke_run
+    ledger = json.loads((out / "results.json").read_text())["claims"]
+    assert [entry["id"] for entry in ledger] == list(claims.CLAIMS)
+    for entry in ledger:
+        assert entry["verdict"] in claims.VERDICTS and entry["reason"], entry
+    # Notebooks that ran decided their own claims; they did not leave them to the runner.
+    ran = {
+        name
+        for name, e in json.loads((out / "results.json").read_text())["notebooks"].items()
+        if e["status"] == "completed"
+    }
+    for entry in ledger:
+        if entry["notebook"] in ran:
+            assert "reported no verdict" not in entry["reason"], entry
+
+
+def test_report_pages_have_no_logs_paths_or_tracebacks(smoke_run):
+    out, _ = smoke_run
+    pages = sorted((out / "report").glob("*.html"))
+    assert len(pages) >= 2
+    for page in pages:
+        text = page.read_text()
+        assert report.page_problems(text) == [], (page.name, report.page_problems(text))
+        assert "<math" in text or page.name == "index.html" or "$" not in text
+
+
+def test_nan_in_a_result_is_kept_so_the_results_check_fails(tmp_path):
+    from vae_keras import studies
+
+    output = studies.Output(tmp_path, "02_fixed_vs_fitted_variance")
+    output.record(value=float("nan"), nested={"a": np.float32("nan")})
+    metrics = json.loads((tmp_path / "results" / "02_fixed_vs_fitted_variance.json").read_text())["metrics"]
+    numbers = list(_finite_numbers(metrics))
+    assert len(numbers) == 2 and not any(math.isfinite(v) for v in numbers)
+
+
+@pytest.fixture(scope="module")
+def mnist_like_npz(tmp_path_factory):
+    """A small Keras-layout MNIST stand-in: the real 8x8 digits upsampled to 28x28 (no network needed)."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = np.kron(digits.images / 16.0, np.ones((3, 3)))  # 24x24
+    images = np.pad(images, ((0, 0), (2, 2), (2, 2)))
+    images = (images * 255).round().astype(np.uint8)
+    labels = digits.target.astype(np.uint8)
+    path = tmp_path_factory.mktemp("mnist_like") / "mnist_like.npz"
+    np.savez(path, x_train=images[:1500], y_train=labels[:1500], x_test=images[1500:], y_test=labels[1500:])
+    return path
+
+
+def test_mnist_only_notebook_runs_on_a_keras_layout_npz(mnist_like_npz, tmp_path):
+    out = tmp_path / "out"
+    results = runner.run("smoke", dataset=f"npz:{mnist_like_npz}", only="06", out=out)
+    assert results["notebooks"]["06_mnist_reproduction"]["status"] == "completed"
+    decided = {e["id"]: e for e in results["claims"] if e["notebook"] == "06_mnist_reproduction"}
+    assert decided and all("reported no verdict" not in e["reason"] for e in decided.values())
+    page = (out / "report" / "06_mnist_reproduction.html").read_text()
+    assert report.page_problems(page) == []
+
+
+def test_notebook_sources_and_ipynb_files_are_in_sync():
+    import jupytext
+
+    for name in NOTEBOOKS:
+        source = jupytext.read(str(runner.NOTEBOOKS_DIR / f"{name}.py"))
+        notebook = nbformat.read(str(runner.NOTEBOOKS_DIR / f"{name}.ipynb"), as_version=4)
+        pairs = list(zip([c.source for c in source.cells], [c.source for c in notebook.cells]))
+        assert len(source.cells) == len(notebook.cells) and all(a == b for a, b in pairs), (
+            f"{name}.ipynb is out of date: run `make notebooks`"
+        )
+        assert notebook.metadata.get("vae_keras", {}).get("datasets"), name
 
 
 def test_resume_skips_completed_notebooks(smoke_run, capsys):

@@ -1,5 +1,7 @@
 """Study helpers that notebooks call: tables, grids, budgets, spikes."""
 
+import json
+
 import numpy as np
 import pytest
 from scipy.stats import norm
@@ -60,3 +62,89 @@ def test_prepend_column_interleaves_inputs_and_rows():
 
 def test_effective_beta_of_a_fixed_sigma():
     assert studies.effective_beta(0.1) == pytest.approx(0.02)
+
+
+# --------------------------------------------------------------------------
+# Seeds, generated prose and verdicts (the truthful writeup)
+# --------------------------------------------------------------------------
+
+
+def test_train_variants_over_seeds_reports_mean_and_spread(tmp_path):
+    base = studies.base_config(dataset="digits", hidden_units=[16], latent_dim=2, num_epochs=1, batch_size=200)
+    output = studies.Output(tmp_path, "02_fixed_vs_fitted_variance")
+    trained, table = studies.train_variants(base, {"a": {}}, output, num_samples=2, eval_examples=32, seeds=[0, 1, 2])
+    variant = trained["a"]
+    assert [row["seed"] for row in variant.seed_rows] == [0, 1, 2]
+    values = variant.values("test_elbo")
+    assert len(values) == 3 and len(set(values)) == 3  # three different seeds, three different models
+    assert variant.row["test_elbo"] == pytest.approx(np.mean(values))
+    assert variant.row["test_elbo_sd"] == pytest.approx(np.std(values, ddof=1))
+    assert table.rows[0]["seeds"] == 3
+    # the first seed keeps the plain folder name; the others get their own folders
+    assert (tmp_path / "runs" / "02_fixed_vs_fitted_variance" / "a" / "state.json").exists()
+    assert (tmp_path / "runs" / "02_fixed_vs_fitted_variance" / "a seed=2" / "state.json").exists()
+    with pytest.raises(ValueError, match=r"Seeds must differ. Received: seeds=\[1, 1\]"):
+        studies.train_variants(base, {"a": {}}, output, seeds=[1, 1])
+    with pytest.raises(ValueError, match=r"num_seeds must be at least 1. Received: num_seeds=0"):
+        studies.seeds_for(0, 0)
+
+
+def test_output_records_verdicts_banner_settings_and_headline(tmp_path):
+    output = studies.Output(tmp_path, "04_implementation_notes")
+    output.banner("npz:/somewhere/private/mnist.npz", "demo", "3 epochs per model")
+    table = output.settings(dataset="npz:/somewhere/private/mnist.npz", epochs=3, seeds=[0, 1])
+    assert "/somewhere" not in table._repr_html_() and "npz:mnist.npz" in table._repr_html_()
+    verdict = output.decide("big_term_first", reconstruction=[1, 2], kl=[1, 2])
+    assert verdict.verdict == "inconclusive"
+    output.undecided("big_batch_faster", "only one batch size was run")
+    with pytest.raises(ValueError, match=r"belongs to notebook '02_fixed_vs_fitted_variance'"):
+        output.decide("fixed_sigma_poor", fixed=[1.0], fitted=[1.0], kl=[5.0])
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from vae_keras import plots
+
+    output.show(plots.bars({"a": 1.0}, "y"), "first")
+    output.show(plots.bars({"b": 2.0}, "y"), "second", headline=True)
+    output.show(plots.bars({"c": 3.0}, "y"), "third")
+    saved = json.loads((tmp_path / "results" / "04_implementation_notes.json").read_text())
+    assert [c["id"] for c in saved["claims"]] == ["big_term_first", "big_batch_faster"]
+    assert saved["claims"][1]["reason"] == "only one batch size was run"
+    assert saved["banner"] == {
+        "dataset": "npz:/somewhere/private/mnist.npz",
+        "profile": "demo",
+        "budget": "3 epochs per model",
+    }
+    assert saved["settings"]["epochs"] == 3
+    assert saved["headline_figure"] == "04_implementation_notes__second.png"
+
+
+def test_claims_gap_says_whether_the_gap_beats_the_noise():
+    assert "beyond noise" in studies.claims_gap([1.0, 1.1, 0.9], [3.0, 3.1, 2.9], "A", "B") and "A is better" in (
+        studies.claims_gap([1.0, 1.1, 0.9], [3.0, 3.1, 2.9], "A", "B")
+    )
+    assert "within noise" in studies.claims_gap([1.0, 2.0, 3.0], [1.5, 2.5, 3.5])
+    assert "spread between seeds is unknown" in studies.claims_gap([1.0], [2.0])
+    assert studies.mean_sd([1.0, 3.0], ".1f") == "2.0 ± 1.4" and studies.mean_sd([2.0]) == "2"
+
+
+def test_image_measures():
+    flat = np.full((2, 8, 8), 0.5)
+    stripes = np.tile([0.0, 1.0], (2, 8, 4))
+    assert studies.sharpness(flat).tolist() == [0.0, 0.0]
+    assert studies.sharpness(stripes)[0] == pytest.approx(0.5)  # horizontal differences 1, vertical 0
+    reference = np.stack([flat[0], stripes[0]])
+    assert studies.nearest_distances(np.stack([stripes[0], flat[0] + 0.1]), reference) == pytest.approx([0.0, 0.1])
+    edges = np.zeros((1, 8, 8))
+    edges[:, :, 4:] = 1.0
+    assert studies.edge_correlation(edges, np.abs(np.gradient(edges, axis=2))) > 0.9
+
+
+def test_digit_classifier_learns_the_real_digits():
+    from vae_keras import data
+
+    images, labels = data.load("digits", "train")
+    test_images, test_labels = data.load("digits", "test")
+    classify, accuracy = studies.digit_classifier(images, labels, test_images, test_labels)
+    assert accuracy > 0.9
+    assert classify(test_images[:5] / 255.0).shape == (5,)

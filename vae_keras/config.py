@@ -102,6 +102,16 @@ class ExperimentConfig:
     checkpoint_every: int = dataclasses.field(
         default=1, metadata={"help": "save a resumable checkpoint every this many epochs"}
     )
+    checkpoint_seconds: float = dataclasses.field(
+        default=0.0,
+        metadata={
+            "help": "skip a due checkpoint until this many seconds passed since the last one (0: never skip); "
+            "the last epoch is always saved"
+        },
+    )
+    tensorboard: bool = dataclasses.field(
+        default=True, metadata={"help": "write TensorBoard logs to RUN_DIR/logs (TensorFlow backend)"}
+    )
     init_from: str = dataclasses.field(
         default="",
         metadata={"help": "a model.keras whose weights start this run (e.g. to go on at another learning rate)"},
@@ -132,6 +142,7 @@ class ExperimentConfig:
         _at_least("kl_warmup_epochs", self.kl_warmup_epochs, 0)
         _at_least("max_train_examples", self.max_train_examples, 0)
         _at_least("checkpoint_every", self.checkpoint_every, 1)
+        _at_least("checkpoint_seconds", self.checkpoint_seconds, 0)
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={self.dropout}")
         if not 0.0 <= self.validation_fraction < 1.0:

@@ -56,25 +56,44 @@ def _tile(images, num_columns, gap=1):
     return canvas
 
 
-def image_grid(images, num_columns=10, title=None, cell_inches=0.6):
-    """A grid of images.
+def image_grid(images, num_columns=10, title=None, cell_inches=0.6, row_labels=None):
+    """A grid of images, optionally with a label left of each row.
 
     Args:
         images: ``(N, H, W[, C])`` floats in ``[0, 1]`` or uint8.
         num_columns: images per row.
         title: optional figure title.
         cell_inches: size of one cell in inches.
+        row_labels: one label per row (e.g. the variant each row shows).
 
     Returns:
         A ``Figure``.
+
+    Raises:
+        ValueError: if ``row_labels`` does not have one label per row.
     """
     images = _as_images(images)
     num_columns = max(1, min(num_columns, len(images)))
     rows = math.ceil(len(images) / num_columns)
-    figure = Figure(figsize=(num_columns * cell_inches + 0.4, rows * cell_inches + (0.5 if title else 0.2)))
+    if row_labels is not None and len(row_labels) != rows:
+        raise ValueError(
+            f"`row_labels` needs one label per row of the grid. Received: {len(row_labels)} labels for {rows} rows"
+        )
+    label_inches = 0.0
+    if row_labels:
+        label_inches = 0.4 + 0.075 * max(len(str(label)) for label in row_labels)
+    width = num_columns * cell_inches + 0.4 + label_inches
+    figure = Figure(figsize=(width, rows * cell_inches + (0.5 if title else 0.2)))
     axis = figure.add_subplot()
-    _show(axis, _tile(images, num_columns))
+    if label_inches:
+        figure.subplots_adjust(left=label_inches / width, right=0.99)
+    canvas = _tile(images, num_columns)
+    _show(axis, canvas)
     axis.set_frame_on(False)
+    if row_labels:
+        cell_height = images.shape[1] + 1
+        for index, label in enumerate(row_labels):
+            axis.text(-2, index * cell_height + images.shape[1] / 2, str(label), ha="right", va="center", fontsize=8)
     if title:
         axis.set_title(title, fontsize=10)
     return figure
@@ -184,10 +203,12 @@ def latent_manifold(images, grid_values, title=None):
     figure = Figure(figsize=(6.5, 6.5), layout="constrained")
     axis = figure.add_subplot()
     axis.imshow(_tile(images, n, gap=0).squeeze(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    height = images.shape[1]
-    ticks = np.arange(n) * height + height / 2
-    axis.set_xticks(ticks[:: max(1, n // 5)], [f"{v:.2f}" for v in grid_values[:: max(1, n // 5)]])
-    axis.set_yticks(ticks[:: max(1, n // 5)], [f"{v:.2f}" for v in grid_values[::-1][:: max(1, n // 5)]])
+    height, width = images.shape[1], images.shape[2]
+    step = max(1, n // 5)
+    x_ticks = np.arange(n) * width + width / 2  # tiles are width pixels apart along x, height along y
+    y_ticks = np.arange(n) * height + height / 2
+    axis.set_xticks(x_ticks[::step], [f"{v:.2f}" for v in grid_values[::step]])
+    axis.set_yticks(y_ticks[::step], [f"{v:.2f}" for v in grid_values[::-1][::step]])
     axis.set_xlabel("z[0]")
     axis.set_ylabel("z[1]")
     if title:

@@ -1,23 +1,93 @@
-"""The blog-style HTML writeup of a study run: an index page plus every executed notebook."""
+"""The blog-style HTML writeup of a study run: an index page plus one page per executed notebook.
+
+The index opens with what the project is and the claims ledger (every claim of
+the four write-ups with this run's verdict), then one headline figure per study
+and the list of notebooks. A notebook page reads like a keras.io example: prose,
+tables and figures; code hidden; no stderr (the progress the terminal showed),
+no prompts, math as MathML (no JavaScript, no CDN). ``page_problems`` finds what
+must never reach a page: epoch logs, absolute paths, tracebacks.
+"""
 
 import html
 import json
 import re
-import time
+import shutil
 from pathlib import Path
 
 from vae_keras import io_utils
 
-STYLE = """
-body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; max-width: 1100px;
-       margin: 2rem auto; padding: 0 1.2rem; color: #1d1d1f; line-height: 1.5; }
-h1 { margin-bottom: 0.2rem; } .meta { color: #666; margin-top: 0; }
-table { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; width: 100%; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.35rem 0.6rem; text-align: left; vertical-align: top; }
-th { background: #f4f4f6; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.completed { color: #1a7f37; font-weight: 600; } .failed { color: #cf222e; font-weight: 600; }
-.running { color: #9a6700; font-weight: 600; } .error { color: #cf222e; font-size: 0.85rem; }
+#: Profiles whose budgets are too small for most claims to be decided.
+TINY_PROFILES = ("smoke", "quick", "demo")
+
+VERDICT_COLOURS = {"reproduced": "#1a7f37", "refuted": "#cf222e", "differs": "#9a6700", "inconclusive": "#57606a"}
+
+INTRODUCTION = (
+    "This project builds variational autoencoders in Keras 3 and uses them to reproduce four write-ups: "
+    "a VAE on SVHN (fixed or fitted variance, PCA, the training recipe); latent sizes, decoders and encoders "
+    "on MNIST and SVHN; a VAE from scratch in NumPy; and Kingma &amp; Welling's MNIST results as re-run in "
+    "&ldquo;A Musing Upon Variational Autoencoders&rdquo;. Each study is a notebook, executed end to end by "
+    "<code>vae-keras run</code>; every verdict below is computed from this run's numbers, so a run on other "
+    "data or another budget stays truthful."
+)
+
+#: Shared by the index and the notebook pages: banners, badges, figures, math.
+COMMON_STYLE = """
+.banner { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: 0.6rem 0.9rem;
+          margin: 1rem 0; font-size: 0.92rem; line-height: 1.5; }
+.banner .warn { display: block; margin-top: 0.3rem; color: #9a6700; }
+.failed-banner { background: #ffebe9; border: 1px solid #cf222e; border-radius: 6px; padding: 0.7rem 0.9rem;
+                 margin: 1rem 0; }
+.pager { display: flex; justify-content: space-between; gap: 1rem; font-size: 0.92rem;
+         border-bottom: 1px solid #d0d7de; padding-bottom: 0.5rem; margin-bottom: 0.5rem; }
+.badge { display: inline-block; color: white; border-radius: 3px; padding: 0 0.45rem; font-size: 0.82rem;
+         font-weight: 600; white-space: nowrap; }
+img { max-width: 100%; height: auto; }
+figure { margin: 1.5rem 0; } figcaption { color: #57606a; font-size: 0.92rem; margin-top: 0.3rem; }
+math[display="block"] { margin: 0.8rem 0; overflow-x: auto; }
+"""
+
+#: The index page.
+INDEX_STYLE = """
+body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; font-size: 16px;
+       max-width: 960px; margin: 2rem auto; padding: 0 1.2rem; color: #1d1d1f; line-height: 1.6; }
+h1 { font-size: 2rem; line-height: 1.25; margin: 0.4rem 0 0.6rem; }
+h2 { font-size: 1.45rem; margin-top: 2.2rem; border-bottom: 1px solid #d0d7de; padding-bottom: 0.2rem; }
 a { color: #0969da; text-decoration: none; } a:hover { text-decoration: underline; }
+code { font-size: 0.88em; background: #f6f8fa; padding: 0.1em 0.3em; border-radius: 3px; }
+table { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; width: 100%; }
+th, td { border-bottom: 1px solid #d0d7de; padding: 0.4rem 0.6rem; text-align: left; vertical-align: top; }
+th { background: #f6f8fa; font-weight: 600; }
+.counts span.count { margin-right: 1.1rem; white-space: nowrap; }
+.completed { color: #1a7f37; font-weight: 600; } .failed { color: #cf222e; font-weight: 600; }
+.running { color: #9a6700; font-weight: 600; } .skipped { color: #57606a; font-weight: 600; }
+.note { color: #57606a; font-size: 0.88rem; }
+.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); gap: 1.2rem; }
+.figures figure { margin: 0; }
+"""
+
+#: Notebook pages: nbconvert's lab styles in a reading column, without prompts.
+PAGE_STYLE = """
+body.jp-Notebook { max-width: 960px; margin: 1.5rem auto; padding: 0 1.2rem; }
+body.jp-Notebook main { padding: 0; }
+.jp-Cell { padding: 0; }
+.jp-InputPrompt, .jp-OutputPrompt, .jp-Collapser { display: none; }
+.jp-OutputArea-output { overflow-x: auto; }
+.jp-RenderedHTMLCommon { font-size: 16px; line-height: 1.6; padding-right: 0; }
+.jp-RenderedHTMLCommon table { font-size: 0.9rem; margin: 1rem 0; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { padding: 0.3rem 0.65rem; }
+.jp-RenderedImage img, .jp-OutputArea-output img { max-width: 100%; height: auto; }
+"""
+
+#: nbconvert's lab template without its CDN scripts (MathJax, require.js, mermaid), plus our header and CSS.
+PAGE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block html_head_css -%}<style>{{ resources.vae_keras_style }}</style>{%- endblock html_head_css -%}
+{%- block body_header -%}
+{{ super() }}
+{{ resources.vae_keras_header }}
+{%- endblock body_header -%}
 """
 
 
@@ -35,101 +105,478 @@ def notebook_title(path):
     return Path(path).stem
 
 
-#: TensorFlow's start-up lines, logged by C++ before any setting can silence them.
-STARTUP_NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)|I0000 \S+\s+\d+ port\.cc:)")
+# --------------------------------------------------------------------------
+# Math: $...$ and $$...$$ to MathML
+# --------------------------------------------------------------------------
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+_DISPLAY_MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$", re.DOTALL)
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?![\s$])((?:\\.|[^$\\\n]|\n(?!\s*\n))+?)(?<![\s\\])\$(?!\$)")
 
 
-def strip_startup_noise(notebook):
-    """Removes TensorFlow's start-up log lines from stderr outputs (the executed notebook keeps them)."""
+def latex_to_mathml(latex, display=False):
+    """MathML of a LaTeX formula (``display``: a block), or the escaped TeX in ``<code>`` if it cannot be read."""
+    from latex2mathml.converter import convert
+
+    try:
+        return convert(latex.strip(), display="block" if display else "inline")
+    except Exception:  # latex2mathml raises many kinds for unsupported input; show the TeX instead.
+        return f"<code>{html.escape(latex.strip())}</code>"
+
+
+def _code_segments(text):
+    """Splits markdown into ``(is_code, text)`` pieces: fenced blocks and inline code spans are code."""
+    pieces, prose, lines = [], [], text.splitlines(keepends=True)
+    index = 0
+    while index < len(lines):
+        opening = _FENCE.match(lines[index])
+        if not opening:
+            prose.append(lines[index])
+            index += 1
+            continue
+        fence = opening.group(1)
+        end = index + 1
+        while end < len(lines) and not re.match(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$", lines[end]):
+            end += 1
+        pieces.append((False, "".join(prose)))
+        pieces.append((True, "".join(lines[index : end + 1])))
+        prose, index = [], end + 1
+    pieces.append((False, "".join(prose)))
+    out = []
+    for is_code, piece in pieces:
+        if is_code:
+            out.append((True, piece))
+            continue
+        position = 0
+        for match in _CODE_SPAN.finditer(piece):
+            out.append((False, piece[position : match.start()]))
+            out.append((True, match.group(0)))
+            position = match.end()
+        out.append((False, piece[position:]))
+    return [(is_code, piece) for is_code, piece in out if piece]
+
+
+def replace_math(text, replace):
+    """Calls ``replace(latex, display)`` for each ``$$...$$`` and ``$...$`` of markdown ``text``.
+
+    Code spans, fenced code blocks and escaped dollars (``\\$``) are left alone.
+
+    Returns:
+        The text with each formula replaced by what ``replace`` returned.
+    """
+    pieces = []
+    for is_code, piece in _code_segments(text):
+        if not is_code:
+            piece = _DISPLAY_MATH.sub(lambda m: replace(m.group(1), True), piece)
+            piece = _INLINE_MATH.sub(lambda m: replace(m.group(1), False), piece)
+        pieces.append(piece)
+    return "".join(pieces)
+
+
+def math_to_mathml(text):
+    """Markdown ``text`` with its ``$...$`` and ``$$...$$`` as inline MathML (see ``replace_math``)."""
+    return replace_math(text, latex_to_mathml)
+
+
+class _MathPlaceholders:
+    """Swaps formulas for plain-word placeholders before markdown rendering, and MathML in after.
+
+    The markdown renderer would otherwise read ``*`` and ``_`` inside MathML as emphasis, or keep
+    ``$...$`` for MathJax.
+    """
+
+    def __init__(self):
+        self.formulas = []
+
+    def __call__(self, latex, display):
+        self.formulas.append(latex_to_mathml(latex, display))
+        return f"vaekerasmath{len(self.formulas) - 1}x"
+
+    def restore(self, page):
+        # A heading's anchor id is made from its text: drop placeholders inside tags.
+        page = re.sub(r"<[^<>]*vaekerasmath\d+x[^<>]*>", lambda m: re.sub(r"vaekerasmath\d+x", "", m.group(0)), page)
+        return re.sub(r"vaekerasmath(\d+)x", lambda m: self.formulas[int(m.group(1))], page)
+
+
+# --------------------------------------------------------------------------
+# What must never reach a page
+# --------------------------------------------------------------------------
+
+_PAGE_PROBLEMS = (
+    ("Keras epoch log", re.compile(r"\bEpoch \d+/\d+|━{3,}|\bstep - \w+: -?[\d.]|\d+(?:us|ms|s)/step\b")),
+    (
+        "absolute path",
+        re.compile(
+            r"(?<![\w/.:+=~-])/(?:work|tmp|home|root|Users|mnt|opt|var|private|scratch|usr|srv)/"
+            r"|(?<![\w\\])[A-Za-z]:\\\\?[\w.$-]"
+        ),
+    ),
+    ("Python traceback", re.compile(r"Traceback \(most recent call last\)")),
+)
+_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
+
+
+def page_problems(html_text):
+    """What must never appear on a report page: epoch logs, absolute paths, tracebacks.
+
+    Args:
+        html_text: a page's HTML.
+
+    Returns:
+        One line per kind of problem found, with the first offending text; ``[]`` for a clean page.
+        URLs (``https://host/home/...``), closing tags (``</div>``) and embedded images do not count.
+    """
+    text = _DATA_URI.sub("data:", html_text)
+    problems = []
+    for kind, pattern in _PAGE_PROBLEMS:
+        match = pattern.search(text)
+        if match:
+            context = text[max(0, match.start() - 30) : match.end() + 30].replace("\n", " ")
+            problems.append(f"{kind}: {match.group(0)!r} in ...{context}...")
+    return problems
+
+
+# --------------------------------------------------------------------------
+# Notebook pages
+# --------------------------------------------------------------------------
+
+#: Keras progress lines, dropped from stdout if a notebook lets one through.
+_KERAS_LOG_LINE = re.compile(r"^\s*(Epoch \d+/\d+\s*$|\d+/\d+ .*━|.*\bstep - \w+: )")
+
+
+def _public(text, hidden_paths):
+    """``text`` with the run folder and project paths made relative (``hidden_paths``: ``{path: shown}``)."""
+    for path, shown in hidden_paths.items():
+        text = text.replace(path + "/", shown).replace(path, shown.rstrip("/") or ".")
+    return text
+
+
+def _hidden_paths(out):
+    from vae_keras import runner
+
+    paths = {str(Path(out).resolve()): "", str(runner.PROJECT_ROOT): ""}
+    home = str(Path.home())
+    if home not in ("/", ""):
+        paths[home] = "~/"
+    # Longest first, so the run folder wins over the project or home folder containing it.
+    return dict(sorted(paths.items(), key=lambda item: -len(item[0])))
+
+
+def prepare_notebook(notebook, hidden_paths=None):
+    """Readies an executed notebook for the page (in place): no stderr, no epoch logs, short errors, MathML.
+
+    Removes stderr streams, Keras progress lines in stdout, papermill's error marker cell and
+    tracebacks (the error's name and message stay), makes known absolute paths relative, and
+    swaps every formula in markdown cells and markdown outputs for a placeholder.
+
+    Returns:
+        A ``_MathPlaceholders`` whose ``restore(page)`` puts the MathML in the exported page.
+    """
+    hidden_paths = hidden_paths or {}
+    placeholders = _MathPlaceholders()
+    notebook.cells = [c for c in notebook.cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
     for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = replace_math(cell.source, placeholders)
+            continue
+        if cell.cell_type != "code":
+            continue
         outputs = []
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and output.get("name") == "stderr":
-                lines = [line for line in output.text.splitlines(keepends=True) if not STARTUP_NOISE.match(line)]
-                if not "".join(lines).strip():
+            kind = output.get("output_type")
+            if kind == "stream":
+                if output.get("name") == "stderr":
                     continue
-                output.text = "".join(lines)
+                lines = [line for line in output.text.splitlines(keepends=True) if not _KERAS_LOG_LINE.match(line)]
+                output.text = _public("".join(lines), hidden_paths)
+                if not output.text.strip():
+                    continue
+            elif kind == "error":
+                output.traceback = [
+                    _public(f"{output.get('ename', 'Error')}: {output.get('evalue', '')}", hidden_paths)
+                ]
+            elif kind in ("display_data", "execute_result"):
+                data = output.get("data", {})
+                for mime in ("text/plain", "text/html", "text/markdown"):
+                    if isinstance(data.get(mime), str):
+                        data[mime] = _public(data[mime], hidden_paths)
+                if isinstance(data.get("text/markdown"), str):
+                    data["text/markdown"] = replace_math(data["text/markdown"], placeholders)
             outputs.append(output)
-        if "outputs" in cell:
-            cell.outputs = outputs
-    return notebook
+        cell.outputs = outputs
+    return placeholders
 
 
-def render_notebook(notebook_path, html_path, failed_message=None):
-    """Renders an executed notebook to a standalone HTML page (images embedded)."""
-    import nbformat
+def _exporter():
+    import jinja2
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
-    notebook = strip_startup_noise(nbformat.read(str(notebook_path), as_version=4))
-    exporter = HTMLExporter(template_name="lab")
-    body, _ = exporter.from_notebook_node(notebook)
+    exporter = HTMLExporter(
+        template_name="lab",
+        template_file="vae_keras_page.html.j2",
+        extra_loaders=[jinja2.DictLoader({"vae_keras_page.html.j2": PAGE_TEMPLATE})],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(
+            remove_cell_tags={"remove-cell"},
+            remove_all_outputs_tags={"remove-output"},
+            remove_input_tags={"remove-input", "hide-input"},
+            enabled=True,
+        ),
+        enabled=True,
+    )
+    return exporter
+
+
+def _banner_html(banner):
+    """``dataset · profile · budget`` of a notebook's (or the run's) banner dict."""
+    parts = []
+    for key in ("dataset", "profile", "budget"):
+        if banner.get(key) not in (None, ""):
+            value = _shown_dataset(banner[key]) if key == "dataset" else str(banner[key])
+            parts.append(f"{key.capitalize()} <strong>{html.escape(value)}</strong>")
+    return f'<div class="banner">{" &middot; ".join(parts)}</div>' if parts else ""
+
+
+def _shown_dataset(dataset):
+    """A dataset name for a page: ``npz:/abs/path/file.npz`` -> ``npz:file.npz``."""
+    dataset = "" if dataset is None else str(dataset)
+    return "npz:" + Path(dataset[4:]).name if dataset.startswith("npz:") else dataset
+
+
+def render_notebook(
+    notebook_path,
+    html_path,
+    failed_message=None,
+    title=None,
+    banner=None,
+    previous=None,
+    following=None,
+    hidden_paths=None,
+):
+    """Renders an executed notebook to a standalone HTML page (images embedded, no scripts).
+
+    Args:
+        notebook_path: the executed ``.ipynb``.
+        html_path: where to write the page.
+        failed_message: if the notebook failed, the message shown in a red banner.
+        title: the page title (default: the notebook's first heading).
+        banner: ``{"dataset", "profile", "budget"}`` shown under the navigation.
+        previous, following: ``(href, title)`` of the neighbouring pages, or ``None``.
+        hidden_paths: ``{absolute path: replacement}`` to make relative in outputs.
+
+    Returns:
+        ``html_path``.
+    """
+    import nbformat
+
+    notebook = nbformat.read(str(notebook_path), as_version=4)
+    placeholders = prepare_notebook(notebook, hidden_paths)
+    title = title or notebook_title(notebook_path)
+
+    def link(neighbour, arrow, before):
+        if not neighbour:
+            return "<span></span>"
+        text = f"{arrow} {html.escape(neighbour[1])}" if before else f"{html.escape(neighbour[1])} {arrow}"
+        return f'<a href="{html.escape(neighbour[0])}">{text}</a>'
+
+    header = (
+        '<nav class="pager">'
+        f'{link(previous, "&larr;", True)}<a href="index.html">All studies and claims</a>'
+        f"{link(following, '&rarr;', False)}</nav>"
+    )
+    header += _banner_html(banner or {})
     if failed_message:
-        banner = (
-            '<div style="background:#ffebe9;border:1px solid #cf222e;padding:0.8rem;margin:1rem;">'
-            f"<strong>This notebook failed:</strong> {html.escape(failed_message)}. "
+        header += (
+            '<div class="failed-banner"><strong>This notebook failed:</strong> '
+            f"{html.escape(_public(failed_message, hidden_paths or {}).rstrip('.'))}. "
             "Its outputs stop at the failing cell; its numbers are not part of the results.</div>"
         )
-        body = re.sub(r"(<body[^>]*>)", lambda match: match.group(1) + banner, body, count=1)
-    io_utils.atomic_write_text(html_path, body)
+    resources = {
+        "metadata": {"name": title},
+        "vae_keras_header": header,
+        "vae_keras_style": COMMON_STYLE + PAGE_STYLE,
+    }
+    body, _ = _exporter().from_notebook_node(notebook, resources=resources)
+    io_utils.atomic_write_text(html_path, placeholders.restore(body))
     return html_path
 
 
-def _format(value):
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list):
-        return ", ".join(_format(v) for v in value[:6]) + (" ..." if len(value) > 6 else "")
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {_format(v)}" for k, v in list(value.items())[:4])
-    return str(value)
+# --------------------------------------------------------------------------
+# The index
+# --------------------------------------------------------------------------
 
 
-def _headline_metrics(metrics, limit=8):
-    """The scalar metrics of a notebook, for the summary table."""
-    scalars = [(k, v) for k, v in metrics.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)]
-    return scalars[:limit]
+def _inline(text):
+    """Escaped text with its ``$...$`` as MathML."""
+    return replace_math(html.escape(text, quote=False), latex_to_mathml)
 
 
-def build_report(out, profile=""):
-    """Writes ``OUT/report/index.html`` and one HTML page per executed notebook.
+def _badge(verdict):
+    colour = VERDICT_COLOURS.get(verdict, "#57606a")
+    return f'<span class="badge" style="background:{colour}">{html.escape(verdict)}</span>'
+
+
+def _ledger(claims, pages, titles):
+    """The claims ledger: counts per verdict, then one row per claim."""
+    from vae_keras.claims import VERDICTS
+
+    counts = {verdict: sum(entry.get("verdict") == verdict for entry in claims) for verdict in VERDICTS}
+    summary = "".join(f'<span class="count">{_badge(v)} {n}</span>' for v, n in counts.items())
+    rows = []
+    for entry in claims:
+        notebook = entry.get("notebook", "")
+        shown = _inline(titles.get(notebook, notebook))
+        cell = f'<a href="{html.escape(pages[notebook])}">{shown}</a>' if notebook in pages else shown
+        source = (
+            f"{html.escape(str(entry.get('source', '')))} &middot; {html.escape(str(entry.get('source_title', '')))}"
+        )
+        claim_id = html.escape(str(entry.get("id", "")))
+        rows.append(
+            f'<tr id="claim-{claim_id}"><td>{_badge(entry.get("verdict", "inconclusive"))}</td>'
+            f"<td>{_inline(str(entry.get('statement', '')))}</td><td>{source}</td><td>{cell}</td>"
+            f"<td>{html.escape(str(entry.get('reason', '')))}</td></tr>"
+        )
+    if not rows:
+        return "<p>No claims were recorded by this run.</p>"
+    return (
+        f'<p class="counts">{summary}</p>'
+        "<table><thead><tr><th>Verdict</th><th>Claim</th><th>Source</th><th>Notebook</th><th>Why</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def build_report(out, profile=None):
+    """Writes ``OUT/report/index.html``, one page per executed notebook, and the headline figures.
+
+    Reads ``OUT/results.json`` (see ``runner.merge_results``); a skipped notebook gets no page (the
+    index says why), a failed one a page with a red banner.
+
+    Args:
+        out: the run folder.
+        profile: the profile's name, when ``results.json`` does not record it.
 
     Returns:
         The path of ``index.html``.
     """
     out = Path(out)
     report_dir = out / "report"
-    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "figures").mkdir(parents=True, exist_ok=True)
     results = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else {}
-    rows = []
-    for name, entry in results.items():
+    if "notebooks" not in results:  # an older results.json: {name: {"status", "metrics"}}
+        results = {"run": {}, "notebooks": results, "claims": []}
+    run = dict(results.get("run") or {})
+    if profile and not run.get("profile"):
+        run["profile"] = Path(str(profile)).stem
+    notebooks = results["notebooks"]
+    hidden = _hidden_paths(out)
+
+    from vae_keras import runner
+
+    titles, pages = {}, {}
+    for claim in results.get("claims") or []:  # notebooks of this project that this run did not select
+        committed = runner.NOTEBOOKS_DIR / f"{claim.get('notebook')}.ipynb"
+        if committed.exists():
+            titles[claim["notebook"]] = notebook_title(committed)
+    for name, entry in notebooks.items():
         executed = out / "notebooks" / f"{name}.ipynb"
-        link = None
-        if executed.exists():
-            render_notebook(executed, report_dir / f"{name}.html", entry.get("error"))
-            link = f"{name}.html"
-        title = notebook_title(executed) if executed.exists() else name
-        metrics = "".join(
-            f"<div><code>{html.escape(k)}</code>: {html.escape(_format(v))}</div>"
-            for k, v in _headline_metrics(entry.get("metrics", {}))
+        titles[name] = entry.get("title") or (notebook_title(executed) if executed.exists() else name)
+        if entry.get("status") != "skipped" and executed.exists():
+            pages[name] = f"{name}.html"
+        else:
+            (report_dir / f"{name}.html").unlink(missing_ok=True)  # a page of an earlier run would mislead
+    order = list(pages)
+    for position, name in enumerate(order):
+        entry = notebooks[name]
+        neighbours = [
+            (pages[order[i]], titles[order[i]]) if 0 <= i < len(order) else None for i in (position - 1, position + 1)
+        ]
+        banner = dict(entry.get("banner") or {})
+        banner.setdefault("dataset", run.get("dataset"))
+        banner.setdefault("profile", run.get("profile"))
+        render_notebook(
+            out / "notebooks" / f"{name}.ipynb",
+            report_dir / pages[name],
+            failed_message=entry.get("error"),
+            title=titles[name],
+            banner=banner,
+            previous=neighbours[0],
+            following=neighbours[1],
+            hidden_paths=hidden,
         )
-        if entry.get("error"):
-            metrics += f'<div class="error">{html.escape(entry["error"])}</div>'
-        name_cell = f'<a href="{link}">{html.escape(title)}</a>' if link else html.escape(title)
+
+    figures = []
+    for name, entry in notebooks.items():
+        figure = entry.get("headline_figure")
+        if entry.get("status") != "completed" or not figure:
+            continue
+        source = out / "figures" / Path(figure).name
+        if not source.is_file():
+            continue
+        shutil.copyfile(source, report_dir / "figures" / source.name)
+        image = f'<img src="figures/{html.escape(source.name)}" alt="{html.escape(titles[name])}">'
+        if name in pages:
+            image = f'<a href="{html.escape(pages[name])}">{image}</a>'
+        figures.append(f"<figure>{image}<figcaption>{_inline(titles[name])}</figcaption></figure>")
+
+    rows = []
+    for name, entry in notebooks.items():
+        status = entry.get("status", "")
+        shown = _inline(titles[name])
+        title = f'<a href="{html.escape(pages[name])}">{shown}</a>' if name in pages else shown
+        note = entry.get("reason") or entry.get("error") or ""
         rows.append(
-            f"<tr><td>{html.escape(name.split('_', 1)[0])}</td><td>{name_cell}</td>"
-            f'<td class="{entry["status"]}">{entry["status"]}</td><td>{metrics}</td></tr>'
+            f"<tr><td>{html.escape(name.split('_', 1)[0])}</td><td>{title}</td>"
+            f'<td class="{html.escape(status)}">{html.escape(status)}</td>'
+            f'<td class="note">{html.escape(_public(note, hidden))}</td></tr>'
         )
+
+    banner = []
+    if run.get("dataset") is not None:
+        banner.append(f"Dataset <strong>{html.escape(_shown_dataset(run['dataset']))}</strong>")
+    else:
+        banner.append("Dataset <strong>each notebook's default</strong>")
+    if run.get("profile"):
+        banner.append(f"profile <strong>{html.escape(run['profile'])}</strong>")
+    if run.get("generated"):
+        banner.append(f"generated {html.escape(run['generated'])}")
+    if run.get("commit"):
+        banner.append(f"commit <code>{html.escape(run['commit'])}</code>")
+    banner_html = " &middot; ".join(banner)
+    if run.get("command"):
+        banner_html += f"<br>Reproduce: <code>{html.escape(_public(run['command'], hidden))}</code>"
+    if run.get("profile") in TINY_PROFILES:
+        banner_html += (
+            f'<span class="warn">The <code>{html.escape(run["profile"])}</code> profile trains for seconds with '
+            "tiny budgets: it checks that everything runs, and most verdicts are expected to be "
+            "&ldquo;inconclusive&rdquo;. Run the <code>full</code> profile to decide the claims.</span>"
+        )
+
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>vae-keras: study report</title>
-<style>{STYLE}</style></head><body>
-<h1>Variational autoencoders in Keras: the studies</h1>
-<p class="meta">Profile <code>{html.escape(profile)}</code> &middot; generated {time.strftime("%Y-%m-%d %H:%M")}
-&middot; machine-readable results: <a href="../results.json">results.json</a></p>
-<p>Each notebook below was executed end to end by <code>vae-keras run</code>; every number in its text
-was computed by that run. Notebooks marked <span class="failed">failed</span> stopped early and
-report no results.</p>
-<table><thead><tr><th>#</th><th>Notebook</th><th>Status</th><th>Results</th></tr></thead>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>Variational autoencoders in Keras 3: four write-ups reproduced</title>
+<style>{COMMON_STYLE}{INDEX_STYLE}</style></head><body>
+<h1>Variational autoencoders in Keras 3: four write-ups reproduced</h1>
+<p>{INTRODUCTION}</p>
+<div class="banner">{banner_html}</div>
+<h2>The claims</h2>
+<p>Each claim of the write-ups, with the verdict this run's numbers give it: <em>reproduced</em> (the run
+agrees, beyond the seed-to-seed noise), <em>refuted</em> (it points the other way), <em>differs</em> (neither,
+with the reason) or <em>inconclusive</em> (the run cannot decide, e.g. the models did not train at this budget,
+or the notebook did not run).</p>
+{_ledger(results.get("claims") or [], pages, titles)}
+<h2>The studies at a glance</h2>
+{f'<div class="figures">{"".join(figures)}</div>' if figures else "<p>No headline figures in this run.</p>"}
+<h2>The notebooks</h2>
+<table><thead><tr><th>#</th><th>Notebook</th><th>Status</th><th>Note</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
+<p class="note">Every number above is in <a href="../results.json">results.json</a>, beside this report.</p>
 </body></html>
 """
     index = report_dir / "index.html"

@@ -10,9 +10,15 @@ notebook receives the parameters it declares (its cell tagged
     DIR/figures/                  every figure, as PNG
     DIR/runs/                     the training runs (resumable)
     DIR/results/NN_name.json      what each notebook reported
-    DIR/results.json              all of it, with each notebook's status
+    DIR/results.json              all of it: the run, each notebook's status, the claims ledger
     DIR/status.json               the runner's own bookkeeping
-    DIR/report/index.html         the writeup: a summary table and every notebook
+    DIR/report/index.html         the writeup: the claims ledger, headline figures, every notebook
+
+A notebook declares the datasets it can run on in its metadata,
+``metadata["vae_keras"]["datasets"]`` (base names among ``DATASET_BASES``;
+none declared: any). A notebook that cannot run on the run's dataset is
+skipped, with the reason. A notebook that declares a ``profile`` parameter
+receives the profile's name.
 """
 
 import difflib
@@ -30,6 +36,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 PARAMS_DIR = PROJECT_ROOT / "params"
 COMPLETED, FAILED, RUNNING, SKIPPED = "completed", "failed", "running", "skipped"
+#: The base names of the datasets a notebook may declare (``npz:PATH`` has base ``npz``).
+DATASET_BASES = ("svhn", "mnist", "digits", "npz")
 
 
 class NotebookFailedError(RuntimeError):
@@ -84,6 +92,82 @@ def notebook_parameters(name, notebooks_dir=NOTEBOOKS_DIR):
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
     return papermill.inspect_notebook(str(Path(notebooks_dir) / f"{name}.ipynb"))
+
+
+def dataset_base(dataset):
+    """The base name of a dataset argument: ``"npz:/a/b.npz"`` -> ``"npz"``, ``"digits"`` -> ``"digits"``."""
+    if dataset is None:
+        return None
+    dataset = str(dataset).strip()
+    return "npz" if dataset.startswith("npz:") else dataset
+
+
+def notebook_datasets(name, notebooks_dir=NOTEBOOKS_DIR):
+    """The dataset base names a notebook accepts (``metadata["vae_keras"]["datasets"]``).
+
+    Returns:
+        A list of names among ``DATASET_BASES``; all of them when the notebook declares none.
+
+    Raises:
+        ValueError: if the notebook declares a name outside ``DATASET_BASES``.
+    """
+    path = Path(notebooks_dir) / f"{name}.ipynb"
+    metadata = json.loads(path.read_text()).get("metadata", {})
+    declared = (metadata.get("vae_keras") or {}).get("datasets")
+    if declared is None:
+        return list(DATASET_BASES)
+    if isinstance(declared, str):
+        declared = [declared]
+    unknown = [d for d in declared if d not in DATASET_BASES]
+    if unknown:
+        raise ValueError(
+            f"Notebook {name} declares unknown datasets in metadata['vae_keras']['datasets']. Received: "
+            f"{unknown}. Accepted: {', '.join(DATASET_BASES)}"
+        )
+    return list(declared)
+
+
+def _either(names):
+    """``["a", "b", "c"]`` -> ``"a, b or c"``."""
+    names = list(names)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def plan(notebooks, dataset, argument="--dataset", notebooks_dir=NOTEBOOKS_DIR):
+    """Which notebooks run on ``dataset`` and which are skipped, and why.
+
+    Args:
+        notebooks: ``{name: accepted dataset base names}`` (e.g. from ``notebook_datasets``),
+            or a list of names whose metadata is read from ``NOTEBOOKS_DIR``.
+        dataset: the run's dataset (``"digits"``, ``"npz:PATH"``...), or ``None`` when each notebook
+            uses its own default (nothing is skipped then).
+        argument: how the user gave the dataset, for the error message.
+
+    Returns:
+        ``(to_run, skipped)``: the names to run, in order, and ``{name: reason}``.
+
+    Raises:
+        ValueError: if every notebook would be skipped.
+    """
+    if not isinstance(notebooks, dict):
+        notebooks = {name: notebook_datasets(name, notebooks_dir) for name in notebooks}
+    base = dataset_base(dataset)
+    if base is None or base not in DATASET_BASES:
+        # No dataset chosen, or one no notebook knows: the notebook's own loader names what it accepts.
+        return list(notebooks), {}
+    to_run, skipped = [], {}
+    for name, accepted in notebooks.items():
+        if accepted is None or base in accepted:
+            to_run.append(name)
+        else:
+            skipped[name] = f"needs {_either(accepted)}; this run used {base}"
+    if notebooks and not to_run:
+        accepts = "; ".join(f"{name}: {_either(accepted)}" for name, accepted in notebooks.items())
+        raise ValueError(
+            f"None of the selected notebooks runs on this dataset. Received: {argument} {dataset!r}. "
+            f"Accepted: {accepts}"
+        )
+    return to_run, skipped
 
 
 def select_notebooks(only, notebooks_dir=NOTEBOOKS_DIR):
@@ -165,17 +249,135 @@ def _write_status(out, status):
     io_utils.atomic_write_json(out / "status.json", status)
 
 
-def merge_results(out, status):
-    """Writes ``DIR/results.json``: each notebook's status and metrics."""
-    merged = {}
-    for name, entry in status.items():
-        path = out / "results" / f"{name}.json"
-        metrics = json.loads(path.read_text())["metrics"] if path.exists() else {}
-        merged[name] = {
+def _read_json(path):
+    """A JSON file's content, or ``None`` when it is missing or unreadable."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _title(out, name):
+    """The first heading of the executed notebook, else of the committed one, else the name."""
+    from vae_keras import report
+
+    for path in (Path(out) / "notebooks" / f"{name}.ipynb", NOTEBOOKS_DIR / f"{name}.ipynb"):
+        if path.exists():
+            return report.notebook_title(path)
+    return name
+
+
+def _not_run_reason(name, entry):
+    """Why the claims of notebook ``name`` have no verdict in this run, from its status entry."""
+    if entry is None:
+        return f"notebook {name} was not run (not selected with --only)"
+    status = entry.get("status")
+    if status == SKIPPED:
+        return f"notebook {name} was skipped: {entry.get('reason', 'not run on this dataset')}"
+    if status == FAILED:
+        where = f" in cell {entry['cell']}" if entry.get("cell") is not None else ""
+        return f"notebook {name} failed{where}"
+    if status == RUNNING:
+        return f"notebook {name} did not finish (the run was interrupted)"
+    return f"notebook {name} completed but reported no verdict for this claim"
+
+
+def _git_commit():
+    """The short commit of the project checkout, or ``None`` outside git."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip() or None
+
+
+def _shown_path(path):
+    """A path for the recorded command: relative to the working directory when inside it, else its name."""
+    path = Path(path)
+    if not path.is_absolute():
+        return str(path)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return path.name
+
+
+def run_info(profile, dataset=None, only=None, out=None, keep_going=False, resume=False):
+    """The ``run`` entry of ``results.json``: profile, dataset, date, commit and the command line.
+
+    The command names paths relative to the working directory (or by their name), never absolutely:
+    the report shows it.
+    """
+    shown_profile = _shown_path(profile) if Path(str(profile)).suffix in (".yaml", ".yml") else str(profile)
+    command = ["vae-keras", "run", "--profile", shown_profile]
+    if dataset is not None:
+        dataset = str(dataset)
+        command += ["--dataset", "npz:" + _shown_path(dataset[4:]) if dataset.startswith("npz:") else dataset]
+    if only is not None:
+        command += ["--only", str(only)]
+    if out is not None:
+        command += ["--out", _shown_path(out)]
+    command += [flag for flag, on in (("--keep-going", keep_going), ("--resume", resume)) if on]
+    return {
+        "profile": Path(str(profile)).stem,
+        "dataset": dataset,
+        "generated": time.strftime("%Y-%m-%d %H:%M"),
+        "commit": _git_commit(),
+        "command": " ".join(command),
+    }
+
+
+def merge_results(out, status, run=None):
+    """Writes ``DIR/results.json``: the run, each notebook's status and results, and the claims ledger.
+
+    Args:
+        out: the run folder.
+        status: the runner's ``status.json`` content, ``{notebook: {"status", ...}}``.
+        run: the ``run`` entry (see ``run_info``); default: the one already in ``results.json``.
+
+    Returns:
+        ``{"run": {...}, "notebooks": {name: {...}}, "claims": [verdict dicts]}``. Only a completed
+        notebook contributes metrics, figures and verdicts; every claim of ``claims.CLAIMS`` is listed,
+        in registry order, those of notebooks that did not complete as inconclusive with the reason.
+    """
+    from vae_keras import claims
+
+    out = Path(out)
+    if run is None:
+        previous = _read_json(out / "results.json") or {}
+        run = previous.get("run") if isinstance(previous.get("run"), dict) else {}
+    notebooks, verdicts = {}, {}
+    for name in sorted(status):
+        entry = status[name]
+        completed = entry["status"] == COMPLETED
+        found = (_read_json(out / "results" / f"{name}.json") if completed else None) or {}
+        notebooks[name] = {
             "status": entry["status"],
             **({"error": entry["error"]} if "error" in entry else {}),
-            "metrics": metrics if entry["status"] == COMPLETED else {},
+            **({"reason": entry["reason"]} if "reason" in entry else {}),
+            "title": _title(out, name),
+            "metrics": found.get("metrics", {}),
+            "settings": found.get("settings", {}),
+            "figures": found.get("figures", []),
+            "headline_figure": found.get("headline_figure"),
+            "banner": found.get("banner", {}),
         }
+        for verdict in found.get("claims", []):
+            if isinstance(verdict, dict) and verdict.get("id") in claims.CLAIMS:
+                verdicts[verdict["id"]] = verdict
+    ledger = [
+        verdicts.get(claim_id)
+        or claims.not_run(claim_id, _not_run_reason(claim.notebook, status.get(claim.notebook))).to_dict()
+        for claim_id, claim in claims.CLAIMS.items()
+    ]
+    merged = {"run": run, "notebooks": notebooks, "claims": ledger}
     io_utils.atomic_write_json(out / "results.json", merged, sort_keys=False)
     return merged
 
@@ -194,16 +396,18 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
         progress: papermill's per-cell progress bar (default: on terminals).
 
     Returns:
-        The merged results dict.
+        The merged results dict (see ``merge_results``).
 
     Raises:
-        ValueError: for an unknown profile, notebook or parameter.
+        ValueError: for an unknown profile, notebook or parameter, or a dataset no selected notebook
+            runs on.
         NotebookFailedError: if a notebook failed (after writing results and report).
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     parameters = load_profile(profile)
+    profile_name = Path(str(profile)).stem
     if dataset is not None:
         parameters["dataset"] = dataset
     notebooks = select_notebooks(only)
@@ -211,7 +415,11 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
         raise ValueError(f"No notebooks found in {NOTEBOOKS_DIR}.")
     # Profiles are shared by all notebooks: check names against every notebook's parameters.
     validate_parameters(parameters, list_notebooks())
-    out = Path(out or Path("runs") / Path(str(profile)).stem).resolve()
+    argument = "--dataset" if dataset is not None else f"profile {profile_name}'s dataset"
+    to_run, skipped = plan(notebooks, parameters.get("dataset"), argument=argument)
+    info = run_info(profile, dataset=dataset, only=only, out=out, keep_going=keep_going, resume=resume)
+    info["dataset"] = parameters.get("dataset")
+    out = Path(out or Path("runs") / profile_name).resolve()
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     kernel = ensure_kernel()
     status = _read_status(out)
@@ -219,11 +427,18 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
     failures = []
     for index, name in enumerate(notebooks, 1):
         executed = out / "notebooks" / f"{name}.ipynb"
+        if name in skipped:
+            print(f"[{index}/{len(notebooks)}] {name}: skipped ({skipped[name]})", flush=True)
+            status[name] = {"status": SKIPPED, "reason": skipped[name]}
+            _write_status(out, status)
+            continue
         if resume and status.get(name, {}).get("status") == COMPLETED and executed.exists():
             print(f"[{index}/{len(notebooks)}] {name}: completed earlier, skipped (--resume)", flush=True)
             continue
         declared = notebook_parameters(name)
         chosen = {k: v for k, v in parameters.items() if k in declared}
+        if "profile" in declared:
+            chosen["profile"] = profile_name
         chosen["out_dir"] = str(out)
         print(f"[{index}/{len(notebooks)}] {name} with {chosen}", flush=True)
         status[name] = {"status": RUNNING, "parameters": chosen, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
@@ -254,11 +469,11 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
         status[name].update(status=COMPLETED, seconds=round(time.time() - start, 1))
         _write_status(out, status)
         print(f"[{index}/{len(notebooks)}] {name}: completed in {status[name]['seconds']} s", flush=True)
-    merged = merge_results(out, status)
+    merged = merge_results(out, status, run=info)
     if report:
         from vae_keras import report as report_lib
 
-        index_path = report_lib.build_report(out, profile=str(profile))
+        index_path = report_lib.build_report(out)
         print(f"Report: {index_path}", flush=True)
     print(f"Results: {out / 'results.json'}", flush=True)
     if failures:

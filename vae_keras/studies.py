@@ -11,17 +11,20 @@ goes into its output folder ``OUT_DIR``::
 ``vae-keras run`` merges the per-notebook results into ``OUT_DIR/results.json``.
 """
 
+import contextlib
 import html
 import io
 import logging
 import math
 import platform
+import sys
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from vae_keras import claims as claims_lib
 from vae_keras import config as config_lib
 from vae_keras import evaluate, io_utils, plots, preprocessing, train
 
@@ -61,7 +64,7 @@ def setup(seed=0):
 
 
 class Output:
-    """Where one notebook writes: figures, run folders and results.
+    """Where one notebook writes: figures, run folders and results; and what it shows the reader.
 
     Args:
         out_dir: the study's output folder.
@@ -75,38 +78,180 @@ class Output:
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self.results = {}
         self.figures = []
+        self.claims = {}
+        self.settings_values = {}
+        self.banner_values = {}
+        self.headline_figure = None
 
     def run_dir(self, variant):
         return self.root / "runs" / self.notebook / variant
 
-    def show(self, figure, name):
+    def show(self, figure, name, headline=False):
         """Saves ``figure`` as ``figures/<notebook>__<name>.png`` and displays it inline.
+
+        Args:
+            figure: a matplotlib figure.
+            name: short file name.
+            headline: this is the study's headline figure (shown on the report's index).
 
         The path is appended to ``self.figures`` (nothing is returned, so a
         notebook cell ending with ``output.show(...)`` shows only the figure).
         """
         path = plots.save_figure(figure, self.root, f"{self.notebook}__{name}")
         self.figures.append(path.name)
-        try:
-            from IPython.display import Image, display
+        if headline or self.headline_figure is None:
+            self.headline_figure = path.name
+        self._write()
+        _display_or_print(_image(path), f"figure: {path.name}")
 
-            display(Image(filename=str(path)))
-        except ImportError:  # outside IPython: the file is the output
-            print(f"figure: {path}")
+    def say(self, text):
+        """Shows a sentence about this run's outcome, written from its numbers, as Markdown."""
+        _display_or_print(_markdown(text), text)
+
+    def banner(self, dataset, profile, budget):
+        """Shows and records the page header: which data, which profile, what budget.
+
+        Args:
+            dataset: the dataset the notebook ran on.
+            profile: the parameter profile (``full`` for the notebook's defaults).
+            budget: the training budget in words, e.g. ``"10 epochs of 1,437 images, 3 seeds"``.
+        """
+        self.banner_values = {"dataset": dataset, "profile": profile, "budget": budget}
+        self._write()
+        note = ""
+        if profile in SMALL_PROFILES:
+            note = (
+                f" The <code>{html.escape(profile)}</code> profile trains for minutes, not hours: expect most "
+                "verdicts to be <em>inconclusive</em>, each with its reason."
+            )
+        text = (
+            f'<div class="run-banner" style="border:1px solid #d0d7de;background:#f6f8fa;padding:0.5rem 0.9rem;'
+            f'margin:0.5rem 0"><strong>This run:</strong> dataset <code>{html.escape(dataset_label(dataset))}'
+            f"</code> &middot; profile <code>{html.escape(profile)}</code> &middot; {html.escape(budget)}.{note}</div>"
+        )
+        _display_or_print(_html(text), f"dataset {dataset}, profile {profile}, {budget}")
+
+    def settings(self, **values):
+        """Shows the run's settings as a small table and records them."""
+        self.settings_values.update(_plain(values))
+        self._write()
+        rows = [{"setting": key, "value": _setting_text(value)} for key, value in values.items()]
+        return Table(rows, columns=["setting", "value"])
+
+    def decide(self, claim_id, **evidence):
+        """Decides one claim of the write-ups from this run's evidence and records the verdict.
+
+        Returns:
+            A ``claims.Verdict`` (rendered as a verdict box when shown).
+        """
+        verdict = claims_lib.judge(claim_id, **evidence)
+        if verdict.claim.notebook != self.notebook:
+            raise ValueError(
+                f"Claim {claim_id!r} belongs to notebook {verdict.claim.notebook!r}. Received: it was decided in "
+                f"{self.notebook!r}"
+            )
+        self.claims[claim_id] = verdict.to_dict()
+        self._write()
+        return verdict
+
+    def undecided(self, claim_id, reason):
+        """Records a claim this run cannot decide at all (e.g. only one batch size was run), with the reason.
+
+        Returns:
+            An ``inconclusive`` ``claims.Verdict``.
+        """
+        verdict = claims_lib.not_run(claim_id, reason)
+        self.claims[claim_id] = verdict.to_dict()
+        self._write()
+        return verdict
+
+    def verdicts(self, *verdicts):
+        """Shows verdicts in one box (the end of the section that decides them)."""
+        _display_or_print(_html(claims_lib.verdict_box(verdicts)), "\n".join(str(v) for v in verdicts))
 
     def record(self, **values):
         """Adds numbers to the notebook's results and writes ``results/<notebook>.json``."""
         self.results.update(_plain(values))
+        self._write()
+        return self.results
+
+    def _write(self):
         io_utils.atomic_write_json(
             self.root / "results" / f"{self.notebook}.json",
-            {"notebook": self.notebook, "metrics": self.results, "figures": self.figures},
+            {
+                "notebook": self.notebook,
+                "metrics": self.results,
+                "figures": self.figures,
+                "headline_figure": self.headline_figure,
+                "claims": list(self.claims.values()),
+                "settings": self.settings_values,
+                "banner": self.banner_values,
+            },
             sort_keys=False,  # the notebook's own order: headline numbers first
         )
-        return self.results
+
+
+#: Profiles whose budgets are too small for most claims.
+SMALL_PROFILES = ("smoke", "demo", "quick")
+
+
+def dataset_label(dataset):
+    """``npz:/a/b/mnist.npz`` -> ``npz:mnist.npz``: no absolute paths on a page."""
+    if dataset.startswith("npz:"):
+        return "npz:" + Path(dataset[4:]).name
+    return dataset
+
+
+def _setting_text(value):
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_setting_text(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, str):
+        return dataset_label(value)
+    return str(value)
+
+
+def _display_or_print(obj, fallback):
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is not None:
+            display(obj)
+            return
+    except ImportError:
+        pass
+    print(fallback)
+
+
+def _image(path):
+    from IPython.display import Image
+
+    return Image(filename=str(path))
+
+
+def _markdown(text):
+    from IPython.display import Markdown
+
+    return Markdown(text)
+
+
+def _html(text):
+    from IPython.display import HTML
+
+    return HTML(text)
+
+
+def progress(message):
+    """One line of progress for the terminal (stderr: the report leaves it out)."""
+    print(message, file=sys.stderr, flush=True)
 
 
 def _plain(value):
-    """NumPy scalars and arrays to JSON-ready Python values; NaN/Inf to None."""
+    """NumPy scalars and arrays to plain Python values. NaN stays NaN, so a results check can catch it."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -114,8 +259,7 @@ def _plain(value):
     if isinstance(value, np.ndarray):
         return _plain(value.tolist())
     if isinstance(value, (np.floating, float)):
-        value = float(value)
-        return value if math.isfinite(value) else None
+        return float(value)
     if isinstance(value, np.integer):
         return int(value)
     return value
@@ -185,15 +329,22 @@ class Table:
 
 
 class Variant:
-    """One trained variant: its config, model, data and evaluation row."""
+    """One trained variant: its config, model, data and evaluation row, over one or more seeds.
 
-    def __init__(self, name, config, vae, prepared, state, row):
+    ``row`` holds the mean over the seeds that completed (and the spread, as
+    ``<metric>_sd``, when there are several); ``seed_rows`` holds one row per
+    seed; ``vae``, ``prepared`` and ``state`` belong to the first seed that
+    completed (``None`` when none did).
+    """
+
+    def __init__(self, name, config, vae, prepared, state, row, seed_rows=None):
         self.name = name
         self.config = config
         self.vae = vae
         self.prepared = prepared
         self.state = state
         self.row = row
+        self.seed_rows = seed_rows if seed_rows is not None else [row]
 
     @property
     def history(self):
@@ -203,13 +354,23 @@ class Variant:
         """Per-epoch values of ``metric`` (e.g. ``"val_nelbo"``) from the run's history."""
         return np.asarray([row.get(metric, np.nan) for row in self.history], dtype="float64")
 
+    def values(self, metric):
+        """Per-seed values of ``metric`` over the seeds that completed, e.g. for ``claims.compare``."""
+        return [row[metric] for row in self.seed_rows if row.get("status") == "completed"]
+
     def test_inputs(self, max_examples=0, seed=0):
         images = self.prepared.test[0][: max_examples or None]
         return self.prepared.model_inputs(images, seed=seed)
 
 
 def base_config(**settings):
-    """An ``ExperimentConfig`` from notebook parameters (validated, clear errors)."""
+    """An ``ExperimentConfig`` from notebook parameters (validated, clear errors).
+
+    Study runs checkpoint at most once a minute (and always at the end) and
+    write no TensorBoard logs unless the settings ask for them: a study trains
+    many small models, for which both cost more than the training itself.
+    """
+    settings = {"checkpoint_seconds": 60.0, "tensorboard": False, **settings}
     return config_lib.ExperimentConfig.from_dict(settings)
 
 
@@ -264,6 +425,10 @@ class BatchLossRecorder(keras.callbacks.Callback):
         io_utils.atomic_write_bytes(self.path, buffer.getvalue())
 
 
+#: Metrics averaged over seeds in a study table.
+SEED_METRICS = ("test_elbo", "test_log_px", "bits_per_dim", "test_kl", "pixel_mse", "seconds_per_epoch")
+
+
 def train_variants(
     base,
     variants,
@@ -271,10 +436,13 @@ def train_variants(
     num_samples=100,
     eval_examples=0,
     allow_divergence=True,
-    verbose="compact",
     record_batches=False,
+    seeds=None,
 ):
-    """Trains and evaluates each variant of ``base``; resumes finished or partial runs.
+    """Trains and evaluates each variant of ``base``, once per seed; resumes finished or partial runs.
+
+    Training logs go to stderr (the terminal, not the report); one line per
+    run says how it ended.
 
     Args:
         base: an ``ExperimentConfig``.
@@ -284,49 +452,130 @@ def train_variants(
         eval_examples: test examples evaluated (0: all).
         allow_divergence: record a diverged variant in the table instead of
             stopping the notebook (used to show unstable settings safely).
-        verbose: progress while training (see ``train.train``); ``"compact"``
-            prints about 20 lines per run.
         record_batches: record every batch's loss (see ``BatchLossRecorder``);
             set ``steps_per_execution=1`` for exact per-batch values.
+        seeds: seeds to train each variant with (default: ``base.seed`` only).
+            The first seed's run folder is ``runs/<notebook>/<variant>``, the
+            others' ``<variant> seed=<s>``.
 
     Returns:
-        ``(variants, table)``: a dict of ``Variant`` and a ``Table`` of results.
+        ``(variants, table)``: a dict of ``Variant`` and a ``Table`` of results
+        (means over seeds, with ``<metric>_sd`` columns when there are several).
     """
+    seeds = [int(s) for s in (seeds or [base.seed])]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"Seeds must differ. Received: seeds={seeds}")
     trained, rows = {}, []
     for name, changes in variants.items():
-        config = base.replace(**changes)
-        start = time.time()
-        print(f"--- {name}: {changes}", flush=True)
-        callbacks = [BatchLossRecorder(output.run_dir(name) / "batch_losses.npy")] if record_batches else None
-        try:
-            vae, prepared, state = train.train(config, output.run_dir(name), verbose=verbose, callbacks=callbacks)
-        except train.TrainingDivergedError as error:
-            if not allow_divergence:
-                raise
-            print(f"{name} diverged: {error}", flush=True)
+        seed_rows, first = [], None
+        for seed in seeds:
+            run_name = name if seed == seeds[0] else f"{name} seed={seed}"
+            config = base.replace(**{**changes, "seed": seed})
+            result = _train_one(config, output, run_name, num_samples, eval_examples, allow_divergence, record_batches)
+            seed_rows.append({"seed": seed, **result["row"]})
+            if first is None and result["vae"] is not None:
+                first = result
+        row = _aggregate(name, seed_rows)
+        vae, prepared, state = (first["vae"], first["prepared"], first["state"]) if first else (None, None, None)
+        if state is None:  # every seed diverged: keep the first one's state for its curves
             state = train.read_state(output.run_dir(name))
-            row = {"variant": name, "status": "diverged", "epochs": state["epoch"], "error": str(error)}
-            rows.append(row)
-            trained[name] = Variant(name, config, None, None, state, row)
-            continue
-        metrics = evaluate_variant(vae, prepared, num_samples, max_examples=eval_examples)
-        epoch_seconds = [r["seconds"] for r in state["history"] if "seconds" in r]
-        row = {
-            "variant": name,
-            "status": "completed",
-            "epochs": state["epoch"],
-            "parameters": int(vae.count_params()),
-            "seconds_per_epoch": float(np.median(epoch_seconds)) if epoch_seconds else None,
-            "test_elbo": metrics["elbo"],
-            "test_log_px": metrics["log_px"],
-            "bits_per_dim": metrics["bits_per_dim"],
-            "test_kl": metrics["kl"],
-            "pixel_mse": metrics["pixel_mse"],
-            "wall_seconds": round(time.time() - start, 1),
-        }
+        config = base.replace(**{**changes, "seed": seeds[0]})
+        trained[name] = Variant(name, config, vae, prepared, state, row, seed_rows)
         rows.append(row)
-        trained[name] = Variant(name, config, vae, prepared, state, row)
     return trained, Table(rows)
+
+
+def _train_one(config, output, run_name, num_samples, eval_examples, allow_divergence, record_batches):
+    start = time.time()
+    callbacks = [BatchLossRecorder(output.run_dir(run_name) / "batch_losses.npy")] if record_batches else None
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            vae, prepared, state = train.train(
+                config, output.run_dir(run_name), verbose=0, callbacks=callbacks, figures=False
+            )
+    except train.TrainingDivergedError as error:
+        if not allow_divergence:
+            raise
+        state = train.read_state(output.run_dir(run_name))
+        progress(f"[{output.notebook}] {run_name}: diverged after {state['epoch']} epochs: {error}")
+        row = {"status": "diverged", "epochs": state["epoch"], "error": str(error)}
+        return {"vae": None, "prepared": None, "state": state, "row": row}
+    with contextlib.redirect_stdout(sys.stderr):
+        metrics = evaluate_variant(vae, prepared, num_samples, max_examples=eval_examples)
+    epoch_seconds = [r["seconds"] for r in state["history"][1:] if "seconds" in r]
+    row = {
+        "status": "completed",
+        "epochs": state["epoch"],
+        "examples_seen": state["epoch"] * len(prepared.train[0]),
+        "parameters": int(vae.count_params()),
+        "seconds_per_epoch": float(np.median(epoch_seconds)) if epoch_seconds else None,
+        "test_elbo": metrics["elbo"],
+        "test_log_px": metrics["log_px"],
+        "bits_per_dim": metrics["bits_per_dim"],
+        "test_kl": metrics["kl"],
+        "pixel_mse": metrics["pixel_mse"],
+        "wall_seconds": round(time.time() - start, 1),
+    }
+    progress(
+        f"[{output.notebook}] {run_name}: {row['epochs']} epochs, test ELBO {row['test_elbo']:.2f}, "
+        f"KL {row['test_kl']:.2f} ({row['wall_seconds']:.0f} s)"
+    )
+    return {"vae": vae, "prepared": prepared, "state": state, "row": row}
+
+
+def _aggregate(name, seed_rows):
+    """One table row for a variant: means over the completed seeds, and their spread."""
+    done = [r for r in seed_rows if r["status"] == "completed"]
+    row = {"variant": name}
+    if len(done) == len(seed_rows):
+        row["status"] = "completed"
+    elif done:
+        row["status"] = f"diverged ({len(seed_rows) - len(done)} of {len(seed_rows)} seeds)"
+    else:
+        row["status"] = "diverged"
+        row["error"] = seed_rows[0].get("error")
+    row["epochs"] = max(r["epochs"] for r in seed_rows)
+    if len(seed_rows) > 1:
+        row["seeds"] = len(done)
+    if not done:
+        return row
+    row["examples_seen"] = done[0]["examples_seen"]
+    row["parameters"] = done[0]["parameters"]
+    for metric in SEED_METRICS:
+        values = [r[metric] for r in done if r.get(metric) is not None]
+        row[metric] = float(np.mean(values)) if values else None
+        if len(seed_rows) > 1 and len(values) > 1:
+            row[f"{metric}_sd"] = float(np.std(values, ddof=1))
+    return row
+
+
+def seeds_for(seed, num_seeds):
+    """The seeds of a study: ``seed, seed + 1, ...`` (``num_seeds`` of them, at least one)."""
+    if num_seeds < 1:
+        raise ValueError(f"num_seeds must be at least 1. Received: num_seeds={num_seeds}")
+    return [seed + i for i in range(num_seeds)]
+
+
+def mean_sd(values, spec=".4g"):
+    """``"mean ± sd"`` of per-seed values (just the value for one seed)."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return "n/a"
+    if len(values) == 1:
+        return format(values[0], spec)
+    return f"{format(float(np.mean(values)), spec)} ± {format(float(np.std(values, ddof=1)), spec)}"
+
+
+def claims_gap(a, b, name_a="the first", name_b="the second", lower_is_better=True, spec=".2f"):
+    """A sentence fragment comparing per-seed values ``a`` with ``b``: the gap and whether it beats the noise."""
+    comparison = claims_lib.compare(a, b, lower_is_better=lower_is_better)
+    gap = f"gap {format(comparison['gap'], '+' + spec)}"
+    if comparison["better"] is None:
+        return f"{gap}, with one seed per side, so the spread between seeds is unknown"
+    band = f"noise band ±{format(comparison['noise'], spec)}"
+    if comparison["better"] == "within noise":
+        return f"{gap}, within noise ({band})"
+    return f"{gap}, beyond noise ({band}): {name_a if comparison['better'] == 'a' else name_b} is better"
 
 
 # --------------------------------------------------------------------------
@@ -712,3 +961,101 @@ def reproduction_table(trained, reference, max_examples=10000):
         )
         rows.append(row)
     return Table(rows)
+
+
+# --------------------------------------------------------------------------
+# Measures that decide claims about images (notebooks 06-08)
+# --------------------------------------------------------------------------
+
+
+def digit_classifier(train_images, train_labels, test_images, test_labels, max_examples=5000, seed=0):
+    """A logistic-regression classifier of pixel images, to label decoded images.
+
+    Args:
+        train_images, train_labels: what it learns from (at most ``max_examples``, drawn at random).
+        test_images, test_labels: where its accuracy is measured.
+
+    Returns:
+        ``(classify, accuracy)``: ``classify(images in [0, 1]) -> labels`` and the test accuracy.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(seed)
+    chosen = rng.permutation(len(train_images))[:max_examples]
+    flat = preprocessing.to_unit_interval(train_images[chosen]).reshape(len(chosen), -1)
+    model = LogisticRegression(max_iter=300, C=0.1)
+    model.fit(flat, np.asarray(train_labels)[chosen])
+
+    def classify(images):
+        images = np.asarray(images, dtype="float32")
+        return model.predict(images.reshape(len(images), -1))
+
+    test = preprocessing.to_unit_interval(test_images)
+    accuracy = float(np.mean(classify(test) == np.asarray(test_labels)))
+    return classify, accuracy
+
+
+def nearest_distances(images, reference, batch_size=500):
+    """Root-mean-square pixel distance from each image to its nearest image in ``reference``.
+
+    Args:
+        images: ``(n, ...)`` values in [0, 1].
+        reference: ``(m, ...)`` values in [0, 1], e.g. training images.
+
+    Returns:
+        A ``(n,)`` array.
+    """
+    a = np.asarray(images, dtype="float64").reshape(len(images), -1)
+    b = np.asarray(reference, dtype="float64").reshape(len(reference), -1)
+    b_norms = np.sum(b**2, axis=1)
+    out = np.empty(len(a))
+    for start in range(0, len(a), batch_size):
+        chunk = a[start : start + batch_size]
+        squared = np.sum(chunk**2, axis=1)[:, None] - 2 * chunk @ b.T + b_norms[None]
+        out[start : start + batch_size] = np.sqrt(np.maximum(squared.min(axis=1), 0) / a.shape[1])
+    return out
+
+
+def sharpness(images):
+    """Mean absolute difference between horizontally and vertically neighbouring pixels, per image.
+
+    Blurry images have small differences between neighbours; sharp strokes large ones.
+
+    Returns:
+        A ``(n,)`` array.
+    """
+    images = np.asarray(images, dtype="float64")
+    if images.ndim == 3:
+        images = images[..., None]
+    horizontal = np.abs(np.diff(images, axis=2)).mean(axis=(1, 2, 3))
+    vertical = np.abs(np.diff(images, axis=1)).mean(axis=(1, 2, 3))
+    return (horizontal + vertical) / 2
+
+
+def budget_text(num_epochs, max_train_examples=0, num_seeds=1, batch_size=None):
+    """The training budget in words, for a page's banner."""
+    parts = [f"{num_epochs:,} epochs per model"]
+    if batch_size:
+        parts.append(f"batch {batch_size:,}")
+    parts.append(f"at most {max_train_examples:,} training images" if max_train_examples else "all training images")
+    parts.append(f"{num_seeds} seed{'s' if num_seeds != 1 else ''} per compared variant")
+    return ", ".join(parts)
+
+
+def edge_correlation(images, std):
+    """Correlation between a decoder's predicted std and the edge strength of the image, over pixels.
+
+    Edge strength is the gradient magnitude of the grey image (mean of the channels).
+
+    Returns:
+        The Pearson correlation, a float in [-1, 1] (NaN if either map is constant).
+    """
+    grey = np.asarray(images, dtype="float64")
+    grey = grey.mean(axis=-1) if grey.ndim == 4 else grey
+    gy, gx = np.gradient(grey, axis=(1, 2))
+    edges = np.hypot(gx, gy).ravel()
+    spread = np.asarray(std, dtype="float64")
+    spread = (spread.mean(axis=-1) if spread.ndim == 4 else spread).ravel()
+    if edges.std() == 0 or spread.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(edges, spread)[0, 1])

@@ -97,8 +97,14 @@ class PreparedData:
             return self.preprocessor.inverse_transform(model_outputs)
         return np.clip(np.asarray(model_outputs), 0.0, 1.0)
 
-    def training_input(self, batch_size, seed):
-        """The training input for ``fit``: tf.data on TensorFlow, a PyDataset elsewhere."""
+    def training_input(self, batch_size, seed, repeat=False):
+        """The training input for ``fit``: tf.data on TensorFlow, a PyDataset elsewhere.
+
+        With ``repeat`` (TensorFlow only) the dataset repeats forever, each pass
+        a new shuffle and new noise; ``fit`` then needs ``steps_per_epoch``, and
+        keeps one iterator for all epochs instead of building one per epoch,
+        which on small datasets costs more than the epoch itself.
+        """
         images = self.train[0]
         if self.preprocessor is not None:
             images = self.preprocessor.transform(images).astype("float32")
@@ -106,8 +112,13 @@ class PreparedData:
         if self.config.conditional:
             options["labels"] = self.train[1]
         if keras.backend.backend() == "tensorflow":
-            return data.make_dataset(images, batch_size, **options)
+            return data.make_dataset(images, batch_size, repeat=repeat, **options)
         return data.ArrayDataset(images, batch_size, **options)
+
+
+def whole_blocks(steps_per_epoch, steps_per_execution):
+    """The largest number of steps per compiled call, at most ``steps_per_execution``, that divides an epoch."""
+    return max(d for d in range(1, max(1, steps_per_execution) + 1) if steps_per_epoch % d == 0)
 
 
 def prepare_data(config, preprocessor=None):
@@ -300,13 +311,15 @@ class RunCheckpoint(keras.callbacks.Callback):
     epoch matches the history.
     """
 
-    def __init__(self, run_dir, state, every):
+    def __init__(self, run_dir, state, every, min_seconds=0.0):
         super().__init__()
         self.run_dir = Path(run_dir)
         self.state = state
         self.every = every
+        self.min_seconds = min_seconds
         self._history = list(state["history"])
         self._epoch_start = time.time()
+        self._last_save = time.time()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.time()
@@ -317,12 +330,14 @@ class RunCheckpoint(keras.callbacks.Callback):
         row.update({key: float(value) for key, value in sorted((logs or {}).items())})
         row["seconds"] = round(time.time() - self._epoch_start, 3)
         self._history.append(row)
-        if completed % self.every and completed != self.params.get("epochs"):
+        last = completed == self.params.get("epochs")
+        if not last and (completed % self.every or time.time() - self._last_save < self.min_seconds):
             return
         checkpoint = Path("checkpoints") / f"epoch-{completed:06d}.keras"
         io_utils.atomic_save_model(self.model, self.run_dir / checkpoint)
         self.state.update(epoch=completed, checkpoint=str(checkpoint), history=list(self._history))
         write_state(self.run_dir, self.state)
+        self._last_save = time.time()
         for old in (self.run_dir / "checkpoints").glob("*.keras"):
             if old.name != checkpoint.name:
                 old.unlink(missing_ok=True)
@@ -414,7 +429,7 @@ def _check_resumable(run_dir, config):
         )
 
 
-def train(config, run_dir, resume=True, verbose=None, callbacks=None):
+def train(config, run_dir, resume=True, verbose=None, callbacks=None, figures=True):
     """Trains (or resumes) the run described by ``config`` in ``run_dir``.
 
     Args:
@@ -425,6 +440,8 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None):
         verbose: Keras verbosity; default: a progress bar on terminals, one
             line per epoch otherwise; ``"compact"``: about 20 lines per run.
         callbacks: extra Keras callbacks (e.g. to record per-batch losses).
+        figures: draw the run's figures into ``RUN_DIR/figures`` when it
+            completes (the study notebooks draw their own and skip this).
 
     Returns:
         ``(vae, prepared_data, state)``.
@@ -484,8 +501,12 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None):
         validation_data = (prepared.model_inputs(prepared.validation[0], seed=config.seed),)
         if config.conditional:
             validation_data = (validation_data[0], prepared.validation[1])
-    callbacks = [NonFiniteGuard(), RunCheckpoint(run_dir, state, config.checkpoint_every), *(callbacks or [])]
-    if keras.backend.backend() == "tensorflow":
+    callbacks = [
+        NonFiniteGuard(),
+        RunCheckpoint(run_dir, state, config.checkpoint_every, config.checkpoint_seconds),
+        *(callbacks or []),
+    ]
+    if config.tensorboard and keras.backend.backend() == "tensorflow":
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs")))
     if verbose == "compact":
         callbacks.append(ProgressPrinter())
@@ -498,8 +519,14 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None):
         flush=True,
     )
     try:
+        repeat = keras.backend.backend() == "tensorflow"
+        if repeat:
+            # One iterator for all epochs needs whole blocks of steps per epoch: Keras runs a block of
+            # steps_per_execution steps to its end, so a block that crossed an epoch's end would add steps.
+            vae.steps_per_execution = whole_blocks(steps_per_epoch, config.steps_per_execution)
         vae.fit(
-            prepared.training_input(config.batch_size, seed=config.seed + initial_epoch),
+            prepared.training_input(config.batch_size, seed=config.seed + initial_epoch, repeat=repeat),
+            steps_per_epoch=steps_per_epoch if repeat else None,
             epochs=config.num_epochs,
             initial_epoch=initial_epoch,
             validation_data=validation_data,
@@ -521,7 +548,8 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None):
     state = read_state(run_dir)
     # Figures first: a run marked completed is never re-entered, so a kill
     # between the two must leave it unfinished (the rerun redraws them).
-    save_figures(vae, prepared, state["history"], run_dir)
+    if figures:
+        save_figures(vae, prepared, state["history"], run_dir)
     state["status"] = COMPLETED
     write_state(run_dir, state)
     print(f"Completed {state['epoch']} epochs. Results in {run_dir}", flush=True)

@@ -1,0 +1,215 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: vae-keras (.venv)
+#     language: python
+#     name: vae-keras
+#   vae_keras:
+#     datasets: [svhn, mnist, digits, npz]
+# ---
+
+# %% [markdown]
+# # SVHN results: the write-up's recipe, its samples and its "analogies"
+#
+# This page trains the final model of the SVHN write-up with its recipe: an MLP on the first 500
+# principal components, batch normalisation, ReLU and dropout 0.2, a fitted-variance Gaussian
+# decoder with a variance floor of 0.01, Adam at $10^{-4}$, batches of 1000, and up to 1000 epochs
+# fed by `tf.data`. The run checkpoints as it goes, so it can be stopped and resumed. We then look
+# at what it learned: random samples, reconstructions, interpolations between images, the
+# write-up's "analogies" (many decodes of one image, keeping the most different), and a
+# conditional VAE that draws one image's style as every label. The page ends with the test ELBO
+# and the importance-weighted $\log p(x)$.
+
+# %% [markdown]
+# ## Setup
+
+# %% tags=["remove-output"]
+import numpy as np
+
+from vae_keras import claims, plots, preprocessing, studies
+
+versions = studies.setup()
+
+# %% [markdown]
+# ## Parameters
+
+# %% tags=["parameters"]
+dataset: str = "svhn"  # dataset name: svhn, mnist, digits or npz:PATH
+profile: str = "full"  # parameter profile these values came from (set by vae-keras run)
+train_split: str = "train+extra"  # SVHN split to train on (604,388 images); other datasets use "train"
+num_epochs: int = 1000  # training epochs of the recipe (resumable)
+conditional_epochs: int = 200  # training epochs of the conditional VAE
+max_train_examples: int = 0  # use at most this many training images (0: all)
+batch_size: int = 1000  # examples per step
+hidden_width: int = 2048  # width of every hidden layer
+encoder_layers: int = 3  # hidden layers of the encoder
+decoder_layers: int = 5  # hidden layers of the decoder
+latent_dim: int = 100  # size of z
+pca_components: int = 500  # principal components of the inputs
+learning_rate: float = 0.0001  # Adam learning rate
+eval_samples: int = 5000  # importance samples per test image for log p(x)
+eval_examples: int = 0  # test images evaluated (0: all)
+seed: int = 0  # seed of weights, sampling and shuffling
+out_dir: str = "runs/notebooks"  # folder for runs, figures and results
+
+# %%
+studies.seed_everything(seed)
+output = studies.Output(out_dir, "05_svhn_results")
+train_split = train_split if dataset == "svhn" else "train"
+output.banner(dataset, profile, studies.budget_text(num_epochs, max_train_examples, 1, batch_size))
+test_images = studies.load_splits(dataset, ["test"])["test"][0]
+pca_components = studies.usable_components(test_images, pca_components)
+recipe = studies.base_config(
+    dataset=dataset, train_split=train_split, input_space="pca", pca_components=pca_components,
+    architecture="mlp", hidden_units=[hidden_width] * encoder_layers, decoder_units=[hidden_width] * decoder_layers,
+    latent_dim=latent_dim, activation="relu", batch_norm=True, dropout=0.2, likelihood="gaussian_fitted",
+    variance_floor=0.01, optimizer="adam", learning_rate=learning_rate, batch_size=batch_size,
+    num_epochs=num_epochs, max_train_examples=max_train_examples, seed=seed,
+)
+output.settings(dataset=dataset, train_split=train_split, inputs=f"{pca_components} PCA components",
+                encoder=f"{encoder_layers} x {hidden_width}", decoder=f"{decoder_layers} x {hidden_width}",
+                latent_dim=latent_dim, layers="ReLU, batch norm, dropout 0.2", likelihood="fitted variance, floor 0.01",
+                optimizer=f"Adam {learning_rate:g}", batch_size=batch_size, epochs=num_epochs,
+                conditional_epochs=conditional_epochs, log_px=f"k={eval_samples}", backend=versions["backend"])
+
+# %% [markdown]
+# ## 1. Train the recipe
+#
+# With batch normalisation and dropout, the training loss is computed with dropout on and batch
+# statistics, and the validation loss with dropout off and running averages, so the validation
+# loss can sit well below the training loss without any overfitting in reverse. What to look for
+# in the curves: whether the validation loss is still falling at the end, which would mean the
+# budget, not the model, limits the result.
+
+# %%
+runs, table = studies.train_variants(recipe, {"recipe": {}}, output, num_samples=eval_samples,
+                                     eval_examples=eval_examples, allow_divergence=False)
+model = runs["recipe"]
+output.show(plots.loss_curves(model.history), "loss_curves")
+validation = model.curve("val_nelbo")
+trained_enough = model.row["test_kl"] >= claims.KL_FLOOR
+if len(validation) >= 2:
+    last_drop = validation[-2] - validation[-1]
+    output.say(f"After {model.row['epochs']} epochs ({model.row['examples_seen']:,} training examples) the validation "
+               f"negative ELBO is {validation[-1]:.1f} nats, {'still falling' if last_drop > 0 else 'no longer falling'} "
+               f"({last_drop:+.2f} in the last epoch); the test KL is {model.row['test_kl']:.1f} nats per image"
+               + ("." if trained_enough else ", below 1 nat: the model ignores z and every image below is the same "
+                  "average, so this budget is too small for the recipe."))
+
+# %% [markdown]
+# ## 2. Samples
+#
+# Decodes of 100 draws $z \sim \mathcal{N}(0, I)$, mapped from PCA components back to pixels. A
+# model that has learned the data should show its mix of styles and labels; one that has not
+# shows the same blurred average everywhere.
+
+# %%
+samples = model.prepared.to_images(model.vae.sample(100, seed=seed))
+output.show(plots.image_grid(samples, num_columns=20, title="100 samples"), "samples", headline=True)
+output.say(f"The samples differ from each other by {float(samples.std(axis=0).mean()):.3f} (mean per-pixel standard "
+           f"deviation across the 100 samples; the test images' own is {float(preprocessing.to_unit_interval(test_images[:1000]).std(axis=0).mean()):.3f}).")
+
+# %% [markdown]
+# ## 3. Reconstructions
+
+# %%
+originals = model.prepared.test[0][:20]
+reconstructed = model.prepared.to_images(model.vae.reconstruct(model.prepared.model_inputs(originals)))
+output.show(plots.image_grid(np.concatenate([preprocessing.to_unit_interval(originals), reconstructed]), num_columns=20,
+                             row_labels=["test image", "reconstruction"]), "reconstructions")
+
+# %% [markdown]
+# ## 4. Interpolations
+#
+# Straight lines between the posterior means of two test images, decoded at ten points. In a
+# smooth latent space, one image turns into the other through plausible images; colour and shape
+# need not change at the same moment.
+
+# %%
+x_test = model.prepared.model_inputs(model.prepared.test[0][:12])
+rows = [studies.interpolate(model.vae, x_test[i], x_test[i + 1], num_steps=10) for i in range(0, 12, 2)]
+output.show(plots.image_grid(model.prepared.to_images(np.concatenate(rows)), num_columns=10,
+                             row_labels=[f"pair {i + 1}" for i in range(len(rows))],
+                             title="Interpolations between pairs of test images"), "interpolations")
+
+# %% [markdown]
+# ## 5. The write-up's "analogies"
+#
+# For one test image, draw 200 codes from $q(z \mid x)$, decode them all, and keep the ten that
+# differ most (the first column is the decode of the posterior mean). What varies is what the
+# model is unsure of for that image: colour, contrast, neighbouring digits, sometimes the digit.
+
+# %%
+rows = [studies.diverse_decodes(model.vae, x_test[i], num_draws=200, keep=10, seed=seed) for i in range(6)]
+output.show(plots.image_grid(model.prepared.to_images(np.concatenate(rows)), num_columns=10,
+                             row_labels=[f"test image {i + 1}" for i in range(6)],
+                             title="Most different decodes of one image per row"), "analogies")
+
+# %% [markdown]
+# ## 6. Label-conditioned analogies
+#
+# A conditional VAE gets the label as an extra input of its decoder, $p(x \mid z, y)$. Since the
+# decoder is told which digit to draw, $z$ has no reason to store it and can keep the *style*:
+# colours, font, thickness, background. Encoding a test image and decoding its $z$ with every
+# label draws that image's style as every digit. What to look for: whether each row keeps one
+# style while the columns change the digit.
+
+# %%
+conditional_runs, conditional_table = studies.train_variants(
+    recipe.replace(conditional=True, num_epochs=conditional_epochs), {"conditional": {}}, output,
+    num_samples=min(eval_samples, 100), eval_examples=min(eval_examples or 1000, 1000), allow_divergence=False)
+conditional = conditional_runs["conditional"]
+styles = studies.decode_as_every_label(conditional.vae, x_test[:8])
+grid = studies.prepend_column(model.prepared.to_images(x_test[:8]), conditional.prepared.to_images(styles))
+output.show(plots.image_grid(grid, num_columns=conditional.vae.num_classes + 1,
+                             row_labels=[f"test image {i + 1}" for i in range(8)],
+                             title=f"Test image (first column), then its style drawn as labels 0-{conditional.vae.num_classes - 1}"),
+            "conditional_analogies")
+output.say(f"The conditional VAE trained {conditional.row['epochs']} epochs; its test KL is "
+           f"{conditional.row['test_kl']:.1f} nats" + ("." if conditional.row["test_kl"] >= claims.KL_FLOOR else
+                                                       ", below 1 nat: its rows carry no style of their own."))
+
+# %% [markdown]
+# ## 7. Test likelihood
+#
+# The ELBO and the importance-weighted estimate
+# $\log p(x) \approx \log \frac{1}{k}\sum_{i=1}^{k} \frac{p(x, z_i)}{q(z_i \mid x)}$, $z_i \sim q(z \mid x)$,
+# are densities over the PCA components, in nats. Bits per pixel are not defined for a model of
+# 500 of the 3072 values; we report the figure per component instead, and the log-determinant
+# that relates the component density to a density on the 500-dimensional subspace of pixel space.
+
+# %%
+metrics = studies.evaluate_variant(model.vae, model.prepared, eval_samples, max_examples=eval_examples)
+pca = model.prepared.preprocessor
+bits_per_component = -metrics["log_px"] / (pca.num_components * np.log(2))
+log_det = float(pca.log_det_jacobian())
+studies.Table([{**metrics, "bits_per_component": bits_per_component, "log_det_jacobian": log_det}],
+              columns=["num_examples", "elbo", "log_px", "log_px_stderr", "kl", "bits_per_component", "log_det_jacobian",
+                       "pixel_mse"])
+
+# %% [markdown]
+# ## Conclusion
+
+# %%
+results = output.record(
+    test_log_px=metrics["log_px"], test_elbo=metrics["elbo"], test_log_px_stderr=metrics["log_px_stderr"],
+    eval_samples=eval_samples, epochs=model.row["epochs"], dataset=dataset, train_split=train_split,
+    parameters=model.row["parameters"], seconds_per_epoch=model.row["seconds_per_epoch"],
+    eval_examples=metrics["num_examples"], test_kl=metrics["kl"],
+    bits_per_component=bits_per_component, log_det_jacobian=log_det, pixel_mse=metrics["pixel_mse"],
+    conditional_epochs=conditional.row["epochs"], conditional_test_elbo=conditional.row["test_elbo"],
+)
+output.say("\n".join([
+    f"* The recipe ({model.row['parameters']:,} parameters) trained {model.row['epochs']} epochs on `{dataset}` "
+    f"'{train_split}' at {studies.fmt(model.row['seconds_per_epoch'], '.2f')} s per epoch.",
+    f"* On {metrics['num_examples']:,} test images: ELBO {metrics['elbo']:.2f} nats, importance-weighted log p(x) "
+    f"{metrics['log_px']:.2f} ± {metrics['log_px_stderr']:.2f} nats (± one standard error over images, k={eval_samples}), "
+    f"{bits_per_component:.3f} bits per PCA component; KL {metrics['kl']:.1f} nats.",
+    f"* Reconstruction error in pixel space: {metrics['pixel_mse']:.5f} per pixel.",
+]))

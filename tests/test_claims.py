@@ -1,0 +1,321 @@
+"""The claims ledger: every rule's branches on synthetic evidence, one test per branch."""
+
+import math
+
+import numpy as np
+import pytest
+
+from vae_keras import claims, runner
+
+R, F, D, INC = claims.REPRODUCED, claims.REFUTED, claims.DIFFERS, claims.INCONCLUSIVE
+TRAINED = [5.0, 6.0, 5.5, 6.5]
+
+
+def verdict_of(claim_id, **evidence):
+    verdict = claims.judge(claim_id, **evidence)
+    assert verdict.reason, "every verdict comes with a reason"
+    return verdict.verdict, verdict.reason
+
+
+# --------------------------------------------------------------------------
+# The registry and the shared statistics
+# --------------------------------------------------------------------------
+
+
+def test_every_claim_names_a_known_source_and_an_existing_notebook():
+    notebooks = set(runner.list_notebooks())
+    for claim in claims.CLAIMS.values():
+        assert claim.source in claims.SOURCES
+        assert claim.notebook in notebooks, claim.id
+        assert claim.statement.endswith(".") and claim.evidence
+
+
+def test_the_issue_list_of_claims_is_covered():
+    expected = {
+        "fixed_sigma_poor", "variance_floor_needed", "whitening_hurts", "small_init_whitening",
+        "convolutions_failed", "convolutions_work_at_100", "learning_rate_blowups", "big_batch_faster",
+        "big_term_first", "more_latents_better_reconstructions", "gaussian_like_bernoulli",
+        "manifold_shows_some_digits", "kw_z2_bottom_distorted", "numpy_blurrier",
+        "kw_adagrad", "kw_adam", "kw_elu", "kw_wider", "kw_z20", "kw_z2", "kw_z2_more",
+    }  # fmt: skip
+    assert expected <= set(claims.CLAIMS)
+
+
+def test_unknown_claim_and_unknown_verdict_are_rejected():
+    with pytest.raises(ValueError, match=r"Unknown claim.*'nope'.*Accepted: fixed_sigma_poor"):
+        claims.judge("nope")
+    with pytest.raises(ValueError, match=r"Unknown verdict.*'maybe'"):
+        claims.Verdict("fixed_sigma_poor", "maybe", "why", {})
+
+
+def test_compare_decides_beyond_noise_within_noise_and_unknown_spread():
+    better = claims.compare([1.0, 1.1, 0.9], [2.0, 2.1, 1.9])
+    assert better["better"] == "a" and better["gap"] == pytest.approx(-1.0)
+    # the noise band is two standard errors of the difference of the means
+    assert better["noise"] == pytest.approx(2 * math.sqrt(0.01 / 3 + 0.01 / 3))
+    assert claims.compare([1.0, 1.1, 0.9], [2.0, 2.1, 1.9], lower_is_better=False)["better"] == "b"
+    assert claims.compare([1.0, 2.0, 3.0], [1.5, 2.5, 3.5])["better"] == "within noise"
+    assert claims.compare([1.0], [2.0])["better"] is None
+    assert claims.compare([1.0, float("nan")], [2.0, 2.1])["better"] is None
+
+
+def test_half_change_epoch():
+    assert claims.half_change_epoch([100, 60, 55, 52, 50]) == 2
+    assert claims.half_change_epoch([0, 1, 2, 3, 10]) == 5  # a rising curve: half of +10 is reached last
+    assert claims.half_change_epoch([3, 3, 3]) == 1
+
+
+def test_to_dict_and_box_carry_the_claim_and_the_numbers():
+    verdict = claims.judge("variance_floor_needed", status="diverged", epochs=3, examples_seen=3000, error="NaN in kl")
+    entry = verdict.to_dict()
+    assert entry["id"] == "variance_floor_needed" and entry["source"] == "000" and entry["verdict"] == R
+    assert entry["evidence"] == {"status": "diverged", "epochs": 3, "examples_seen": 3000}
+    box = claims.verdict_box([verdict])
+    assert "reproduced" in box and "varlog epsilon" in box and "NaN in kl" in box
+    assert claims.count([entry, claims.not_run("kw_z2", "skipped").to_dict()]) == {R: 1, F: 0, D: 0, INC: 1}
+
+
+# --------------------------------------------------------------------------
+# 000: notebooks 02-04
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixed", "fitted", "kl", "expected", "reason"),
+    [
+        ([5.0, 5.1, 4.9], [4.0, 4.1, 3.9], TRAINED, R, "fitted variance is better beyond noise"),
+        ([4.0, 4.1, 3.9], [5.0, 5.1, 4.9], TRAINED, F, "fixed sigma is better beyond noise"),
+        ([4.0, 5.0, 6.0], [4.5, 5.5, 6.5], TRAINED, D, "within noise"),
+        ([5.0, 5.1], [4.0, 4.1], [0.2, 5.0], INC, "did not train.*KL below 1 nat"),
+        ([9.0, 9.1], [8.5, 8.6], TRAINED, INC, "no better than a uniform model"),
+        ([5.0], [4.0], TRAINED, INC, "1 seed per variant"),
+    ],
+)
+def test_fixed_sigma_poor(fixed, fitted, kl, expected, reason):
+    verdict, text = verdict_of("fixed_sigma_poor", fixed=fixed, fitted=fitted, kl=kl)
+    assert verdict == expected
+    assert __import__("re").search(reason, text), text
+
+
+@pytest.mark.parametrize(
+    ("status", "examples", "expected"),
+    [("diverged", 10, R), ("completed", 5_000_000, F), ("completed", 5_000, INC), ("failed", 5_000_000, INC)],
+)
+def test_variance_floor_needed(status, examples, expected):
+    assert verdict_of("variance_floor_needed", status=status, epochs=4, examples_seen=examples)[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("pca", "whitened", "kl", "expected"),
+    [
+        ([0.01, 0.011, 0.009], [0.02, 0.021, 0.019], TRAINED, R),
+        ([0.02, 0.021, 0.019], [0.01, 0.011, 0.009], TRAINED, F),
+        ([0.01, 0.02, 0.03], [0.015, 0.025, 0.035], TRAINED, D),
+        ([0.01, 0.011], [0.02, 0.021], [0.1, 0.2], INC),
+    ],
+)
+def test_whitening_hurts(pca, whitened, kl, expected):
+    assert verdict_of("whitening_hurts", pca=pca, whitened=whitened, kl=kl)[0] == expected
+
+
+def test_small_init_whitening():
+    assert verdict_of("small_init_whitening", small_init=[0.01, 0.011], whitened=[0.02, 0.021], kl=TRAINED)[0] == R
+    assert verdict_of("small_init_whitening", small_init=[0.02, 0.021], whitened=[0.01, 0.011], kl=TRAINED)[0] == F
+
+
+@pytest.mark.parametrize(
+    ("conv", "mlp", "conv_kl", "mlp_kl", "expected", "reason"),
+    [
+        ([0.02, 0.021], [0.01, 0.011], [5, 6], [5, 6], R, "MLP is better"),
+        ([0.01, 0.011], [0.02, 0.021], [5, 6], [5, 6], F, "convolutional is better"),
+        ([0.01, 0.011], [0.02, 0.021], [0.1, 0.2], [5, 6], R, "collapsed"),
+        ([0.01, 0.011], [0.02, 0.021], [5, 6], [0.1, 0.2], INC, "MLP baseline"),
+    ],
+)
+def test_convolutions_failed(conv, mlp, conv_kl, mlp_kl, expected, reason):
+    verdict, text = verdict_of(
+        "convolutions_failed", conv=conv, mlp=mlp, conv_kl=conv_kl, mlp_kl=mlp_kl, examples_seen=2_000_000
+    )
+    assert verdict == expected and reason in text
+
+
+def test_a_collapse_early_in_training_is_not_a_failure_yet():
+    verdict, text = verdict_of(
+        "convolutions_failed", conv=[0.01, 0.011], mlp=[0.02, 0.021], conv_kl=[0.1, 0.2], mlp_kl=[5, 6],
+        examples_seen=60_000,
+    )  # fmt: skip
+    assert verdict == INC and "needed to call it a collapse" in text
+    verdict, text = verdict_of(
+        "convolutions_work_at_100", latent_dim=100, conv_log_px=-95.0, mlp_log_px=-90.0, conv_kl=0.1, mlp_kl=25.0,
+        examples_seen=60_000,
+    )  # fmt: skip
+    assert verdict == INC and "still learning" in text
+
+
+@pytest.mark.parametrize(
+    ("high", "low", "high_spikes", "low_spikes", "steps", "expected"),
+    [
+        ("diverged", "completed", 0, 0, 100, R),
+        ("completed", "completed", 9, 1, 5000, R),
+        ("completed", "completed", 1, 9, 5000, F),
+        ("diverged", "diverged", 0, 0, 5000, D),
+        ("completed", "completed", 0, 0, 100, INC),
+        ("completed", "completed", 1, 0, 5000, F),
+    ],
+)
+def test_learning_rate_blowups(high, low, high_spikes, low_spikes, steps, expected):
+    verdict, _ = verdict_of(
+        "learning_rate_blowups",
+        high_status=high,
+        low_status=low,
+        high_spikes=high_spikes,
+        low_spikes=low_spikes,
+        steps=steps,
+    )
+    assert verdict == expected
+
+
+@pytest.mark.parametrize(
+    ("small_seconds", "big_seconds", "expected"),
+    [
+        ([2.0, 2.1, 1.9, 2.0], [1.0, 1.1, 0.9, 1.0], R),
+        ([1.0, 1.1, 0.9, 1.0], [2.0, 2.1, 1.9, 2.0], F),
+        ([1.0, 2.0, 1.5, 1.2], [1.1, 1.9, 1.6, 1.3], D),
+        ([1.0, 1.1], [2.0, 2.1], INC),
+    ],
+)
+def test_big_batch_faster(small_seconds, big_seconds, expected):
+    verdict, text = verdict_of(
+        "big_batch_faster", small_batch=100, big_batch=1000, small_seconds=small_seconds,
+        big_seconds=big_seconds, num_images=1000,
+    )  # fmt: skip
+    assert verdict == expected
+    if expected in (R, F):
+        assert "images/s" in text
+
+
+def test_big_term_first_branches():
+    falling_fast = [300, 200, 190, 185, 182, 180]
+    rising_slowly = [2, 3, 4, 5, 8, 12]
+    assert verdict_of("big_term_first", reconstruction=falling_fast, kl=rising_slowly)[0] == R
+    falling_slowly = [300, 295, 290, 285, 200, 180]
+    rising_fast = [2, 10, 11, 11.5, 12, 12]
+    assert verdict_of("big_term_first", reconstruction=falling_slowly, kl=rising_fast)[0] == F
+    assert verdict_of("big_term_first", reconstruction=falling_fast[:3], kl=rising_slowly[:3])[0] == INC
+    untrained_kl = [0.5, 0.4, 0.3, 0.2, 0.1, 0.05]
+    assert verdict_of("big_term_first", reconstruction=falling_fast, kl=untrained_kl)[0] == INC
+
+
+# --------------------------------------------------------------------------
+# 001: notebook 07
+# --------------------------------------------------------------------------
+
+
+def family(mse, kl=(5.0, 8.0, 12.0)):
+    return {"latent_sizes": [2, 20, 100], "pixel_mse": list(mse), "kl": list(kl)}
+
+
+def test_more_latents_better_reconstructions():
+    better = {"bernoulli mlp": family([0.06, 0.03, 0.02]), "gaussian mlp": family([0.05, 0.03, 0.025])}
+    assert verdict_of("more_latents_better_reconstructions", families=better)[0] == R
+    worse = {"bernoulli mlp": family([0.02, 0.03, 0.06])}
+    assert verdict_of("more_latents_better_reconstructions", families=worse)[0] == F
+    mixed = {"bernoulli mlp": family([0.06, 0.03, 0.02]), "bernoulli conv": family([0.05, 0.05, 0.05])}
+    assert verdict_of("more_latents_better_reconstructions", families=mixed)[0] == D
+    untrained = {"bernoulli conv": family([0.05, 0.04, 0.03], kl=(0.1, 0.1, 0.1))}
+    verdict, text = verdict_of("more_latents_better_reconstructions", families=untrained)
+    assert verdict == INC and "did not train" in text
+
+
+def test_gaussian_like_bernoulli():
+    kwargs = {"latent_sizes": [2, 20], "bernoulli_kl": [5, 9], "gaussian_kl": [5, 9]}
+    assert (
+        verdict_of("gaussian_like_bernoulli", bernoulli_mse=[0.05, 0.03], gaussian_mse=[0.052, 0.031], **kwargs)[0] == R
+    )
+    verdict, text = verdict_of(
+        "gaussian_like_bernoulli", bernoulli_mse=[0.05, 0.03], gaussian_mse=[0.1, 0.08], **kwargs
+    )
+    assert verdict == D and "Bernoulli decoder reconstructs clearly better" in text
+    kwargs["gaussian_kl"] = [0.1, 0.2]
+    assert (
+        verdict_of("gaussian_like_bernoulli", bernoulli_mse=[0.05, 0.03], gaussian_mse=[0.05, 0.03], **kwargs)[0] == INC
+    )
+
+
+@pytest.mark.parametrize(
+    ("latent_dim", "conv_log_px", "conv_kl", "expected"),
+    [(100, -91.0, 25.0, R), (100, -99.0, 25.0, D), (100, -95.0, 0.2, F), (20, -90.0, 25.0, INC)],
+)
+def test_convolutions_work_at_100(latent_dim, conv_log_px, conv_kl, expected):
+    verdict, _ = verdict_of(
+        "convolutions_work_at_100", latent_dim=latent_dim, conv_log_px=conv_log_px, mlp_log_px=-90.0,
+        conv_kl=conv_kl, mlp_kl=25.0, examples_seen=2_000_000,
+    )  # fmt: skip
+    assert verdict == expected
+
+
+def manifold(tile_labels, accuracy=0.9, kl=5.0, tile_distance=0.10, real_distance=0.09):
+    return verdict_of(
+        "manifold_shows_some_digits", tile_labels=tile_labels, num_classes=10, classifier_accuracy=accuracy, kl=kl,
+        tile_distance=tile_distance, real_distance=real_distance,
+    )  # fmt: skip
+
+
+def test_manifold_shows_some_digits():
+    some = np.repeat([0, 1, 3, 7], 100)
+    assert manifold(some)[0] == R
+    every = np.arange(400) % 10
+    verdict, text = manifold(every)
+    assert verdict == F and "10 of 10" in text
+    # a digit on fewer than 1% of the tiles does not count as shown
+    rare = np.concatenate([np.repeat(np.arange(9), 44), [9, 9, 9]])  # 3 of 399 tiles
+    assert "9 of 10" in manifold(rare)[1]
+    assert manifold(some, accuracy=0.5)[0] == INC
+    assert manifold(some, kl=0.2)[0] == INC
+    verdict, text = manifold(some, tile_distance=0.3, real_distance=0.1)  # blurs, not digits
+    assert verdict == INC and "not digit-like" in text
+
+
+# --------------------------------------------------------------------------
+# 002 and 003: notebooks 08 and 06
+# --------------------------------------------------------------------------
+
+
+def test_numpy_blurrier():
+    rng = np.random.default_rng(0)
+    sharp, blurry = 0.2 + 0.01 * rng.standard_normal(30), 0.1 + 0.01 * rng.standard_normal(30)
+    kwargs = {"numpy_elbo": -100.0, "keras_elbo": -99.0}
+    assert verdict_of("numpy_blurrier", numpy_sharpness=blurry, keras_sharpness=sharp, **kwargs)[0] == R
+    assert verdict_of("numpy_blurrier", numpy_sharpness=sharp, keras_sharpness=blurry, **kwargs)[0] == F
+    assert verdict_of("numpy_blurrier", numpy_sharpness=sharp, keras_sharpness=sharp + 1e-4, **kwargs)[0] == D
+
+
+@pytest.mark.parametrize(
+    ("ours_test", "examples_seen", "expected", "reason"),
+    [
+        (148.0, 12_000_000, R, "within 3 nats"),
+        (150.5, 12_000_000, D, "3.20 nats worse"),
+        (140.0, 12_000_000, D, "7.30 nats better"),
+        (170.0, 240_000, INC, "2.0% of the write-up's budget"),
+        (float("nan"), 12_000_000, INC, "no finite test number"),
+    ],
+)
+def test_kingma_welling_rows(ours_test, examples_seen, expected, reason):
+    verdict, text = verdict_of("kw_adagrad", ours_test=ours_test, ours_train=146.0, examples_seen=examples_seen)
+    assert verdict == expected and reason in text
+
+
+def test_every_kingma_welling_row_is_its_own_claim():
+    tests = [claims.KINGMA_WELLING_ROWS[c][2] for c in claims.KINGMA_WELLING_ROWS]
+    assert tests == [147.3, 145.3, 144.1, 142.0, 96.1, 160.5, 161.4]
+    verdict = claims.judge("kw_z20", ours_test=97.0, ours_train=95.0, examples_seen=15_000_000)
+    assert verdict.verdict == R and "96.1" in verdict.reason
+
+
+def test_kw_z2_bottom_distorted():
+    rng = np.random.default_rng(0)
+    near, far = 0.10 + 0.01 * rng.standard_normal(200), 0.20 + 0.01 * rng.standard_normal(200)
+    assert verdict_of("kw_z2_bottom_distorted", top_distances=near, bottom_distances=far, kl=4.0)[0] == R
+    assert verdict_of("kw_z2_bottom_distorted", top_distances=far, bottom_distances=near, kl=4.0)[0] == F
+    assert verdict_of("kw_z2_bottom_distorted", top_distances=near, bottom_distances=near + 1e-5, kl=4.0)[0] == D
+    assert verdict_of("kw_z2_bottom_distorted", top_distances=near, bottom_distances=far, kl=0.3)[0] == INC

@@ -1,0 +1,27 @@
+"""Figures from arrays: row labels on image grids, and manifold ticks on non-square images."""
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from vae_keras import plots  # noqa: E402
+
+
+def test_image_grid_labels_every_row():
+    images = np.random.default_rng(0).uniform(size=(6, 8, 8))
+    figure = plots.image_grid(images, num_columns=3, row_labels=["fixed sigma=0.1", "fitted floor=0.01"])
+    texts = [t.get_text() for t in figure.axes[0].texts]
+    assert texts == ["fixed sigma=0.1", "fitted floor=0.01"]
+    with pytest.raises(ValueError, match=r"one label per row.*Received: 3 labels for 2 rows"):
+        plots.image_grid(images, num_columns=3, row_labels=["a", "b", "c"])
+
+
+def test_manifold_ticks_follow_the_width_of_non_square_tiles():
+    grid = np.linspace(-1, 1, 5)
+    tiles = np.zeros((25, 28, 20))  # 28 pixels high, 20 wide
+    axis = plots.latent_manifold(tiles, grid).axes[0]
+    x_ticks, y_ticks = axis.get_xticks(), axis.get_yticks()
+    assert np.allclose(np.diff(x_ticks), 20) and np.allclose(np.diff(y_ticks), 28)
+    assert x_ticks[-1] < 5 * 20  # every tick inside the image
