@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # SVHN: the data behind the VAE
+# # The data behind the VAE: SVHN, or the dataset you choose
 #
 # The Street View House Numbers dataset (SVHN) holds digits cropped from photographs of house
 # numbers. Before we train a VAE on it, this notebook looks at what the model will see: how many
@@ -24,7 +24,7 @@
 # dequantisation, PCA and PCA whitening) change the input. The `dataset` parameter can point it at
 # MNIST or the embedded 8x8 digits instead; every number below is computed from the data it loads.
 
-# %% [markdown]
+# %% [markdown] tags=["remove-cell"]
 # ## Setup
 
 # %% tags=["remove-output"]
@@ -34,7 +34,7 @@ from vae_keras import plots, preprocessing, studies
 
 versions = studies.setup()
 
-# %% [markdown]
+# %% [markdown] tags=["remove-cell"]
 # ## Parameters
 
 # %% tags=["parameters"]

@@ -25,7 +25,7 @@
 # one, and is the floor really needed? Along the way it shows why a fixed $\sigma$ is a weight on
 # the KL term in disguise.
 
-# %% [markdown]
+# %% [markdown] tags=["remove-cell"]
 # ## Setup
 
 # %% tags=["remove-output"]
@@ -35,7 +35,7 @@ from vae_keras import plots, studies
 
 versions = studies.setup()
 
-# %% [markdown]
+# %% [markdown] tags=["remove-cell"]
 # ## Parameters
 
 # %% tags=["parameters"]

@@ -26,7 +26,7 @@
 # the small-init head, and a convolutional VAE on pixels, and asks which of the write-up's
 # findings hold.
 
-# %% [markdown]
+# %% [markdown] tags=["remove-cell"]
 # ## Setup
 
 # %% tags=["remove-output"]
@@ -36,7 +36,7 @@ from vae_keras import claims, plots, studies
 
 versions = studies.setup()
 
-# %% [markdown]
+# %% [markdown] tags=["remove-cell"]
 # ## Parameters
 
 # %% tags=["parameters"]

@@ -23,7 +23,7 @@
 # This page tests each of those choices on the write-up's input space (PCA components with a
 # fitted-variance decoder) and decides the write-up's claims from the run's own numbers.
 
-# %% [markdown]
+# %% [markdown] tags=["remove-cell"]
 # ## Setup
 
 # %% tags=["remove-output"]
@@ -33,7 +33,7 @@ from vae_keras import plots, studies
 
 versions = studies.setup()
 
-# %% [markdown]
+# %% [markdown] tags=["remove-cell"]
 # ## Parameters
 
 # %% tags=["parameters"]

@@ -26,7 +26,7 @@
 # conditional VAE that draws one image's style as every label. The page ends with the test ELBO
 # and the importance-weighted $\log p(x)$.
 
-# %% [markdown]
+# %% [markdown] tags=["remove-cell"]
 # ## Setup
 
 # %% tags=["remove-output"]
@@ -36,7 +36,7 @@ from vae_keras import claims, plots, preprocessing, studies
 
 versions = studies.setup()
 
-# %% [markdown]
+# %% [markdown] tags=["remove-cell"]
 # ## Parameters
 
 # %% tags=["parameters"]

@@ -27,7 +27,7 @@
 # likelihoods hide: reconstructions, the KL term (how much each model stores in $z$), and the
 # 2-D manifold.
 
-# %% [markdown]
+# %% [markdown] tags=["remove-cell"]
 # ## Setup
 
 # %% tags=["remove-output"]
@@ -39,7 +39,7 @@ from vae_keras import claims, plots, preprocessing, studies
 
 versions = studies.setup()
 
-# %% [markdown]
+# %% [markdown] tags=["remove-cell"]
 # ## Parameters
 
 # %% tags=["parameters"]

@@ -284,10 +284,13 @@ def test_manifold_shows_some_digits():
 def test_numpy_blurrier():
     rng = np.random.default_rng(0)
     sharp, blurry = 0.2 + 0.01 * rng.standard_normal(30), 0.1 + 0.01 * rng.standard_normal(30)
-    kwargs = {"numpy_elbo": -100.0, "keras_elbo": -99.0}
+    kwargs = {"numpy_elbo": -100.0, "keras_elbo": -99.0, "numpy_kl": 20.0, "keras_kl": 21.0}
     assert verdict_of("numpy_blurrier", numpy_sharpness=blurry, keras_sharpness=sharp, **kwargs)[0] == R
     assert verdict_of("numpy_blurrier", numpy_sharpness=sharp, keras_sharpness=blurry, **kwargs)[0] == F
     assert verdict_of("numpy_blurrier", numpy_sharpness=sharp, keras_sharpness=sharp + 1e-4, **kwargs)[0] == D
+    kwargs["numpy_kl"] = 0.4
+    verdict, text = verdict_of("numpy_blurrier", numpy_sharpness=blurry, keras_sharpness=sharp, **kwargs)
+    assert verdict == INC and "NumPy: 0.40" in text
 
 
 @pytest.mark.parametrize(
@@ -315,7 +318,13 @@ def test_every_kingma_welling_row_is_its_own_claim():
 def test_kw_z2_bottom_distorted():
     rng = np.random.default_rng(0)
     near, far = 0.10 + 0.01 * rng.standard_normal(200), 0.20 + 0.01 * rng.standard_normal(200)
-    assert verdict_of("kw_z2_bottom_distorted", top_distances=near, bottom_distances=far, kl=4.0)[0] == R
-    assert verdict_of("kw_z2_bottom_distorted", top_distances=far, bottom_distances=near, kl=4.0)[0] == F
-    assert verdict_of("kw_z2_bottom_distorted", top_distances=near, bottom_distances=near + 1e-5, kl=4.0)[0] == D
-    assert verdict_of("kw_z2_bottom_distorted", top_distances=near, bottom_distances=far, kl=0.3)[0] == INC
+
+    def bottom(top, low, kl=4.0, real=0.09):
+        return verdict_of("kw_z2_bottom_distorted", top_distances=top, bottom_distances=low, kl=kl, real_distance=real)
+
+    assert bottom(near, far)[0] == R
+    assert bottom(far, near)[0] == F
+    assert bottom(near, near + 1e-5)[0] == D
+    assert bottom(near, far, kl=0.3)[0] == INC
+    verdict, text = bottom(near, far, real=0.05)  # even the better half is twice as far from digits as real ones
+    assert verdict == INC and "neither half looks like digits" in text

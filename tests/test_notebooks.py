@@ -140,6 +140,10 @@ def test_results_json_has_the_expected_keys_and_finite_values(smoke_run):
         "04_implementation_notes": {"layer_table", "batch_table", "learning_rate_table"},
         "05_svhn_results": {"test_elbo", "test_log_px", "bits_per_component", "conditional_test_elbo"},
     }
+    for name in results["notebooks"]:
+        if results["notebooks"][name]["status"] == "completed":
+            per_notebook = json.loads((out / "results" / f"{name}.json").read_text())
+            assert per_notebook.get("non_finite") == [], (name, per_notebook.get("non_finite"))
     for name, keys in expected.items():
         if results["notebooks"][name]["status"] == "skipped":
             continue
@@ -201,14 +205,14 @@ def test_report_pages_have_no_logs_paths_or_tracebacks(smoke_run):
         assert "<math" in text or page.name == "index.html" or "$" not in text
 
 
-def test_nan_in_a_result_is_kept_so_the_results_check_fails(tmp_path):
+def test_nan_in_a_result_is_listed_so_the_results_check_fails(tmp_path):
     from vae_keras import studies
 
     output = studies.Output(tmp_path, "02_fixed_vs_fitted_variance")
-    output.record(value=float("nan"), nested={"a": np.float32("nan")})
-    metrics = json.loads((tmp_path / "results" / "02_fixed_vs_fitted_variance.json").read_text())["metrics"]
-    numbers = list(_finite_numbers(metrics))
-    assert len(numbers) == 2 and not any(math.isfinite(v) for v in numbers)
+    output.record(value=float("nan"), nested={"a": np.float32("inf"), "b": 1.0})
+    saved = json.loads((tmp_path / "results" / "02_fixed_vs_fitted_variance.json").read_text())
+    assert saved["metrics"] == {"value": None, "nested": {"a": None, "b": 1.0}}
+    assert saved["non_finite"] == ["nested.a", "value"]
 
 
 @pytest.fixture(scope="module")

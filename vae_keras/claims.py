@@ -161,7 +161,8 @@ def _plain(value):
     if isinstance(value, (list, tuple, np.ndarray)):
         return [_plain(v) for v in list(value)]
     if isinstance(value, (np.floating, float)):
-        return float(value)
+        value = float(value)
+        return value if math.isfinite(value) else None  # e.g. the spread of one seed: undefined, not a number
     if isinstance(value, np.integer):
         return int(value)
     return value
@@ -705,14 +706,21 @@ def _manifold_digits(claim, tile_labels, num_classes, classifier_accuracy, kl, t
     "08_numpy_from_scratch",
     "The NumPy VAE's samples are blurrier than the framework's.",
     "Sharpness (mean absolute difference between neighbouring pixels) of each model's sample means for the same "
-    "draws of z; the spread is over samples.",
+    "draws of z; the spread is over samples. Both models must have trained (KL above the floor).",
+    kl_floor=KL_FLOOR,
 )
-def _numpy_blurrier(claim, numpy_sharpness, keras_sharpness, numpy_elbo, keras_elbo):
+def _numpy_blurrier(claim, numpy_sharpness, keras_sharpness, numpy_elbo, keras_elbo, numpy_kl, keras_kl):
     comparison = compare(keras_sharpness, numpy_sharpness, lower_is_better=False)
-    comparison["noise"] = NOISE_STANDARD_ERRORS * math.sqrt(
-        comparison["std_a"] ** 2 / comparison["seeds_a"] + comparison["std_b"] ** 2 / comparison["seeds_b"]
-    )
-    evidence = {"numpy_test_elbo": numpy_elbo, "keras_test_elbo": keras_elbo, **comparison}
+    evidence = {
+        "numpy_test_elbo": numpy_elbo,
+        "keras_test_elbo": keras_elbo,
+        "numpy_kl": numpy_kl,
+        "keras_kl": keras_kl,
+        **comparison,
+    }
+    problem = _untrained([numpy_kl, keras_kl], names=["NumPy", "Keras"])
+    if problem:
+        return claim.verdict(INCONCLUSIVE, problem, **evidence)
     text = (
         f"sharpness {comparison['mean_b']:.4f} (NumPy) vs {comparison['mean_a']:.4f} (Keras), gap "
         f"{-comparison['gap']:+.4f}, noise band ±{comparison['noise']:.4f} over {comparison['seeds_a']} samples"
@@ -790,15 +798,28 @@ for _claim_id, (_run, _train, _test, _budget) in KINGMA_WELLING_ROWS.items():
     "06_mnist_reproduction",
     "The bottom half of the z=2 manifold is distorted.",
     "Distance from each tile of the decoded 20x20 inverse-CDF manifold to its nearest training image (RMS over "
-    "pixels): bottom half against top half, spread over tiles.",
+    "pixels): bottom half against top half, spread over tiles. The better half must look like digits: no further "
+    "from the training images than the ratio times real test images are.",
+    max_distance_ratio=1.25,
     kl_floor=KL_FLOOR,
 )
-def _kw_bottom(claim, top_distances, bottom_distances, kl):
+def _kw_bottom(claim, top_distances, bottom_distances, kl, real_distance):
+    """``real_distance``: the mean distance of real test images to their nearest training image."""
     comparison = compare(top_distances, bottom_distances)
-    evidence = {"kl": kl, **comparison}
+    evidence = {"kl": kl, "real_distance": real_distance, **comparison}
     problem = _untrained([kl])
     if problem:
         return claim.verdict(INCONCLUSIVE, problem, **evidence)
+    ratio = claim.thresholds["max_distance_ratio"]
+    best_half = min(comparison["mean_a"], comparison["mean_b"])
+    if best_half > ratio * real_distance:
+        return claim.verdict(
+            INCONCLUSIVE,
+            f"neither half looks like digits yet: the nearer half is {best_half:.4f} from the training images, more "
+            f"than {ratio:g} times the {real_distance:.4f} of real test images, so the model has not trained enough "
+            "to tell distortion from blur",
+            **evidence,
+        )
     text = (
         f"distance to the nearest training image: bottom half {comparison['mean_b']:.4f}, top half "
         f"{comparison['mean_a']:.4f} (noise band ±{comparison['noise']:.4f}, {comparison['seeds_a']} tiles each)"

@@ -552,9 +552,9 @@ def build_report(out, profile=None):
         banner_html += f"<br>Reproduce: <code>{html.escape(_public(run['command'], hidden))}</code>"
     if run.get("profile") in TINY_PROFILES:
         banner_html += (
-            f'<span class="warn">The <code>{html.escape(run["profile"])}</code> profile trains for seconds with '
-            "tiny budgets: it checks that everything runs, and most verdicts are expected to be "
-            "&ldquo;inconclusive&rdquo;. Run the <code>full</code> profile to decide the claims.</span>"
+            f'<span class="warn">The <code>{html.escape(run["profile"])}</code> profile trains for minutes, not '
+            "hours: most verdicts are expected to be &ldquo;inconclusive&rdquo;, each with its reason. The "
+            "<code>full</code> profile (on a GPU) has the budgets that decide the claims.</span>"
         )
 
     page = f"""<!DOCTYPE html>

@@ -82,6 +82,7 @@ class Output:
         self.settings_values = {}
         self.banner_values = {}
         self.headline_figure = None
+        self.non_finite = []
 
     def run_dir(self, variant):
         return self.root / "runs" / self.notebook / variant
@@ -170,8 +171,14 @@ class Output:
         _display_or_print(_html(claims_lib.verdict_box(verdicts)), "\n".join(str(v) for v in verdicts))
 
     def record(self, **values):
-        """Adds numbers to the notebook's results and writes ``results/<notebook>.json``."""
-        self.results.update(_plain(values))
+        """Adds numbers to the notebook's results and writes ``results/<notebook>.json``.
+
+        A NaN or infinite number is written as ``null`` and its path listed under
+        ``non_finite`` in the file, where the results check finds it.
+        """
+        found = []
+        self.results.update(_plain(values, non_finite=found))
+        self.non_finite = sorted(set(self.non_finite) | set(found))
         self._write()
         return self.results
 
@@ -186,6 +193,7 @@ class Output:
                 "claims": list(self.claims.values()),
                 "settings": self.settings_values,
                 "banner": self.banner_values,
+                "non_finite": self.non_finite,
             },
             sort_keys=False,  # the notebook's own order: headline numbers first
         )
@@ -250,16 +258,27 @@ def progress(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def _plain(value):
-    """NumPy scalars and arrays to plain Python values. NaN stays NaN, so a results check can catch it."""
+def _plain(value, path="", non_finite=None):
+    """NumPy scalars and arrays to JSON-ready Python values.
+
+    NaN and infinities become ``None`` (results files are strict JSON), and
+    their paths are appended to ``non_finite`` so that they are never hidden:
+    ``Output.record`` lists them under ``non_finite`` and the results test fails
+    on any.
+    """
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v, f"{path}.{k}" if path else str(k), non_finite) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_plain(v, f"{path}[{i}]", non_finite) for i, v in enumerate(value)]
     if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
+        return _plain(value.tolist(), path, non_finite)
     if isinstance(value, (np.floating, float)):
-        return float(value)
+        value = float(value)
+        if math.isfinite(value):
+            return value
+        if non_finite is not None:
+            non_finite.append(path)
+        return None
     if isinstance(value, np.integer):
         return int(value)
     return value
