@@ -80,7 +80,13 @@ def _verdicts_06():
 def _verdicts_07():
     return [
         claims.judge(
-            "convolutions_work_at_100", latent_dim=100, conv_log_px=-90.0, mlp_log_px=-95.0, conv_kl=0.2, mlp_kl=20.0
+            "convolutions_work_at_100",
+            latent_dim=100,
+            conv_log_px=-90.0,
+            mlp_log_px=-95.0,
+            conv_kl=0.2,
+            mlp_kl=20.0,
+            examples_seen=2_000_000,
         ).to_dict()
     ]
 
