@@ -59,7 +59,7 @@ out_dir: str = "runs/notebooks"  # folder for runs, figures and results
 # %%
 studies.seed_everything(seed)
 output = studies.Output(out_dir, "03_components_or_convolutions")
-output.banner(dataset, profile, studies.budget_text(num_epochs, max_train_examples, num_seeds, batch_size))
+output.banner(dataset, profile, studies.budget_text(num_epochs, max_train_examples, num_seeds, batch_size), written_for="svhn")
 seeds = studies.seeds_for(seed, num_seeds)
 base = studies.base_config(
     dataset=dataset, architecture="mlp", hidden_units=[hidden_width, hidden_width], latent_dim=latent_dim,

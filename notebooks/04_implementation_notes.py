@@ -56,7 +56,7 @@ out_dir: str = "runs/notebooks"  # folder for runs, figures and results
 # %%
 studies.seed_everything(seed)
 output = studies.Output(out_dir, "04_implementation_notes")
-output.banner(dataset, profile, studies.budget_text(num_epochs, max_train_examples, num_seeds, batch_size))
+output.banner(dataset, profile, studies.budget_text(num_epochs, max_train_examples, num_seeds, batch_size), written_for="svhn")
 seeds = studies.seeds_for(seed, num_seeds)
 test_images = studies.load_splits(dataset, ["test"])["test"][0]
 pca_components = studies.usable_components(test_images, pca_components)

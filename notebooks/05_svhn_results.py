@@ -62,7 +62,7 @@ out_dir: str = "runs/notebooks"  # folder for runs, figures and results
 studies.seed_everything(seed)
 output = studies.Output(out_dir, "05_svhn_results")
 train_split = train_split if dataset == "svhn" else "train"
-output.banner(dataset, profile, studies.budget_text(num_epochs, max_train_examples, 1, batch_size))
+output.banner(dataset, profile, studies.budget_text(num_epochs, max_train_examples, 1, batch_size), written_for="svhn")
 test_images = studies.load_splits(dataset, ["test"])["test"][0]
 pca_components = studies.usable_components(test_images, pca_components)
 recipe = studies.base_config(

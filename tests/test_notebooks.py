@@ -61,13 +61,27 @@ def test_papermill_help_lists_parameters_with_help_text():
 
 def test_every_profile_uses_only_declared_parameters():
     for profile in runner.list_profiles():
-        runner.validate_parameters(runner.load_profile(profile), NOTEBOOKS)
+        parameters = runner.load_profile(profile)
+        for name, values in runner.split_overrides(parameters).items():
+            runner.validate_parameters(values, [name])
+        runner.validate_parameters(parameters, NOTEBOOKS)
+
+
+def test_profile_overrides_name_real_notebooks_and_parameters(tmp_path):
+    parameters = {"num_epochs": 3, "notebooks": {"06_mnist_reproduction": {"eval_samples": 5000}}}
+    assert runner.split_overrides(parameters) == {"06_mnist_reproduction": {"eval_samples": 5000}}
+    assert parameters == {"num_epochs": 3}
+    with pytest.raises(ValueError, match=r"Unknown notebook.*'06_mnist'.*Did you mean '06_mnist_reproduction'"):
+        runner.split_overrides({"notebooks": {"06_mnist": {}}})
+    (tmp_path / "bad.yaml").write_text("notebooks:\n  06_mnist_reproduction:\n    num_epoch: 3\n")
+    with pytest.raises(ValueError, match=r"'num_epoch'"):
+        runner.run(str(tmp_path / "bad.yaml"), out=tmp_path / "out", report=False)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "pattern"),
     [
-        ({"profile": "fastest"}, r"Unknown profile.*'fastest'.*Accepted: demo, full, quick, smoke"),
+        ({"profile": "fastest"}, r"Unknown profile.*'fastest'.*Accepted: cpu, demo, full, quick, smoke"),
         ({"profile": "smoke", "only": "09"}, r"Unknown notebook.*'09'.*Accepted: 01_svhn_data"),
     ],
 )

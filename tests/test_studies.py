@@ -148,3 +148,15 @@ def test_digit_classifier_learns_the_real_digits():
     classify, accuracy = studies.digit_classifier(images, labels, test_images, test_labels)
     assert accuracy > 0.9
     assert classify(test_images[:5] / 255.0).shape == (5,)
+
+
+def test_a_stand_in_dataset_is_named_in_the_banner_and_every_verdict(tmp_path):
+    output = studies.Output(tmp_path, "04_implementation_notes")
+    output.banner("npz:/data/mnist.npz", "cpu", "20 epochs per model", written_for="svhn")
+    verdict = output.decide("big_term_first", reconstruction=[1, 2], kl=[1, 2])
+    assert verdict.reason.endswith("(decided on npz:mnist.npz; SVHN pending)")
+    saved = json.loads((tmp_path / "results" / "04_implementation_notes.json").read_text())
+    assert saved["banner"]["stand_in_for"] == "svhn"
+    same = studies.Output(tmp_path, "04_implementation_notes")
+    same.banner("svhn", "full", "100 epochs per model", written_for="svhn")
+    assert "pending" not in same.decide("big_term_first", reconstruction=[1, 2], kl=[1, 2]).reason

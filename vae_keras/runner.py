@@ -84,6 +84,35 @@ def load_profile(profile, params_dir=PARAMS_DIR):
     return values
 
 
+def split_overrides(parameters, notebooks_dir=NOTEBOOKS_DIR):
+    """Removes a profile's per-notebook section and returns it: ``{notebook: {parameter: value}}``.
+
+    A profile is flat, shared by every notebook, except for an optional
+    ``notebooks:`` mapping whose entries override values for one notebook
+    (e.g. a larger ``eval_samples`` for the benchmark of notebook 06).
+
+    Raises:
+        ValueError: if the section is not a mapping of known notebook names to mappings.
+    """
+    overrides = parameters.pop("notebooks", None) or {}
+    names = list_notebooks(notebooks_dir)
+    if not isinstance(overrides, dict):
+        raise ValueError(
+            f"A profile's 'notebooks' section maps notebook names to parameters. Received: {type(overrides).__name__}"
+        )
+    for name, values in overrides.items():
+        if name not in names:
+            close = [n for n in names if n.startswith(str(name))] or difflib.get_close_matches(str(name), names, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"Unknown notebook in the profile's 'notebooks' section. Received: {name!r}.{hint} "
+                f"Accepted: {', '.join(names)}"
+            )
+        if not isinstance(values, dict):
+            raise ValueError(f"The profile's values for {name} must be a mapping. Received: {values!r}")
+    return overrides
+
+
 def notebook_parameters(name, notebooks_dir=NOTEBOOKS_DIR):
     """``{parameter: {"inferred_type_name", "default", "help"}}`` of a notebook's parameters cell."""
     import logging
@@ -407,6 +436,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
     from papermill.exceptions import PapermillExecutionError
 
     parameters = load_profile(profile)
+    overrides = split_overrides(parameters)
     profile_name = Path(str(profile)).stem
     if dataset is not None:
         parameters["dataset"] = dataset
@@ -415,6 +445,8 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
         raise ValueError(f"No notebooks found in {NOTEBOOKS_DIR}.")
     # Profiles are shared by all notebooks: check names against every notebook's parameters.
     validate_parameters(parameters, list_notebooks())
+    for name, values in overrides.items():
+        validate_parameters(values, [name])
     argument = "--dataset" if dataset is not None else f"profile {profile_name}'s dataset"
     to_run, skipped = plan(notebooks, parameters.get("dataset"), argument=argument)
     info = run_info(profile, dataset=dataset, only=only, out=out, keep_going=keep_going, resume=resume)
@@ -437,6 +469,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
             continue
         declared = notebook_parameters(name)
         chosen = {k: v for k, v in parameters.items() if k in declared}
+        chosen.update(overrides.get(name, {}))
         if "profile" in declared:
             chosen["profile"] = profile_name
         chosen["out_dir"] = str(out)

@@ -83,6 +83,7 @@ class Output:
         self.banner_values = {}
         self.headline_figure = None
         self.non_finite = []
+        self.stand_in = None
 
     def run_dir(self, variant):
         return self.root / "runs" / self.notebook / variant
@@ -109,19 +110,32 @@ class Output:
         """Shows a sentence about this run's outcome, written from its numbers, as Markdown."""
         _display_or_print(_markdown(text), text)
 
-    def banner(self, dataset, profile, budget):
+    def banner(self, dataset, profile, budget, written_for=None):
         """Shows and records the page header: which data, which profile, what budget.
 
         Args:
             dataset: the dataset the notebook ran on.
             profile: the parameter profile (``full`` for the notebook's defaults).
             budget: the training budget in words, e.g. ``"10 epochs of 1,437 images, 3 seeds"``.
+            written_for: the dataset the study's claims are about (e.g. ``"svhn"``). When the run
+                used another, the banner says so and every verdict's reason says where it was decided.
         """
         self.banner_values = {"dataset": dataset, "profile": profile, "budget": budget}
+        base = dataset.split(":", 1)[0]
+        self.stand_in = None
+        if written_for and base != written_for:
+            self.stand_in = (dataset_label(dataset), written_for)
+            self.banner_values["stand_in_for"] = written_for
         self._write()
         note = ""
+        if self.stand_in:
+            note += (
+                f" <strong>{html.escape(self.stand_in[0])} stands in for {written_for.upper()} here:</strong> the "
+                f"write-up's claims are about {written_for.upper()}; the verdicts below are decided on "
+                f"{html.escape(self.stand_in[0])}, and {written_for.upper()} is pending."
+            )
         if profile in SMALL_PROFILES:
-            note = (
+            note += (
                 f" The <code>{html.escape(profile)}</code> profile trains for minutes, not hours: expect most "
                 "verdicts to be <em>inconclusive</em>, each with its reason."
             )
@@ -146,6 +160,14 @@ class Output:
             A ``claims.Verdict`` (rendered as a verdict box when shown).
         """
         verdict = claims_lib.judge(claim_id, **evidence)
+        if getattr(self, "stand_in", None):
+            dataset, written_for = self.stand_in
+            verdict = claims_lib.Verdict(
+                verdict.claim_id,
+                verdict.verdict,
+                f"{verdict.reason} (decided on {dataset}; {written_for.upper()} pending)",
+                verdict.evidence,
+            )
         if verdict.claim.notebook != self.notebook:
             raise ValueError(
                 f"Claim {claim_id!r} belongs to notebook {verdict.claim.notebook!r}. Received: it was decided in "
