@@ -60,7 +60,7 @@ notebooks: setup
 	cd notebooks && for source in [0-9][0-9]_*.py; do ../$(BIN)/jupytext --quiet --to ipynb --update "$$source"; done
 
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow

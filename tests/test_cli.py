@@ -29,7 +29,34 @@ def test_train_then_evaluate(tmp_path, capsys):
     assert cli.main(["evaluate", str(run_dir), "--k", "20"]) == 0
     out = capsys.readouterr().out
     assert "log p(x) (IW, k=20" in out and "bits/dim" in out
-    assert json.loads((run_dir / "metrics.json").read_text())["num_samples"] == 20
+    assert "± standard error over 360 images" in out and "binarised once with seed 0" in out
+    test_metrics = json.loads((run_dir / "metrics-test-k20.json").read_text())
+    assert test_metrics["num_samples"] == 20 and test_metrics["split"] == "test"
+    assert test_metrics["num_examples"] == test_metrics["num_examples_in_split"] == 360
+    assert test_metrics["seed"] == 0 and test_metrics["subset"] is None
+    assert test_metrics["input_protocol"].startswith("binarised once with seed 0")
+    assert test_metrics["stderr"] == "standard error of the mean over 360 images (std / sqrt(n))"
+    # The whole test split is also the run's metrics.json (the file the README names).
+    assert json.loads((run_dir / "metrics.json").read_text()) == test_metrics
+
+    # Another split gets its own file and leaves the test split's alone.
+    assert cli.main(["evaluate", str(run_dir), "--k", "5", "--split", "train", "--seed", "3"]) == 0
+    train_metrics = json.loads((run_dir / "metrics-train-k5.json").read_text())
+    assert train_metrics["split"] == "train" and train_metrics["seed"] == 3
+    assert "binarised once with seed 3" in train_metrics["input_protocol"]
+    assert json.loads((run_dir / "metrics.json").read_text()) == test_metrics
+    assert json.loads((run_dir / "metrics-test-k20.json").read_text()) == test_metrics
+
+    # --max-examples: a seeded random subset, said in the output and in the file name.
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(run_dir), "--k", "5", "--max-examples", "40", "--seed", "7"]) == 0
+    out = capsys.readouterr().out
+    assert "40 of the 360 images, drawn at random with seed 7" in out
+    assert "± standard error over 40 images" in out and "metrics-test-k5-n40.json" in out
+    subset_metrics = json.loads((run_dir / "metrics-test-k5-n40.json").read_text())
+    assert subset_metrics["num_examples"] == 40 and subset_metrics["seed"] == 7
+    assert "seed 7" in subset_metrics["subset"]
+    assert json.loads((run_dir / "metrics.json").read_text()) == test_metrics
 
 
 def test_config_file_and_flags_combine(tmp_path):

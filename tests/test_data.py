@@ -310,10 +310,10 @@ def test_npz_source_keras_layout_and_errors(tmp_path):
     with pytest.raises(data.DatasetFileError, match=r"x_train.*Received: arrays \['images'\]"):
         data.load(f"npz:{no_keys}")
 
-    floats = tmp_path / "floats.npz"
-    np.savez(floats, x_train=images / 255.0, y_train=np.arange(4))
+    signed = tmp_path / "signed.npz"
+    np.savez(signed, x_train=images.astype(np.int16) - 256, y_train=np.arange(4))
     with pytest.raises(data.DatasetFileError, match="uint8"):
-        data.load(f"npz:{floats}")
+        data.load(f"npz:{signed}")
 
     rank_two = tmp_path / "rank_two.npz"
     np.savez(rank_two, x_train=images.reshape(4, -1), y_train=np.arange(4))
@@ -324,6 +324,53 @@ def test_npz_source_keras_layout_and_errors(tmp_path):
     np.savez(mismatched, x_train=images, y_train=np.arange(3))
     with pytest.raises(data.DatasetFileError, match="one entry per image"):
         data.load(f"npz:{mismatched}")
+
+
+def test_npz_with_only_x_and_y_says_which_arrays_it_has_and_how_to_choose_the_split(tmp_path):
+    path = tmp_path / "single.npz"
+    np.savez(path, x=random_images(4, (5, 5)), y=np.arange(4))
+    assert data.load(f"npz:{path}", "train")[0].shape == (4, 5, 5, 1)
+    with pytest.raises(data.DatasetFileError) as info:
+        data.load(f"npz:{path}", "test")
+    message = str(info.value)
+    assert "Received: arrays ['x', 'y']" in message
+    assert "--test-split" in message and "test_split" in message and "x_test" in message
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_npz_rejects_channels_first_images_at_load_time(tmp_path, channels):
+    path = tmp_path / "channels_first.npz"
+    images = random_images(4, (channels, 6, 6))
+    np.savez(path, x_train=images, y_train=np.arange(4))
+    with pytest.raises(data.DatasetFileError) as info:
+        data.load(f"npz:{path}", "train")
+    message = str(info.value)
+    assert f"(4, {channels}, 6, 6)" in message and "np.transpose(x, (0, 2, 3, 1))" in message
+    # The transposed array loads.
+    np.savez(path, x_train=np.transpose(images, (0, 2, 3, 1)), y_train=np.arange(4))
+    assert data.load(f"npz:{path}", "train")[0].shape == (4, 6, 6, channels)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_npz_accepts_float_images_in_the_unit_interval_as_rounded_levels(tmp_path, dtype):
+    path = tmp_path / "floats.npz"
+    images = random_images(4, (5, 5, 3))
+    np.savez(path, x_train=(images / 255.0).astype(dtype), y_train=np.arange(4))
+    loaded, _ = data.load(f"npz:{path}", "train")
+    assert loaded.dtype == np.uint8
+    np.testing.assert_array_equal(loaded, images)  # round(x * 255) undoes / 255 exactly
+    # Values between levels are rounded to the nearest one.
+    np.savez(path, x_train=np.full((2, 4, 4), 0.5, dtype), y_train=np.arange(2))
+    assert np.all(data.load(f"npz:{path}", "train")[0] == 128)
+
+
+@pytest.mark.parametrize(("low", "high"), [(0.0, 255.0), (-0.5, 0.5)])
+def test_npz_rejects_float_images_outside_the_unit_interval(tmp_path, low, high):
+    path = tmp_path / "floats.npz"
+    images = np.linspace(low, high, 4 * 25).reshape(4, 5, 5)
+    np.savez(path, x_train=images, y_train=np.arange(4))
+    with pytest.raises(data.DatasetFileError, match=rf"\[0, 1\].*values in \[{low:g}, {high:g}\]"):
+        data.load(f"npz:{path}", "train")
 
 
 # --- tensorflow-datasets and the no-network error ---------------------------------------------

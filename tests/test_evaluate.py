@@ -186,6 +186,58 @@ def test_estimate_is_invariant_to_batching_and_chunking(
     np.testing.assert_allclose(chunked["kl"], single["kl"], rtol=1e-6)  # no sampling in the KL
 
 
+@pytest.mark.parametrize("num_samples", [64, 50])  # 64 chunks of 1; 17 chunks of 3, the last padded
+def test_many_chunks_give_the_one_chunk_result(linear_gaussian, num_samples):
+    # The chunks are a loop inside one compiled graph, not unrolled into it, and the noise is
+    # drawn before chunking: with the same seed and batches, many chunks give the one-chunk
+    # estimate up to float rounding.
+    vae, x, exact = linear_gaussian
+    samples_per_chunk = 1 if num_samples == 64 else 3
+    max_decoder_values = DATA_DIM * NUM_EXAMPLES * samples_per_chunk
+    assert evaluate._samples_per_chunk(vae, NUM_EXAMPLES, num_samples, max_decoder_values) == samples_per_chunk
+    options = dict(num_samples=num_samples, batch_size=NUM_EXAMPLES, seed=5, verbose=0)
+    chunked = evaluate.log_likelihood(vae, x, max_decoder_values=max_decoder_values, **options)
+    single = evaluate.log_likelihood(vae, x, **options)
+    for key in ("log_px", "reconstruction", "kl"):
+        np.testing.assert_allclose(chunked[key], single[key], rtol=1e-5, atol=1e-5, err_msg=key)
+    # And both are right: per-example SD sqrt((1/3) / k) <= 0.082, on the mean of 50 <= 0.012.
+    assert abs(np.mean(chunked["log_px"]) - np.mean(exact)) < 0.07
+
+
+def test_importance_sampler_graph_holds_one_chunk(linear_gaussian):
+    # Each chunk calls the decoder once; unrolled, 20 chunks would call it 20 times.
+    vae, x, _ = linear_gaussian
+    calls = []
+    original = vae.decoder.call
+
+    def counting_call(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    vae.decoder.call = counting_call
+    try:
+        evaluate.log_likelihood(vae, x[:4], num_samples=20, batch_size=4, max_decoder_values=DATA_DIM * 4, verbose=0)
+    finally:
+        del vae.decoder.call
+    assert 1 <= len(calls) <= 4  # traced once or twice (and the last, smaller batch), never 20 times
+
+
+def test_random_subset_is_seeded_sorted_and_not_the_first_images():
+    subset = evaluate.random_subset(1000, 50, seed=0)
+    assert len(subset) == len(set(subset.tolist())) == 50
+    assert np.all(np.diff(subset) > 0) and subset.max() < 1000
+    assert not np.array_equal(subset, np.arange(50))
+    np.testing.assert_array_equal(subset, evaluate.random_subset(1000, 50, seed=0))
+    assert not np.array_equal(subset, evaluate.random_subset(1000, 50, seed=1))
+    assert evaluate.random_subset(1000, 0, seed=0) is None
+    assert evaluate.random_subset(1000, 1000, seed=0) is None
+
+
+def test_metrics_files_are_named_by_split_and_k():
+    assert evaluate.metrics_filename("train", 5000) == "metrics-train-k5000.json"
+    assert evaluate.metrics_filename("test", 20, num_examples=100) == "metrics-test-k20-n100.json"
+
+
 def test_log_likelihood_is_reproducible_for_a_seed(linear_gaussian):
     vae, x, _ = linear_gaussian
     first = evaluate.log_likelihood(vae, x[:5], num_samples=20, seed=11, verbose=0)

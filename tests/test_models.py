@@ -1,5 +1,9 @@
 """Encoders, decoders and the VAE: shapes, weights, training API, saving, bad input."""
 
+import json
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -161,3 +165,109 @@ def test_training_improves_the_elbo_on_structured_data():
     after = vae.evaluate(x, verbose=0, return_dict=True)["nelbo"]
     # Untrained: ~64 * log 2 = 44 nats. Learned: 64 * H(0.05) + KL ~ 13 + a few nats.
     assert before > 40 and after < 25
+
+
+# --------------------------------------------------------------------------
+# compute_loss honours the Keras contract: regularisers and sample weights
+# --------------------------------------------------------------------------
+
+
+def _near_deterministic_vae(kernel_regularizer=None, num_classes=None, seed=0):
+    """A small VAE whose q(z|x) has standard deviation e^-10, so one draw of z is its mean."""
+    encoder_input = keras.Input((8, 8, 1))
+    flat = keras.layers.Flatten()(encoder_input)
+    hidden = keras.layers.Dense(8, activation="tanh", kernel_regularizer=kernel_regularizer, name="hidden")(flat)
+    mean = keras.layers.Dense(2, name="mean")(hidden)
+    log_var = keras.layers.Dense(2, kernel_initializer="zeros", bias_initializer=keras.initializers.Constant(-20.0))(
+        hidden
+    )
+    encoder = keras.Model(encoder_input, [mean, log_var])
+    decoder = models.build_mlp_decoder((8, 8, 1), 2, hidden_units=(8,), num_classes=num_classes)
+    model_class = models.VAE if num_classes is None else models.ConditionalVAE
+    vae = model_class(encoder, decoder, likelihoods.get("bernoulli"), seed=seed)
+    vae.compile(optimizer=keras.optimizers.SGD(0.0))
+    return vae
+
+
+def test_loss_adds_the_regularisers_of_the_encoder():
+    x = _binary_digits(32)
+    regularizer = keras.regularizers.L2(0.1)
+    plain = _near_deterministic_vae()
+    regularized = _near_deterministic_vae(kernel_regularizer=regularizer)
+    regularized.set_weights(plain.get_weights())
+    penalty = 0.1 * float(np.sum(np.square(regularized.encoder.get_layer("hidden").kernel.numpy())))
+    assert penalty > 1.0  # large enough to see
+    without = plain.evaluate(x, batch_size=32, verbose=0, return_dict=True)
+    with_penalty = regularized.evaluate(x, batch_size=32, verbose=0, return_dict=True)
+    # Same weights, same seed: the negative ELBO is the same, the objective is larger by the penalty.
+    assert with_penalty["nelbo"] == pytest.approx(without["nelbo"], rel=1e-6)
+    assert with_penalty["loss"] - without["loss"] == pytest.approx(penalty, rel=1e-4)
+    # The training objective carries it too (lr 0: the weights do not move).
+    history = regularized.fit(x, epochs=1, batch_size=32, verbose=0)
+    assert history.history["loss"][0] - history.history["nelbo"][0] == pytest.approx(penalty, rel=1e-4)
+
+
+@pytest.mark.parametrize("conditional", [False, True], ids=["vae", "conditional-vae"])
+def test_sample_weights_of_zero_drop_examples_from_the_loss(conditional):
+    x = _binary_digits(32)
+    labels = np.arange(32) % 10
+    vae = _near_deterministic_vae(num_classes=10 if conditional else None)
+    weights = np.r_[np.ones(16), np.zeros(16)].astype("float32")
+
+    def evaluate(x, labels, sample_weight=None):
+        # Keras drops sample weights when y is None: a VAE takes (and ignores) a placeholder y.
+        y = labels if conditional else np.zeros(len(x), "float32")
+        return vae.evaluate(x, y, sample_weight=sample_weight, batch_size=32, verbose=0, return_dict=True)
+
+    weighted = evaluate(x, labels, sample_weight=weights)
+    first_half = evaluate(x[:16], labels[:16])
+    unweighted = evaluate(x, labels)
+    for name in ("loss", "nelbo", "reconstruction", "kl"):
+        assert weighted[name] == pytest.approx(first_half[name], rel=1e-4), name
+    assert abs(unweighted["loss"] - first_half["loss"]) > 1e-2  # the halves really differ
+    # Weights are relative: doubling them all changes nothing.
+    doubled = evaluate(x, labels, sample_weight=2 * weights)
+    assert doubled["loss"] == pytest.approx(weighted["loss"], rel=1e-5)
+
+
+# --------------------------------------------------------------------------
+# A saved model loads after `import vae_keras` alone
+# --------------------------------------------------------------------------
+
+LOAD_SCRIPT = """
+import sys
+{first}
+assert {light}, "import vae_keras alone must not import keras"
+import json
+import keras
+import numpy as np
+model = keras.saving.load_model(sys.argv[1])
+mean = np.asarray(model.predict(np.load(sys.argv[2]), verbose=0)[0]).tolist()
+print(json.dumps(dict(model=type(model).__name__, likelihood=type(model.likelihood).__name__, mean=mean)))
+"""
+
+
+@pytest.mark.parametrize(
+    ("first", "light"),
+    [
+        ("import vae_keras", "'keras' not in sys.modules"),  # keras imported after vae_keras
+        ("import keras\nimport vae_keras", "True"),  # keras imported before vae_keras
+    ],
+    ids=["vae-keras-first", "keras-first"],
+)
+def test_saved_model_loads_in_a_fresh_process_after_only_import_vae_keras(tmp_path, first, light):
+    vae = models.build_vae((8, 8, 1), 2, hidden_units=(8,), likelihood="gaussian_fitted", seed=0)
+    x = _binary_digits(3)
+    vae.save(tmp_path / "model.keras")
+    np.save(tmp_path / "x.npy", x)
+    script = LOAD_SCRIPT.format(first=first, light=light)
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "model.keras"), str(tmp_path / "x.npy")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (loaded["model"], loaded["likelihood"]) == ("VAE", type(vae.likelihood).__name__)
+    np.testing.assert_allclose(loaded["mean"], vae.predict(x, verbose=0)[0], rtol=1e-6)

@@ -149,7 +149,7 @@ def test_results_json_has_the_expected_keys_and_finite_values(smoke_run):
     results = json.loads((out / "results.json").read_text())
     expected = {
         "01_svhn_data": {"split_sizes", "pca_variance_kept", "label_shares_train"},
-        "02_fixed_vs_fitted_variance": {"table", "best_variant", "best_test_log_px"},
+        "02_fixed_vs_fitted_variance": {"table", "best_variant", "best_bits_per_dim"},
         "03_components_or_convolutions": {"table", "best_pixel_mse"},
         "04_implementation_notes": {"layer_table", "batch_table", "learning_rate_table"},
         "05_svhn_results": {"test_elbo", "test_log_px", "bits_per_component", "conditional_test_elbo"},

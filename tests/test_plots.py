@@ -25,3 +25,8 @@ def test_manifold_ticks_follow_the_width_of_non_square_tiles():
     x_ticks, y_ticks = axis.get_xticks(), axis.get_yticks()
     assert np.allclose(np.diff(x_ticks), 20) and np.allclose(np.diff(y_ticks), 28)
     assert x_ticks[-1] < 5 * 20  # every tick inside the image
+
+
+def test_log_x_curves_label_their_few_x_values_plainly():
+    axis = plots.curves([2, 5, 20, 50, 100], {"a": [1, 2, 3, 4, 5]}, "latent size", "y", log_x=True).axes[0]
+    assert [t.get_text() for t in axis.get_xticklabels()] == ["2", "5", "20", "50", "100"]

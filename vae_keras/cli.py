@@ -3,7 +3,8 @@
 Subcommands:
 
 * ``vae-keras train [--config FILE] [--SETTING VALUE ...] [--out RUN_DIR]``
-* ``vae-keras evaluate RUN_DIR [--k 5000]``
+* ``vae-keras evaluate RUN_DIR [--k 5000] [--split test] [--max-examples N]``:
+  writes ``RUN_DIR/metrics-<split>-k<K>.json``
 * ``vae-keras run --profile smoke|quick|full [--dataset NAME] [--only 02,05] [--out DIR]``
 
 Each setting of ``vae_keras.config.ExperimentConfig`` is a flag
@@ -55,8 +56,15 @@ def build_parser():
     evaluate.add_argument("--k", type=int, default=5000, help="importance samples per example (default: 5000)")
     evaluate.add_argument("--split", help="split to evaluate (default: the run's test split)")
     evaluate.add_argument("--batch-size", type=int, help="examples per compiled call (default: automatic)")
-    evaluate.add_argument("--max-examples", type=int, default=0, help="evaluate the first N examples only")
-    evaluate.add_argument("--seed", type=int, default=0, help="seed of the draws")
+    evaluate.add_argument(
+        "--max-examples",
+        type=int,
+        default=0,
+        help="evaluate a random subset of N examples, drawn with --seed (default: 0, all)",
+    )
+    evaluate.add_argument(
+        "--seed", type=int, default=0, help="seed of the subset, the binarisation or dequantisation, and the draws"
+    )
 
     run = commands.add_parser("run", help="execute the study notebooks with papermill and build the HTML report")
     run.add_argument("--profile", required=True, help="smoke, quick, full (params/*.yaml), or a YAML path")
@@ -109,13 +117,19 @@ def _evaluate(args):
         verbose=1 if sys.stdout.isatty() else 2,
     )
     bits = metrics["bits_per_dim"]
-    print(f"Split {metrics['split']!r}, {metrics['num_examples']} examples, k={metrics['num_samples']}:")
-    print(f"  ELBO                    {metrics['elbo']:.3f} +- {metrics['elbo_stderr']:.3f} nats")
+    n = metrics["num_examples"]
+    print(f"Split {metrics['split']!r}, {n} examples, k={metrics['num_samples']}:")
+    if metrics["subset"]:
+        print(f"  subset: {metrics['subset']} (--max-examples {args.max_examples}, --seed {args.seed})")
+    print(f"  inputs: {metrics['input_protocol']}")
+    print(f"  ELBO                    {metrics['elbo']:.3f} ± {metrics['elbo_stderr']:.3f} nats")
     print(
-        f"  log p(x) (IW, k={metrics['num_samples']:<5}) {metrics['log_px']:.3f} +- {metrics['log_px_stderr']:.3f} nats"
+        f"  log p(x) (IW, k={metrics['num_samples']:<5}) {metrics['log_px']:.3f} ± {metrics['log_px_stderr']:.3f} nats"
     )
+    print(f"  (± standard error over {n} images)")
     print(f"  bits/dim                {'n/a' if bits is None else f'{bits:.4f}'} ({metrics['bits_per_dim_protocol']})")
-    print(f"Wrote {Path(args.run_dir) / 'metrics.json'}")
+    name = evaluate.metrics_filename(metrics["split"], metrics["num_samples"], n if metrics["subset"] else None)
+    print(f"Wrote {Path(args.run_dir) / name}")
     return 0
 
 

@@ -623,8 +623,11 @@ def read_npz(path: str | os.PathLike, split: str = "train") -> tuple[np.ndarray,
     Args:
         path: an `.npz` with `x_train`, `y_train`, `x_test`, `y_test` (as
             `keras.datasets`), or `x` and `y` for a single `"train"` split.
-            Images are `(N, H, W)` (a channel axis is added) or `(N, H, W, C)`
-            with integer values in 0..255.
+            Images are channels-last, `(N, H, W)` (a channel axis is added)
+            or `(N, H, W, C)`, with integer values in 0..255, or floats in
+            `[0, 1]`, which are converted to `uint8` as `np.round(x * 255)`
+            (so 0..255 / 255 comes back exactly). Channels-first arrays
+            `(N, C, H, W)` with `C` in 1, 3, 4 are refused.
         split: `"train"` or `"test"`.
 
     Returns:
@@ -634,7 +637,9 @@ def read_npz(path: str | os.PathLike, split: str = "train") -> tuple[np.ndarray,
         FileNotFoundError: if `path` does not exist.
         ValueError: if `split` is not `"train"` or `"test"`.
         DatasetFileError: if the file is not a readable `.npz`, lacks the
-            split's arrays, or holds arrays of the wrong shape or dtype.
+            split's arrays (the message lists the arrays it has and how to
+            choose the splits), or holds arrays of the wrong shape, layout,
+            dtype or range.
     """
     path = Path(path)
     if split not in ("train", "test"):
@@ -651,11 +656,7 @@ def read_npz(path: str | os.PathLike, split: str = "train") -> tuple[np.ndarray,
             elif split == "train" and {"x", "y"} <= keys:
                 images, labels = content["x"], content["y"]
             else:
-                raise DatasetFileError(
-                    f"{path} must hold 'x_{split}' and 'y_{split}' (Keras layout)"
-                    + (" or 'x' and 'y'" if split == "train" else "")
-                    + f". Received: arrays {sorted(keys)}."
-                )
+                raise DatasetFileError(_missing_split_message(path, split, keys))
     except DatasetFileError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as error:
@@ -666,16 +667,56 @@ def read_npz(path: str | os.PathLike, split: str = "train") -> tuple[np.ndarray,
     return _standardize_npz_arrays(images, labels, path)
 
 
+def _missing_split_message(path, split, keys):
+    """Says which arrays the file has and how to choose the splits a run uses."""
+    message = (
+        f"{path} has no {split!r} split: it must hold 'x_{split}' and 'y_{split}' (Keras layout)"
+        + (" or 'x' and 'y'" if split == "train" else "")
+        + f". Received: arrays {sorted(keys)}."
+    )
+    available = [name for name in ("train", "test") if {f"x_{name}", f"y_{name}"} <= keys]
+    if {"x", "y"} <= keys and "train" not in available:
+        available.append("train")
+    if available:
+        message += (
+            f" Splits in this file: {', '.join(available)}"
+            + (" ('x'/'y' are the 'train' split)" if {"x", "y"} <= keys else "")
+            + ". "
+            "Choose the splits with `--train-split`/`--test-split` (config keys `train_split`/`test_split`)"
+        )
+        if split == "test":
+            message += (
+                ", e.g. `--test-split train` to evaluate on the training images (then the 'test' "
+                "metrics are not held out)"
+            )
+        message += (
+            f", or save a test split into the file: np.savez({path.name!r}, x_train=..., y_train=..., "
+            "x_test=..., y_test=...)."
+        )
+    return message
+
+
 def _standardize_npz_arrays(images, labels, path):
     if images.ndim == 3:
         images = images[..., np.newaxis]
     if images.ndim != 4:
         raise DatasetFileError(f"{path}: images must be (N, H, W) or (N, H, W, C). Received: shape {images.shape}.")
+    if images.shape[1] in (1, 3, 4) and images.shape[-1] not in (1, 3, 4):
+        raise DatasetFileError(
+            f"{path}: images must be channels-last, (N, H, W, C). Received: shape {images.shape}, which "
+            f"looks channels-first (N, C, H, W) with C={images.shape[1]}. Transpose them before saving: "
+            "x = np.transpose(x, (0, 2, 3, 1))."
+        )
+    if np.issubdtype(images.dtype, np.floating):
+        images = _unit_floats_to_uint8(images, path)
     if not np.issubdtype(images.dtype, np.integer) or (
         images.dtype != np.uint8 and images.size and (images.min() < 0 or images.max() > 255)
     ):
+        numeric = images.size and np.issubdtype(images.dtype, np.number)
+        low, high = (images.min(), images.max()) if numeric else (None, None)
         raise DatasetFileError(
-            f"{path}: images must be integer pixels in 0..255 (uint8). Received: dtype {images.dtype}."
+            f"{path}: images must be integer pixels in 0..255 (uint8) or floats in [0, 1]. "
+            f"Received: dtype {images.dtype} with values in [{low}, {high}]."
         )
     labels = np.asarray(labels).reshape(-1) if np.asarray(labels).ndim == 2 else np.asarray(labels)
     if labels.ndim != 1 or labels.shape[0] != images.shape[0] or not np.issubdtype(labels.dtype, np.integer):
@@ -684,6 +725,22 @@ def _standardize_npz_arrays(images, labels, path):
             f"Received: labels {labels.dtype} {labels.shape} for {images.shape[0]} images."
         )
     return images.astype(np.uint8, copy=False), labels.astype(np.int64)
+
+
+def _unit_floats_to_uint8(images, path):
+    """Float intensities in [0, 1] -> uint8 levels ``round(x * 255)``; anything else is refused."""
+    if images.size == 0:
+        return images.astype(np.uint8)
+    if not np.isfinite(images).all():
+        raise DatasetFileError(f"{path}: float images must be finite. Received: NaN or infinite values.")
+    low, high = float(images.min()), float(images.max())
+    if low < 0.0 or high > 1.0:
+        raise DatasetFileError(
+            f"{path}: float images must hold intensities in [0, 1] (they are stored as round(x * 255)). "
+            f"Received: dtype {images.dtype} with values in [{low:g}, {high:g}]. Save 0..255 pixels as "
+            "uint8 instead, or divide by the maximum intensity."
+        )
+    return np.round(images.astype(np.float64) * 255.0).astype(np.uint8)
 
 
 def _file_digest(path, algorithm):

@@ -324,10 +324,17 @@ class VAE(keras.Model):
     samples ``z`` with the reparameterisation trick, decodes it, and returns
 
         loss = mean over the batch of  -log p(x|z) + kl_weight * KL(q(z|x) || p(z))
+               + sum(self.losses)
 
     where ``kl_weight`` is ``beta``, ramped linearly from 0 over the first
-    ``kl_warmup_steps`` training steps. Metrics: ``loss`` (the objective,
-    equal to the negative ELBO when ``beta=1`` after warm-up),
+    ``kl_warmup_steps`` training steps, and ``self.losses`` holds the weight
+    and activity regularisers of the encoder and decoder (and any
+    ``add_loss`` term). With sample weights the mean over the batch is
+    weighted, ``sum(w * l) / sum(w)``, and so are the metrics. Keras drops
+    ``sample_weight`` when ``y`` is ``None``, so pass a placeholder ``y``,
+    which this model ignores: ``fit(x, np.zeros(len(x)), sample_weight=w)``
+    (a ``ConditionalVAE`` takes its labels there). Metrics: ``loss`` (the objective, equal to the
+    negative ELBO when ``beta=1`` after warm-up and without regularisers),
     ``reconstruction`` (-log p(x|z)), ``kl``, and ``nelbo`` (the negative
     ELBO with weight 1, whatever ``beta``). All are nats per example.
 
@@ -400,12 +407,22 @@ class VAE(keras.Model):
         params = ops.cast(params, "float32")
         reconstruction = -self.likelihood.log_prob(ops.cast(x, "float32"), params)
         kl = likelihoods.kl_standard_normal(ops.cast(mean, "float32"), ops.cast(log_var, "float32"))
-        loss = ops.mean(reconstruction + self.kl_weight(training) * kl)
+        per_example = reconstruction + self.kl_weight(training) * kl
+        if sample_weight is None:
+            loss = ops.mean(per_example)
+        else:
+            # A weighted mean over the batch: weight 0 drops an example.
+            sample_weight = ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
+            loss = ops.divide_no_nan(ops.sum(sample_weight * per_example), ops.sum(sample_weight))
+        # Regularisers' and `add_loss` terms of the encoder, decoder and likelihood,
+        # as Keras's own `Model.compute_loss` adds them.
+        for extra in self.losses:
+            loss = loss + ops.sum(ops.cast(extra, "float32"))
         if training:
             self.training_steps.assign_add(1.0)
-        self.reconstruction_tracker.update_state(reconstruction)
-        self.kl_tracker.update_state(kl)
-        self.nelbo_tracker.update_state(reconstruction + kl)
+        self.reconstruction_tracker.update_state(reconstruction, sample_weight=sample_weight)
+        self.kl_tracker.update_state(kl, sample_weight=sample_weight)
+        self.nelbo_tracker.update_state(reconstruction + kl, sample_weight=sample_weight)
         return loss
 
     # ---- helpers for analysis (NumPy in, NumPy out) -----------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from vae_keras import io_utils
 
@@ -262,6 +263,10 @@ def curves(x, series, xlabel, ylabel, title=None, log_x=False, log_y=False, mark
         axis.plot(xs, values, "-o" if markers else "-", label=str(name), markersize=3)
     axis.set_xscale("log" if log_x else "linear")
     axis.set_yscale("log" if log_y else "linear")
+    if log_x and not isinstance(x, dict) and len(x) <= 12:
+        # A few x values (latent sizes, batch sizes): label them plainly instead of with powers of ten.
+        axis.set_xticks(list(x), [f"{v:g}" for v in x])
+        axis.xaxis.set_minor_locator(NullLocator())
     axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
     if title:

@@ -12,7 +12,8 @@ A run folder holds everything one run produced::
       model.keras          the final model; written only when the run completes
       logs/                TensorBoard logs (TensorFlow backend)
       figures/             reconstructions, samples, loss curves
-      metrics.json         written by ``vae-keras evaluate``
+      metrics-<split>-k<K>.json  written by ``vae-keras evaluate``; the whole test
+                           split's latest one also as metrics.json
 
 Every file is written atomically. A run started again with the same command
 resumes from the last checkpoint; a completed run is not retrained unless
