@@ -152,13 +152,7 @@ output.verdicts(verdict_fixed)
 # for: sharpness of the reconstructions against the plausibility of the samples, row by row.
 
 # %%
-samples, names = studies.samples_by_variant(completed, num_samples=10, seed=seed)
-output.show(plots.image_grid(samples, num_columns=10, row_labels=names, title="Samples (means of p(x|z))"), "samples")
-
-# %%
-recons, names = studies.reconstructions_by_variant(completed, num_images=10, seed=seed)
-output.show(plots.image_grid(recons, num_columns=10, row_labels=names, title="Test images, then reconstructions"),
-            "reconstructions")
+output.show_samples_and_reconstructions(completed, num_images=10, seed=seed)
 
 # %% [markdown]
 # ### What the fitted variance learns
@@ -258,6 +252,5 @@ if ranking:
                  f"{studies.mean_sd(comparable[best_fixed].values('bits_per_dim'), '.3f') if best_fixed else 'n/a'};")
 lines.append(f"* the fitted variance with a 1e-9 floor on raw pixels ended **{unstable.row['status']}** after "
              f"{unstable.row['epochs']} epochs;")
-for claim in output.claims.values():
-    lines.append(f"* *{claim['statement']}* **{claim['verdict']}**: {claim['reason']}.")
+lines += output.claim_lines()
 output.say("\n".join(lines))

@@ -126,13 +126,7 @@ if collapsed:
 output.say(text)
 
 # %%
-samples, names = studies.samples_by_variant(completed, num_samples=10, seed=seed)
-output.show(plots.image_grid(samples, num_columns=10, row_labels=names, title="Samples in pixel space"), "samples")
-
-# %%
-recons, names = studies.reconstructions_by_variant(completed, num_images=10, seed=seed)
-output.show(plots.image_grid(recons, num_columns=10, row_labels=names, title="Test images, then reconstructions"),
-            "reconstructions")
+output.show_samples_and_reconstructions(completed, num_images=10, seed=seed)
 
 # %% [markdown]
 # ## 3. Does whitening hurt, and does a small-init head fix it?
@@ -208,6 +202,5 @@ if ranking:
                  f"{studies.mean_sd(completed[ranking[0]].values('pixel_mse'), '.4f')} per pixel;")
 if collapsed:
     lines.append(f"* {len(collapsed)} model(s) did not use their latent space (KL below 1 nat): {'; '.join(collapsed)};")
-for claim in output.claims.values():
-    lines.append(f"* *{claim['statement']}* **{claim['verdict']}**: {claim['reason']}.")
+lines += output.claim_lines()
 output.say("\n".join(lines))

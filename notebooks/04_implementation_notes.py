@@ -207,6 +207,5 @@ lines = [f"On `{dataset}` with {num_epochs} epochs per model:"]
 if ranking:
     lines.append(f"* the best layer recipe by test ELBO is **{ranking[0]}** "
                  f"({studies.mean_sd(done[ranking[0]].values('test_elbo'), '.1f')} nats over {len(seeds)} seed(s));")
-for claim in output.claims.values():
-    lines.append(f"* *{claim['statement']}* **{claim['verdict']}**: {claim['reason']}.")
+lines += output.claim_lines()
 output.say("\n".join(lines))

@@ -312,6 +312,5 @@ if done:
 lines.append(f"* binarised MNIST, k={eval_samples:,} on {bench_eval_examples:,} test images: "
              + "; ".join(f"{name} {nll[name]:.2f} nats after {epochs_text[name]}" for name in bench)
              + " (Burda et al., 3,280 epochs, k=5,000 on 10,000: VAE 86.76, IWAE 84.78);")
-for claim in output.claims.values():
-    lines.append(f"* *{claim['statement']}* **{claim['verdict']}**: {claim['reason']}.")
+lines += output.claim_lines()
 output.say("\n".join(lines))

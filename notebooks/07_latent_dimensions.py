@@ -395,8 +395,7 @@ if tile_distance is not None and tile_distance > test_distance:
     lines.append(f"* the z=2 manifold's tiles are further from the training digits than real test images are (median "
                  f"RMS distance {tile_distance:.3f} vs {test_distance:.3f}), so its verdict below rests on labels "
                  "of images that do not look like digits;")
-for claim in output.claims.values():
-    lines.append(f"* *{claim['statement']}* **{claim['verdict']}**: {claim['reason']}.")
+lines += output.claim_lines()
 undecided = [c.statement for c in claims.for_notebook("07_latent_dimensions") if c.id not in output.claims]
 if undecided:
     lines.append("* not decided in this run (see the sections above for why): "

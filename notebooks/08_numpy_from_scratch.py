@@ -350,6 +350,5 @@ lines = [
     + (f"NumPy takes {ratio:.2f} times as long as Keras;" if ratio >= 1
        else f"Keras takes {1 / ratio:.2f} times as long as NumPy;"),
 ]
-for claim in output.claims.values():
-    lines.append(f"* *{claim['statement']}* **{claim['verdict']}**: {claim['reason']}.")
+lines += output.claim_lines()
 output.say("\n".join(lines))

@@ -192,6 +192,27 @@ class Output:
         """Shows verdicts in one box (the end of the section that decides them)."""
         _display_or_print(_html(claims_lib.verdict_box(verdicts)), "\n".join(str(v) for v in verdicts))
 
+    def claim_lines(self):
+        """One Markdown bullet per claim this notebook decided: statement, verdict and reason (for conclusions)."""
+        return [
+            f"* *{claim['statement']}* **{claim['verdict']}**: {claim['reason']}." for claim in self.claims.values()
+        ]
+
+    def show_samples_and_reconstructions(self, variants, num_images=10, seed=0):
+        """Shows one row of samples per variant, then test images and each variant's reconstructions."""
+        samples, names = samples_by_variant(variants, num_samples=num_images, seed=seed)
+        self.show(
+            plots.image_grid(samples, num_columns=num_images, row_labels=names, title="Samples (means of p(x|z))"),
+            "samples",
+        )
+        recons, names = reconstructions_by_variant(variants, num_images=num_images, seed=seed)
+        self.show(
+            plots.image_grid(
+                recons, num_columns=num_images, row_labels=names, title="Test images, then reconstructions"
+            ),
+            "reconstructions",
+        )
+
     def record(self, **values):
         """Adds numbers to the notebook's results and writes ``results/<notebook>.json``.
 
