@@ -1,5 +1,5 @@
 # vae-keras: every target creates .venv (and installs the pinned requirements) if it is missing.
-#   make demo   - set up, then run the study notebooks (demo profile, about 5 min) on the embedded 8x8 digits
+#   make demo   - set up, then run the study notebooks (demo profile, about 7 min) on the embedded 8x8 digits
 #   make test   - set up, then run the test suite
 #   make run    - every notebook with the quick profile on SVHN (downloads it where possible)
 #   make train-demo - one training run + evaluation on the digits, from the command line
