@@ -330,12 +330,7 @@ def _variance_floor_needed(claim, status, epochs, examples_seen, error=None):
     kl_floor=KL_FLOOR,
 )
 def _whitening_hurts(claim, pca, whitened, kl):
-    comparison = compare(pca, whitened)
-    evidence = {**comparison, "min_kl": float(np.min(_values(kl)))}
-    problem = _untrained(kl)
-    if problem:
-        return claim.verdict(INCONCLUSIVE, problem, **evidence)
-    return _compare_verdict(claim, comparison, "PCA", "whitened PCA", "pixel MSE", True, evidence)
+    return _trained_comparison(claim, pca, whitened, kl, "PCA", "whitened PCA")
 
 
 @_register(
@@ -347,12 +342,17 @@ def _whitening_hurts(claim, pca, whitened, kl):
     kl_floor=KL_FLOOR,
 )
 def _small_init_whitening(claim, small_init, whitened, kl):
-    comparison = compare(small_init, whitened)
+    return _trained_comparison(claim, small_init, whitened, kl, "small-init head", "default head")
+
+
+def _trained_comparison(claim, claimed_better, other, kl, name_better, name_other, unit="pixel MSE"):
+    """``claimed_better`` has the lower per-seed values", decided once every model's KL shows it trained."""
+    comparison = compare(claimed_better, other)
     evidence = {**comparison, "min_kl": float(np.min(_values(kl)))}
     problem = _untrained(kl)
     if problem:
         return claim.verdict(INCONCLUSIVE, problem, **evidence)
-    return _compare_verdict(claim, comparison, "small-init head", "default head", "pixel MSE", True, evidence)
+    return _compare_verdict(claim, comparison, name_better, name_other, unit, True, evidence)
 
 
 @_register(
