@@ -43,6 +43,10 @@ def test_unknown_setting_suggests_the_closest_name():
         ({"input_space": "pca", "architecture": "conv"}, r"conv.*pixels"),
         ({"input_space": "pca"}, r"Gaussian likelihood"),
         ({"batch_norm": "maybe"}, r"batch_norm.*true or false"),
+        ({"lr_schedule": "cosine"}, r"lr_schedule='cosine'.*Accepted: constant, burda"),
+        ({"adam_epsilon": 0}, r"adam_epsilon.*> 0.*Received: adam_epsilon=0"),
+        ({"output_bias_init": "data_mean", "architecture": "conv"}, r"data_mean.*mlp.*Received: architecture='conv'"),
+        ({"output_bias_init": "data_mean", "likelihood": "gaussian_fixed"}, r"data_mean.*bernoulli"),
     ],
 )
 def test_invalid_settings_name_the_value_and_what_is_accepted(changes, pattern):

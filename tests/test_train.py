@@ -70,6 +70,53 @@ def test_resume_continues_from_the_last_checkpoint_without_gaps(tmp_path):
     assert again["history"] == state["history"]
 
 
+def _rate(schedule, step):
+    return float(schedule(step))
+
+
+def test_burda_schedule_is_theirs_at_3280_epochs_and_scaled_below():
+    assert train.burda_stage_ends(3280) == [float((3 ** (i + 1) - 1) // 2) for i in range(8)]  # 1, 4, 13, ...
+    assert train.burda_stage_ends(1000)[-1] == 1000
+    np.testing.assert_allclose(train.burda_learning_rates(1e-3), [1e-3 * 10 ** (-i / 7) for i in range(8)])
+    assert train.burda_learning_rates(1e-3)[-1] == pytest.approx(1e-4)
+
+
+def test_the_optimizer_follows_the_schedule_by_steps_and_takes_adam_epsilon():
+    config = _config(lr_schedule="burda", num_epochs=3280, adam_epsilon=1e-4)
+    optimizer_config = train.make_optimizer(config, 5).get_config()
+    assert optimizer_config["epsilon"] == 1e-4
+    assert optimizer_config["learning_rate"]["class_name"] == "PiecewiseConstantDecay"
+    schedule = train.learning_rate_for(config, 5)
+    # Stage 0 is epoch 1 (steps 0-4), stage 1 epochs 2-4 (steps 5-19), stage 2 starts at step 20.
+    expected = {0: 0, 4: 0, 5: 1, 19: 1, 20: 2, 3279 * 5: 7, 10**7: 7}
+    for step, stage in expected.items():
+        assert _rate(schedule, step) == pytest.approx(1e-3 * 10 ** (-stage / 7)), step
+    # Scaled to 10 epochs of 1,000 steps: stage 0 is the first 1/3280 of 10,000 steps (3 steps),
+    # stage 1 the next 3/3280 (9 steps).
+    short = train.learning_rate_for(_config(lr_schedule="burda", num_epochs=10), 1000)
+    rates = [_rate(short, s) for s in (0, 2, 3, 11, 12, 9999)]
+    assert rates == pytest.approx([1e-3 * 10 ** (-i / 7) for i in (0, 0, 1, 1, 2, 7)])
+    assert float(train.make_optimizer(_config()).learning_rate) == pytest.approx(1e-3)  # constant by default
+
+
+def test_output_bias_starts_at_the_logit_of_the_training_mean(tmp_path):
+    config = _config(output_bias_init="data_mean", num_epochs=0)
+    vae, prepared, _ = train.train(config, tmp_path / "run", verbose=0)
+    bias = vae.decoder.get_layer("params").get_weights()[1]
+    mean = np.clip(prepared.model_inputs(prepared.train[0], seed=0).mean(axis=0).reshape(-1), 1e-3, 1 - 1e-3)
+    np.testing.assert_allclose(bias, np.log(mean / (1 - mean)), rtol=1e-5, atol=1e-5)
+    assert bias.std() > 1  # not the zeros of the default: the digits' corners are almost never on
+    zeros = train.build_model(_config(), prepared.input_shape, 1).decoder.get_layer("params").get_weights()[1]
+    assert not zeros.any()
+
+
+def test_a_scheduled_run_cannot_resume_with_another_length(tmp_path):
+    run_dir = tmp_path / "run"
+    train.train(_config(num_epochs=1, lr_schedule="burda"), run_dir, verbose=0)
+    with pytest.raises(ValueError, match=r"other settings \(num_epochs: 1 -> 3\)"):
+        train.train(_config(num_epochs=3, lr_schedule="burda"), run_dir, verbose=0)
+
+
 def test_a_run_folder_of_other_settings_is_refused(tmp_path):
     run_dir = tmp_path / "run"
     train.train(_config(num_epochs=1), run_dir, verbose=0)

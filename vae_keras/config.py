@@ -89,6 +89,23 @@ class ExperimentConfig:
     # --- optimisation
     optimizer: str = dataclasses.field(default="adam", metadata={"help": "adam, adagrad, sgd or rmsprop"})
     learning_rate: float = dataclasses.field(default=1e-3, metadata={"help": "learning rate"})
+    lr_schedule: str = dataclasses.field(
+        default="constant",
+        metadata={
+            "help": "constant, or burda: Burda et al.'s 8 stages of 3^i epochs at learning_rate * 10^(-i/7), "
+            "scaled to num_epochs (exactly theirs at 3280 epochs)"
+        },
+    )
+    adam_epsilon: float = dataclasses.field(
+        default=1e-7, metadata={"help": "epsilon of Adam (Keras: 1e-7; Burda et al.: 1e-4)"}
+    )
+    output_bias_init: str = dataclasses.field(
+        default="zeros",
+        metadata={
+            "help": "zeros, or data_mean: start the decoder's output biases at the logit of each pixel's "
+            "training mean (mlp, bernoulli)"
+        },
+    )
     clipnorm: float = dataclasses.field(
         default=0.0, metadata={"help": "clip each gradient to this norm (0: no clipping)"}
     )
@@ -134,6 +151,14 @@ class ExperimentConfig:
         )
         _choice("activation", self.activation, ("relu", "elu", "softplus", "tanh"))
         _choice("jit_compile", self.jit_compile, ("auto", "true", "false"))
+        _choice("lr_schedule", self.lr_schedule, ("constant", "burda"))
+        _choice("output_bias_init", self.output_bias_init, ("zeros", "data_mean"))
+        if self.output_bias_init == "data_mean" and (self.architecture != "mlp" or self.likelihood != "bernoulli"):
+            raise ValueError(
+                "output_bias_init='data_mean' sets one logit per pixel: it needs architecture='mlp' and "
+                f"likelihood='bernoulli'. Received: architecture={self.architecture!r}, "
+                f"likelihood={self.likelihood!r}"
+            )
         _at_least("latent_dim", self.latent_dim, 1)
         _at_least("batch_size", self.batch_size, 1)
         _at_least("num_epochs", self.num_epochs, 0)
@@ -149,7 +174,7 @@ class ExperimentConfig:
             raise ValueError(
                 f"`validation_fraction` must be in [0, 1). Received: validation_fraction={self.validation_fraction}"
             )
-        for name in ("learning_rate", "sigma", "variance_floor"):
+        for name in ("learning_rate", "sigma", "variance_floor", "adam_epsilon"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"`{name}` must be a finite number > 0. Received: {name}={value}")

@@ -40,6 +40,10 @@ COMPLETED, FAILED, RUNNING, SKIPPED = "completed", "failed", "running", "skipped
 DATASET_BASES = ("svhn", "mnist", "digits", "npz")
 
 
+#: Keras backends a profile may choose with ``keras_backend`` (for all notebooks, or per notebook).
+KERAS_BACKENDS = ("tensorflow", "jax")
+
+
 class NotebookFailedError(RuntimeError):
     """One or more notebooks failed; the message names each notebook and cell."""
 
@@ -111,6 +115,57 @@ def split_overrides(parameters, notebooks_dir=NOTEBOOKS_DIR):
         if not isinstance(values, dict):
             raise ValueError(f"The profile's values for {name} must be a mapping. Received: {values!r}")
     return overrides
+
+
+def split_backends(parameters, overrides, notebooks):
+    """Removes ``keras_backend`` from a profile and its per-notebook sections: ``{notebook: backend or None}``.
+
+    ``keras_backend`` is not a notebook parameter: the runner starts the notebook's
+    kernel with ``KERAS_BACKEND`` set to it (``None``: the environment's choice).
+    MLPs train faster on JAX on a CPU, convolutions on TensorFlow, so a profile may
+    pick one per notebook.
+
+    Raises:
+        ValueError: for a backend that is not accepted or not installed, before any work.
+    """
+    import importlib.util
+
+    default = parameters.pop("keras_backend", None)
+    chosen = {name: overrides.get(name, {}).pop("keras_backend", default) for name in notebooks}
+    for name, backend in chosen.items():
+        if backend is None:
+            continue
+        where = f"notebooks: {name}: keras_backend" if backend != default else "keras_backend"
+        if backend not in KERAS_BACKENDS:
+            raise ValueError(
+                f"Unknown Keras backend in the profile ({where}). Received: {backend!r}. "
+                f"Accepted: {', '.join(KERAS_BACKENDS)}"
+            )
+        if importlib.util.find_spec(backend) is None:
+            raise ValueError(
+                f"The profile asks for the {backend!r} Keras backend ({where}), but {backend} is not installed "
+                f"in {sys.prefix}. Install it (e.g. `pip install {backend}`) or remove the setting."
+            )
+    return chosen
+
+
+class _KerasBackend:
+    """Sets ``KERAS_BACKEND`` for the kernels started inside the block (``None``: leave it)."""
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    def __enter__(self):
+        self.previous = os.environ.get("KERAS_BACKEND")
+        if self.backend is not None:
+            os.environ["KERAS_BACKEND"] = self.backend
+        return self.backend or self.previous or "tensorflow"
+
+    def __exit__(self, *exc):
+        if self.previous is None:
+            os.environ.pop("KERAS_BACKEND", None)
+        else:
+            os.environ["KERAS_BACKEND"] = self.previous
 
 
 def notebook_parameters(name, notebooks_dir=NOTEBOOKS_DIR):
@@ -391,6 +446,7 @@ def merge_results(out, status, run=None):
             "status": entry["status"],
             **({"error": entry["error"]} if "error" in entry else {}),
             **({"reason": entry["reason"]} if "reason" in entry else {}),
+            **({"keras_backend": entry["keras_backend"]} if "keras_backend" in entry else {}),
             "title": _title(out, name),
             "metrics": found.get("metrics", {}),
             "settings": found.get("settings", {}),
@@ -444,6 +500,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
     if not notebooks:
         raise ValueError(f"No notebooks found in {NOTEBOOKS_DIR}.")
     # Profiles are shared by all notebooks: check names against every notebook's parameters.
+    backends = split_backends(parameters, overrides, list_notebooks())
     validate_parameters(parameters, list_notebooks())
     for name, values in overrides.items():
         validate_parameters(values, [name])
@@ -473,21 +530,24 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
         if "profile" in declared:
             chosen["profile"] = profile_name
         chosen["out_dir"] = str(out)
+        backend = _KerasBackend(backends.get(name))
         print(f"[{index}/{len(notebooks)}] {name} with {chosen}", flush=True)
         status[name] = {"status": RUNNING, "parameters": chosen, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
-        _write_status(out, status)
         (out / "results" / f"{name}.json").unlink(missing_ok=True)  # never mix in an older run's numbers
         start = time.time()
         try:
-            papermill.execute_notebook(
-                str(NOTEBOOKS_DIR / f"{name}.ipynb"),
-                str(executed),
-                parameters=chosen,
-                kernel_name=kernel,
-                progress_bar=progress,
-                log_output=True,
-                cwd=str(PROJECT_ROOT),
-            )
+            with backend as backend_name:
+                status[name]["keras_backend"] = backend_name
+                _write_status(out, status)
+                papermill.execute_notebook(
+                    str(NOTEBOOKS_DIR / f"{name}.ipynb"),
+                    str(executed),
+                    parameters=chosen,
+                    kernel_name=kernel,
+                    progress_bar=progress,
+                    log_output=True,
+                    cwd=str(PROJECT_ROOT),
+                )
         except PapermillExecutionError as error:
             message = f"{name} failed in cell {error.cell_index}: {error.ename}: {error.evalue}"
             status[name].update(

@@ -14,6 +14,7 @@ goes into its output folder ``OUT_DIR``::
 import contextlib
 import html
 import io
+import json
 import logging
 import math
 import platform
@@ -562,8 +563,7 @@ def _train_one(config, output, run_name, num_samples, eval_examples, allow_diver
         progress(f"[{output.notebook}] {run_name}: diverged after {state['epoch']} epochs: {error}")
         row = {"status": "diverged", "epochs": state["epoch"], "error": str(error)}
         return {"vae": None, "prepared": None, "state": state, "row": row}
-    with contextlib.redirect_stdout(sys.stderr):
-        metrics = evaluate_variant(vae, prepared, num_samples, max_examples=eval_examples)
+    metrics = _cached_evaluation(vae, prepared, state, output.run_dir(run_name), num_samples, eval_examples)
     epoch_seconds = [r["seconds"] for r in state["history"][1:] if "seconds" in r]
     row = {
         "status": "completed",
@@ -583,6 +583,25 @@ def _train_one(config, output, run_name, num_samples, eval_examples, allow_diver
         f"KL {row['test_kl']:.2f} ({row['wall_seconds']:.0f} s)"
     )
     return {"vae": vae, "prepared": prepared, "state": state, "row": row}
+
+
+def _cached_evaluation(vae, prepared, state, run_dir, num_samples, eval_examples):
+    """``evaluate_variant``, kept in the run folder: a rerun notebook does not evaluate a model twice.
+
+    The file names the estimator's k and the number of test images; it is used only
+    for the checkpoint (epoch) it was computed on.
+    """
+    path = Path(run_dir) / f"study-evaluation-k{num_samples}-n{eval_examples or 'all'}.json"
+    try:
+        cached = json.loads(path.read_text())
+        if cached.get("epoch") == state["epoch"]:
+            return cached["metrics"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    with contextlib.redirect_stdout(sys.stderr):
+        metrics = evaluate_variant(vae, prepared, num_samples, max_examples=eval_examples)
+    io_utils.atomic_write_text(path, json.dumps({"epoch": state["epoch"], "metrics": metrics}, allow_nan=True))
+    return metrics
 
 
 def _aggregate(name, seed_rows):

@@ -243,22 +243,74 @@ def resolve_jit_compile(setting):
     return False
 
 
-def make_optimizer(config):
+BURDA_STAGES = 8  # Burda et al. (2016): stage i lasts 3^i epochs at 1e-3 * 10^(-i/7), i = 0..7
+
+
+def burda_stage_ends(num_epochs):
+    """Where each of the 8 stages of Burda et al.'s schedule ends, in (fractional) epochs.
+
+    Their schedule runs ``sum(3^i) = 3280`` epochs in 8 stages; stage ``i`` lasts
+    ``3^i`` epochs at ``learning_rate * 10^(-i/7)``. A shorter budget keeps the
+    same 8 learning rates over stages shrunk in proportion, so the run still ends
+    at the smallest rate; at 3280 epochs the stages are exactly theirs.
+    """
+    total = (3**BURDA_STAGES - 1) // 2
+    return [num_epochs * ((3 ** (i + 1) - 1) // 2) / total for i in range(BURDA_STAGES)]
+
+
+def burda_learning_rates(learning_rate):
+    """The learning rate of each of the 8 stages: ``learning_rate * 10^(-i/7)``."""
+    return [learning_rate * 10 ** (-i / 7) for i in range(BURDA_STAGES)]
+
+
+def learning_rate_for(config, steps_per_epoch):
+    """A float, or a Keras schedule over training steps (saved with the optimizer, so resumes keep it).
+
+    With ``lr_schedule="burda"`` stage ``i`` covers the steps before
+    ``round(burda_stage_ends(num_epochs)[i] * steps_per_epoch)``; a stage shorter
+    than half a step disappears.
+    """
+    if config.lr_schedule == "constant" or config.num_epochs == 0:
+        return config.learning_rate
+    ends = [round(end * steps_per_epoch) for end in burda_stage_ends(config.num_epochs)]
+    # PiecewiseConstantDecay gives values[i] while step <= boundaries[i]; steps count from 0.
+    return keras.optimizers.schedules.PiecewiseConstantDecay(
+        boundaries=[end - 1 for end in ends[:-1]], values=burda_learning_rates(config.learning_rate)
+    )
+
+
+def make_optimizer(config, steps_per_epoch=1):
+    """The optimizer of ``config``; ``steps_per_epoch`` places the stages of a learning-rate schedule."""
     classes = {
         "adam": keras.optimizers.Adam,
         "adagrad": keras.optimizers.Adagrad,
         "sgd": keras.optimizers.SGD,
         "rmsprop": keras.optimizers.RMSprop,
     }
-    options = {"learning_rate": config.learning_rate}
+    options = {"learning_rate": learning_rate_for(config, steps_per_epoch)}
+    if config.optimizer == "adam":
+        options["epsilon"] = config.adam_epsilon
     if config.clipnorm:
         options["clipnorm"] = config.clipnorm
     return classes[config.optimizer](**options)
 
 
-def compile_model(vae, config):
+def initialize_output_bias(vae, targets):
+    """Starts a Bernoulli MLP decoder's output logits at each pixel's training mean.
+
+    With zero weights into the output layer the first reconstructions are then the
+    mean image rather than grey; Burda et al. and Kingma's code start this way.
+    """
+    layer = vae.decoder.get_layer("params")
+    mean = np.clip(np.mean(targets, axis=0).reshape(-1), 1e-3, 1 - 1e-3)
+    kernel, bias = layer.get_weights()
+    layer.set_weights([kernel, np.log(mean / (1 - mean)).astype(bias.dtype).reshape(bias.shape)])
+    return vae
+
+
+def compile_model(vae, config, steps_per_epoch=1):
     vae.compile(
-        optimizer=make_optimizer(config),
+        optimizer=make_optimizer(config, steps_per_epoch),
         steps_per_execution=config.steps_per_execution,
         jit_compile=resolve_jit_compile(config.jit_compile),
     )
@@ -422,6 +474,9 @@ def _check_resumable(run_dir, config):
         for key, saved_value in saved.to_dict().items()
         if key != "num_epochs" and config.to_dict()[key] != saved_value
     }
+    if saved.lr_schedule != "constant" and saved.num_epochs != config.num_epochs:
+        # The schedule's stages were placed for the saved num_epochs and travel with the checkpoint.
+        differences["num_epochs"] = (saved.num_epochs, config.num_epochs)
     if differences:
         listed = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in sorted(differences.items()))
         raise ValueError(
@@ -478,9 +533,11 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None, figures=Tr
         print(f"Resuming {run_dir} from the checkpoint of epoch {initial_epoch}.", flush=True)
     else:
         model = build_model(config, prepared.input_shape, steps_per_epoch, num_classes=prepared.num_classes)
+        if config.output_bias_init == "data_mean":
+            initialize_output_bias(model, prepared.model_inputs(prepared.train[0], seed=config.seed))
         if config.init_from:
             initialize_from(model, config.init_from)
-        vae = compile_model(model, config)
+        vae = compile_model(model, config, steps_per_epoch)
         state = {"status": "running", "epoch": 0, "checkpoint": None, "history": []}
         # Created only now: bad settings or data found above leave no folder behind.
         run_dir.mkdir(parents=True, exist_ok=True)
