@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -62,7 +63,9 @@ def test_papermill_help_lists_parameters_with_help_text():
 def test_every_profile_uses_only_declared_parameters():
     for profile in runner.list_profiles():
         parameters = runner.load_profile(profile)
-        for name, values in runner.split_overrides(parameters).items():
+        overrides = runner.split_overrides(parameters)
+        runner.split_backends(parameters, overrides, NOTEBOOKS)
+        for name, values in overrides.items():
             runner.validate_parameters(values, [name])
         runner.validate_parameters(parameters, NOTEBOOKS)
 
@@ -113,6 +116,33 @@ def test_a_failing_notebook_is_named_kept_and_marked(tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
+def test_a_profile_picks_the_keras_backend_per_notebook(monkeypatch):
+    parameters = {"num_epochs": 3, "keras_backend": "tensorflow"}
+    overrides = {"07_latent_dimensions": {"keras_backend": "jax", "num_seeds": 1}}
+    chosen = runner.split_backends(parameters, overrides, ["06_mnist_reproduction", "07_latent_dimensions"])
+    assert chosen == {"06_mnist_reproduction": "tensorflow", "07_latent_dimensions": "jax"}
+    assert parameters == {"num_epochs": 3} and overrides == {"07_latent_dimensions": {"num_seeds": 1}}
+    assert runner.split_backends({}, {}, ["06_mnist_reproduction"]) == {"06_mnist_reproduction": None}
+    with pytest.raises(ValueError, match=r"notebooks: 07_latent_dimensions: keras_backend.*'pytorch'.*tensorflow, jax"):
+        runner.split_backends({}, {"07_latent_dimensions": {"keras_backend": "pytorch"}}, ["07_latent_dimensions"])
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
+    with pytest.raises(ValueError, match=r"'jax' Keras backend \(keras_backend\).*not installed"):
+        runner.split_backends({"keras_backend": "jax"}, {}, ["07_latent_dimensions"])
+
+
+def test_the_backend_is_set_only_while_a_notebook_runs(monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    with runner._KerasBackend("jax") as name:
+        assert name == "jax" and os.environ["KERAS_BACKEND"] == "jax"
+    assert os.environ["KERAS_BACKEND"] == "tensorflow"
+    monkeypatch.delenv("KERAS_BACKEND")
+    with runner._KerasBackend(None) as name:
+        assert name == "tensorflow" and "KERAS_BACKEND" not in os.environ
+    with runner._KerasBackend("jax"):
+        pass
+    assert "KERAS_BACKEND" not in os.environ
+
+
 def smoke_run(tmp_path_factory):
     """Every notebook through papermill with the smoke profile, on the embedded digits."""
     out = tmp_path_factory.mktemp("smoke")
@@ -130,6 +160,10 @@ def test_smoke_run_completes_every_notebook(smoke_run):
             continue
         assert entry["status"] == "completed", (name, entry)
         assert (out / "notebooks" / f"{name}.ipynb").exists()
+        # The smoke profile runs 02 on JAX: its kernel, not just the runner's bookkeeping, used it.
+        expected = "jax" if name == "02_fixed_vs_fitted_variance" else "tensorflow"
+        assert entry["keras_backend"] == expected, (name, entry)
+        assert entry["settings"].get("backend", expected) == expected, (name, entry)  # 01 trains no model
     assert [claim["id"] for claim in results["claims"]] == list(claims.CLAIMS)
 
 

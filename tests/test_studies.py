@@ -89,6 +89,24 @@ def test_train_variants_over_seeds_reports_mean_and_spread(tmp_path):
         studies.seeds_for(0, 0)
 
 
+def test_a_rerun_reuses_the_saved_evaluation_of_the_same_checkpoint(tmp_path, monkeypatch):
+    base = studies.base_config(dataset="digits", hidden_units=[16], latent_dim=2, num_epochs=1, batch_size=200)
+    output = studies.Output(tmp_path, "02_fixed_vs_fitted_variance")
+    first, _ = studies.train_variants(base, {"a": {}}, output, num_samples=2, eval_examples=32)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("evaluated again")
+
+    monkeypatch.setattr(studies, "evaluate_variant", refuse)
+    again, _ = studies.train_variants(base, {"a": {}}, output, num_samples=2, eval_examples=32)
+    assert again["a"].row["test_elbo"] == first["a"].row["test_elbo"]
+    # Another k, or a longer-trained checkpoint, is a new evaluation.
+    with pytest.raises(AssertionError, match="evaluated again"):
+        studies.train_variants(base, {"a": {}}, output, num_samples=3, eval_examples=32)
+    with pytest.raises(AssertionError, match="evaluated again"):
+        studies.train_variants(base.replace(num_epochs=2), {"a": {}}, output, num_samples=2, eval_examples=32)
+
+
 def test_output_records_verdicts_banner_settings_and_headline(tmp_path):
     output = studies.Output(tmp_path, "04_implementation_notes")
     output.banner("npz:/somewhere/private/mnist.npz", "demo", "3 epochs per model")
