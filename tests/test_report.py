@@ -123,6 +123,21 @@ def run_folder(tmp_path):
             {"notebook": "07_latent_dimensions", "metrics": {"pixel_mse": 0.1}, "figures": [], "claims": _verdicts_07()}
         )
     )
+    nbformat.write(_notebook("The standard benchmark"), out / "notebooks" / "09_mnist_benchmark.ipynb")
+    (out / "figures" / "09_mnist_benchmark__samples.png").write_bytes(PNG)
+    benchmark = {"benchmark_nll": 88.25, "benchmark_epochs": 1000, "benchmark_eval_samples": 5000,
+                 "benchmark_eval_images": 10000}  # fmt: skip
+    (out / "results" / "09_mnist_benchmark.json").write_text(
+        json.dumps(
+            {
+                "metrics": benchmark,
+                "figures": ["09_mnist_benchmark__samples.png"],
+                "claims": [],
+                "headline_figure": "09_mnist_benchmark__samples.png",
+                "banner": banner,
+            }  # fmt: skip
+        )
+    )
     # A failed notebook's partial numbers must not count.
     (out / "results" / "02_fixed_vs_fitted_variance.json").write_text(
         json.dumps({"metrics": {"partial": 1.0}, "claims": [claims.not_run("fixed_sigma_poor", "partial").to_dict()]})
@@ -136,6 +151,7 @@ def run_folder(tmp_path):
         "06_mnist_reproduction": {"status": "completed"},
         "07_latent_dimensions": {"status": "completed"},
         "08_numpy_from_scratch": {"status": "skipped", "reason": "needs mnist or npz; this run used digits"},
+        "09_mnist_benchmark": {"status": "completed"},
     }
     (out / "status.json").write_text(json.dumps(status))
     info = {
@@ -154,7 +170,18 @@ def test_results_json_schema(run_folder):
     out, merged, _ = run_folder
     on_disk = json.loads((out / "results.json").read_text())
     assert on_disk == merged
-    assert list(merged) == ["run", "notebooks", "claims"]
+    assert list(merged) == ["run", "headline", "notebooks", "claims"]
+    assert merged["headline"] == {
+        "mnist_benchmark_nll": 88.25,
+        "mnist_benchmark_epochs": 1000,
+        "mnist_benchmark_k": 5000,
+        "mnist_benchmark_test_images": 10000,
+        "mnist_benchmark_status": "completed",
+        "profile": "smoke",
+        "dataset": "mnist",
+        "commit": "abc1234",
+    }
+    assert runner.headline(merged["run"], {})["mnist_benchmark_nll"] is None
     assert merged["run"]["profile"] == "smoke" and merged["run"]["commit"] == "abc1234"
     notebooks = merged["notebooks"]
     assert notebooks["06_mnist_reproduction"]["status"] == "completed"

@@ -73,7 +73,26 @@ def build_parser():
     run.add_argument("--out", help="output folder (default: runs/<profile>)")
     run.add_argument("--keep-going", action="store_true", help="run the other notebooks after a failure")
     run.add_argument("--resume", action="store_true", help="skip notebooks already completed in --out")
+
+    publish = commands.add_parser(
+        "publish", help="copy a finished run's writeup into docs/ and its headline numbers into the README"
+    )
+    publish.add_argument("run_dir", help="the run folder (written by `vae-keras run --out DIR`)")
+    publish.add_argument("--docs", default=None, help="where the writeup goes (default: docs/ of the project)")
+    publish.add_argument(
+        "--readme", default=None, help="the README whose results block is rendered (default: the project's)"
+    )
     return parser
+
+
+def _publish(args):
+    from vae_keras import publish
+
+    docs, size = publish.publish(
+        args.run_dir, docs_dir=args.docs or publish.DOCS_DIR, readme=args.readme or publish.README
+    )
+    print(f"Published {docs} ({size / 2**20:.1f} MB) and the results block of {args.readme or publish.README}")
+    return 0
 
 
 def _config_from_args(args):
@@ -184,7 +203,7 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    handlers = {"train": _train, "evaluate": _evaluate, "run": _run}
+    handlers = {"train": _train, "evaluate": _evaluate, "run": _run, "publish": _publish}
     try:
         return handlers[args.command](args)
     except (ValueError, FileNotFoundError) as error:

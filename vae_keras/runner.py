@@ -418,6 +418,30 @@ def run_info(profile, dataset=None, only=None, out=None, keep_going=False, resum
     }
 
 
+#: The notebook whose result is the run's headline number.
+BENCHMARK_NOTEBOOK = "09_mnist_benchmark"
+
+
+def headline(run, notebooks):
+    """The run's headline: the binarised-MNIST benchmark NLL of notebook 09, with what it depends on.
+
+    ``mnist_benchmark_nll`` is ``None`` (with ``mnist_benchmark_status`` saying why)
+    when notebook 09 did not complete in this run.
+    """
+    entry = notebooks.get(BENCHMARK_NOTEBOOK, {})
+    metrics = entry.get("metrics", {}) if entry.get("status") == COMPLETED else {}
+    return {
+        "mnist_benchmark_nll": metrics.get("benchmark_nll"),
+        "mnist_benchmark_epochs": metrics.get("benchmark_epochs"),
+        "mnist_benchmark_k": metrics.get("benchmark_eval_samples"),
+        "mnist_benchmark_test_images": metrics.get("benchmark_eval_images"),
+        "mnist_benchmark_status": entry.get("status", "not selected"),
+        "profile": run.get("profile"),
+        "dataset": run.get("dataset"),
+        "commit": run.get("commit"),
+    }
+
+
 def merge_results(out, status, run=None):
     """Writes ``DIR/results.json``: the run, each notebook's status and results, and the claims ledger.
 
@@ -462,7 +486,7 @@ def merge_results(out, status, run=None):
         or claims.not_run(claim_id, _not_run_reason(claim.notebook, status.get(claim.notebook))).to_dict()
         for claim_id, claim in claims.CLAIMS.items()
     ]
-    merged = {"run": run, "notebooks": notebooks, "claims": ledger}
+    merged = {"run": run, "headline": headline(run, notebooks), "notebooks": notebooks, "claims": ledger}
     io_utils.atomic_write_json(out / "results.json", merged, sort_keys=False)
     return merged
 

@@ -1,0 +1,123 @@
+"""Publishing a run: docs/ gets the writeup, the README's results block is rendered from it."""
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from vae_keras import claims, publish, runner
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_the_readme_block_agrees_with_the_published_results():
+    """The README's headline numbers are the ones in docs/results.json (or it says none are published)."""
+    assert publish.check() == []
+
+
+@pytest.fixture
+def finished_run(tmp_path):
+    out = tmp_path / "run"
+    for sub in ("notebooks", "results", "figures"):
+        (out / sub).mkdir(parents=True)
+    for name in ("06_mnist_reproduction", "09_mnist_benchmark"):
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {name}")])
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(notebook, out / "notebooks" / f"{name}.ipynb")
+    verdicts = [
+        claims.judge("kw_adam", ours_test=146.125, ours_train=139.0, examples_seen=12_000_000).to_dict(),
+        claims.judge("kw_z20", ours_test=101.5, ours_train=99.0, examples_seen=15_000_000).to_dict(),
+    ]
+    (out / "results" / "06_mnist_reproduction.json").write_text(json.dumps({"metrics": {}, "claims": verdicts}))
+    (out / "figures" / publish.SAMPLES_FIGURE).write_bytes(PNG)
+    metrics = {"benchmark_nll": 88.254, "benchmark_epochs": 1000, "benchmark_eval_samples": 5000,
+               "benchmark_eval_images": 10000}  # fmt: skip
+    (out / "results" / "09_mnist_benchmark.json").write_text(
+        json.dumps(
+            {
+                "metrics": metrics,
+                "figures": [publish.SAMPLES_FIGURE],
+                "claims": [],
+                "headline_figure": publish.SAMPLES_FIGURE,
+            }
+        )  # fmt: skip
+    )
+    status = {"06_mnist_reproduction": {"status": "completed"}, "09_mnist_benchmark": {"status": "completed"}}
+    (out / "status.json").write_text(json.dumps(status))
+    info = {"profile": "cpu", "dataset": "npz:/data/mnist.npz", "generated": "2026-12-02 23:00",
+            "commit": "abc1234", "command": "vae-keras run --profile cpu --out runs/cpu"}  # fmt: skip
+    runner.merge_results(out, status, run=info)
+    readme = tmp_path / "README.md"
+    readme.write_text("# Project\n\nIntro.\n\n" + publish.readme_block(None) + "\n## Quickstart\n")
+    return out, tmp_path / "docs", readme
+
+
+def test_publish_copies_the_writeup_and_renders_the_numbers(finished_run):
+    run, docs, readme = finished_run
+    published, size = publish.publish(run, docs_dir=docs, readme=readme)
+    assert published == docs and 0 < size < publish.MAX_DOCS_BYTES
+    for name in ("index.html", "06_mnist_reproduction.html", "09_mnist_benchmark.html", "results.json", "README.md"):
+        assert (docs / name).is_file(), name
+    assert (docs / "figures" / publish.SAMPLES_FIGURE).is_file()
+    assert json.loads((docs / "results.json").read_text())["headline"]["mnist_benchmark_nll"] == 88.254
+    provenance = (docs / "README.md").read_text()
+    assert "abc1234" in provenance and "vae-keras run --profile cpu --out runs/cpu" in provenance
+    text = readme.read_text()
+    assert text.startswith("# Project\n\nIntro.\n\n") and text.endswith("## Quickstart\n")
+    block = publish.readme_results(text)
+    assert (
+        "| ours: VAE 784-200-200-50, Burda et al.'s protocol (k=5,000 on 10,000 test images) | 88.25 | 1,000 |" in block
+    )
+    assert "| + Adam 1e-3 | 145.3 | 146.12 | reproduced |" in block  # 0.82 nats: within 3
+    assert "| z=20 | 96.1 | 101.50 | differs |" in block  # 5.4 nats worse at their full budget
+    assert "| K&W 784-1000-3-500-784, Adagrad | 147.3 | not run | inconclusive |" in block
+    assert "| Burda et al. (2016), VAE 784-200-200-50, k=1 training | 86.76 | 3,280 |" in block
+    assert f"![Samples of the benchmark VAE](docs/figures/{publish.SAMPLES_FIGURE})" in block
+    assert f"1 reproduced, 0 refuted, 1 differs, {len(claims.CLAIMS) - 2} inconclusive" in block
+    assert "`npz:mnist.npz`" in block and "/data/" not in block
+    assert publish.check(docs, readme) == []
+    # A hand edit of a number is caught.
+    readme.write_text(text.replace("| 88.25 |", "| 86.00 |"))
+    assert publish.check(docs, readme) == [
+        f"README.md's results block differs from the one rendered from {docs / 'results.json'}: run `vae-keras publish`"
+    ]
+    # Publishing again replaces the folder (nothing stale is left).
+    (docs / "stale.html").write_text("old")
+    publish.publish(run, docs_dir=docs, readme=readme)
+    assert not (docs / "stale.html").exists() and publish.check(docs, readme) == []
+
+
+def test_an_unfinished_run_or_an_oversized_writeup_is_refused_before_anything_is_written(finished_run, monkeypatch):
+    run, docs, readme = finished_run
+    before = readme.read_text()
+    results = json.loads((run / "results.json").read_text())
+    results["notebooks"]["09_mnist_benchmark"]["status"] = "running"
+    (run / "results.json").write_text(json.dumps(results))
+    with pytest.raises(ValueError, match=r"not in progress.*09_mnist_benchmark is still marked running.*--resume"):
+        publish.publish(run, docs_dir=docs, readme=readme)
+    results["notebooks"]["09_mnist_benchmark"]["status"] = "completed"
+    (run / "results.json").write_text(json.dumps(results))
+    monkeypatch.setattr(publish, "MAX_DOCS_BYTES", 1000)
+    with pytest.raises(ValueError, match=r"at most 0 MB to publish. Received: 0.\d MB"):
+        publish.publish(run, docs_dir=docs, readme=readme)
+    with pytest.raises(FileNotFoundError, match=r"`run_dir` must be a folder written by `vae-keras run`"):
+        publish.publish(run / "nothing", docs_dir=docs, readme=readme)
+    readme.write_text("# no markers\n")
+    with pytest.raises(ValueError, match="results markers"):
+        publish.publish(run, docs_dir=docs, readme=readme)
+    assert not docs.exists()
+    readme.write_text(before)
+    assert not list(docs.parent.glob(".docs-*"))  # no staging folder left behind
+
+
+def test_the_cli_names_a_folder_that_is_not_a_run(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "vae_keras.cli", "publish", str(tmp_path / "nope")], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "vae-keras publish: error: `run_dir` must be a folder written by `vae-keras run`" in result.stderr
