@@ -55,7 +55,7 @@ num_pixels = int(np.prod(train_images.shape[1:]))
 pca_components = studies.usable_components(fit_images, pca_components)
 output.banner(dataset, profile, f"no training; PCA fitted on {len(fit_images):,} training images")
 output.settings(dataset=dataset, image_shape="x".join(map(str, train_images.shape[1:])), values_per_image=num_pixels,
-                pca_components=pca_components, pca_fit_images=len(fit_images), seed=seed)
+                pca_components=pca_components, pca_fit_images=len(fit_images), seed=seed, backend=versions["backend"])
 
 # %% [markdown]
 # ## 1. Formats and splits

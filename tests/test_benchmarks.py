@@ -8,6 +8,8 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -15,6 +17,7 @@ def _finite_positive(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
 
+@pytest.mark.slow  # about 35 s; `make test-slow` runs it, and each script is run by hand for its numbers
 def test_benchmark_scripts_write_results_with_finite_positive_numbers(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT))
     from benchmarks import eval_speed, input_pipeline, train_throughput
@@ -61,6 +64,7 @@ def test_benchmark_scripts_write_results_with_finite_positive_numbers(tmp_path, 
     assert evaluation["settings"]["num_examples"] == 20 and evaluation["settings"]["k"] == 50
 
 
+@pytest.mark.slow  # runs the runner end to end again (about 20 s); the smoke run covers the notebooks
 def test_demo_time_benchmark_runs_and_writes_its_numbers(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT))
     from benchmarks import demo_time

@@ -85,7 +85,7 @@ def test_profile_overrides_name_real_notebooks_and_parameters(tmp_path):
     ("kwargs", "pattern"),
     [
         ({"profile": "fastest"}, r"Unknown profile.*'fastest'.*Accepted: cpu, demo, full, quick, smoke"),
-        ({"profile": "smoke", "only": "09"}, r"Unknown notebook.*'09'.*Accepted: 01_svhn_data"),
+        ({"profile": "smoke", "only": "10"}, r"Unknown notebook.*'10'.*Accepted: 01_svhn_data"),
     ],
 )
 def test_runner_rejects_bad_choices(kwargs, pattern, tmp_path):
@@ -115,7 +115,6 @@ def test_a_failing_notebook_is_named_kept_and_marked(tmp_path, capsys):
     assert "This notebook failed" in (out / "report" / "01_svhn_data.html").read_text()
 
 
-@pytest.fixture(scope="module")
 def test_a_profile_picks_the_keras_backend_per_notebook(monkeypatch):
     parameters = {"num_epochs": 3, "keras_backend": "tensorflow"}
     overrides = {"07_latent_dimensions": {"keras_backend": "jax", "num_seeds": 1}}
@@ -143,6 +142,7 @@ def test_the_backend_is_set_only_while_a_notebook_runs(monkeypatch):
     assert "KERAS_BACKEND" not in os.environ
 
 
+@pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     """Every notebook through papermill with the smoke profile, on the embedded digits."""
     out = tmp_path_factory.mktemp("smoke")
@@ -160,10 +160,9 @@ def test_smoke_run_completes_every_notebook(smoke_run):
             continue
         assert entry["status"] == "completed", (name, entry)
         assert (out / "notebooks" / f"{name}.ipynb").exists()
-        # The smoke profile runs 02 on JAX: its kernel, not just the runner's bookkeeping, used it.
-        expected = "jax" if name == "02_fixed_vs_fitted_variance" else "tensorflow"
-        assert entry["keras_backend"] == expected, (name, entry)
-        assert entry["settings"].get("backend", expected) == expected, (name, entry)  # 01 trains no model
+        # The smoke profile runs 01 on JAX: its kernel, not just the runner's bookkeeping, used it.
+        expected = "jax" if name == "01_svhn_data" else "tensorflow"
+        assert entry["keras_backend"] == expected and entry["settings"]["backend"] == expected, (name, entry)
     assert [claim["id"] for claim in results["claims"]] == list(claims.CLAIMS)
 
 
@@ -278,14 +277,28 @@ def mnist_like_npz(tmp_path_factory):
     return path
 
 
-def test_mnist_only_notebook_runs_on_a_keras_layout_npz(mnist_like_npz, tmp_path):
+def test_mnist_only_notebooks_run_on_a_keras_layout_npz(mnist_like_npz, tmp_path):
     out = tmp_path / "out"
-    results = runner.run("smoke", dataset=f"npz:{mnist_like_npz}", only="06", out=out)
+    results = runner.run("smoke", dataset=f"npz:{mnist_like_npz}", only="06,09", out=out)
     assert results["notebooks"]["06_mnist_reproduction"]["status"] == "completed"
     decided = {e["id"]: e for e in results["claims"] if e["notebook"] == "06_mnist_reproduction"}
     assert decided and all("reported no verdict" not in e["reason"] for e in decided.values())
-    page = (out / "report" / "06_mnist_reproduction.html").read_text()
-    assert report.page_problems(page) == []
+    for name in ("06_mnist_reproduction", "09_mnist_benchmark"):
+        assert report.page_problems((out / "report" / f"{name}.html").read_text()) == [], name
+    # Notebook 09's benchmark number is the run's headline, with what it depends on.
+    benchmark = results["notebooks"]["09_mnist_benchmark"]
+    assert benchmark["status"] == "completed"
+    top = results["headline"]
+    assert top["mnist_benchmark_nll"] == benchmark["metrics"]["benchmark_nll"] and math.isfinite(
+        top["mnist_benchmark_nll"]
+    )
+    assert (
+        top["mnist_benchmark_epochs"] == 1
+        and top["mnist_benchmark_k"] == 4
+        and top["mnist_benchmark_test_images"] == 64
+    )
+    assert top["profile"] == "smoke" and top["dataset"] == f"npz:{mnist_like_npz}"
+    assert "samples" in " ".join(benchmark["figures"]) and benchmark["headline_figure"].endswith("__samples.png")
 
 
 def test_notebook_sources_and_ipynb_files_are_in_sync():

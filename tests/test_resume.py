@@ -229,10 +229,11 @@ def _assert_completed_exactly(run_dir):
 
 
 def test_sigkill_at_random_points_then_rerun_completes_exactly(tmp_path):
-    # Five kills, six launches: about 6 x 8 s of interpreter and TensorFlow start-up on a busy CPU.
-    kinds = ["epoch", "checkpoint", "anytime", "epoch", "final"]
+    # Three kills, four launches (each about 8-10 s of interpreter and TensorFlow start-up); the
+    # slow variant below kills twelve times at random points.
+    kinds = ["epoch", "checkpoint", "final"]
     run_dir, kills, leftovers = _kill_and_resume(tmp_path, kinds, seed=20240607)
-    assert kills >= 5, f"only {kills} of the {len(kinds)} kills hit a running process"
+    assert kills >= 3, f"only {kills} of the {len(kinds)} kills hit a running process"
     # Kills during saves left temporary files behind (the runs that followed removed them).
     assert any("epoch-" in name for name in leftovers) and any("model.keras" in name for name in leftovers)
     _assert_completed_exactly(run_dir)

@@ -112,9 +112,13 @@ def test_output_bias_starts_at_the_logit_of_the_training_mean(tmp_path):
 
 def test_a_scheduled_run_cannot_resume_with_another_length(tmp_path):
     run_dir = tmp_path / "run"
-    train.train(_config(num_epochs=1, lr_schedule="burda"), run_dir, verbose=0)
+    run_dir.mkdir()
+    _config(num_epochs=1, lr_schedule="burda").save(run_dir / "config.json")
+    train._check_resumable(run_dir, _config(num_epochs=1, lr_schedule="burda"))  # the same length resumes
     with pytest.raises(ValueError, match=r"other settings \(num_epochs: 1 -> 3\)"):
-        train.train(_config(num_epochs=3, lr_schedule="burda"), run_dir, verbose=0)
+        train._check_resumable(run_dir, _config(num_epochs=3, lr_schedule="burda"))
+    _config(num_epochs=1).save(run_dir / "config.json")
+    train._check_resumable(run_dir, _config(num_epochs=3))  # a constant learning rate may go on longer
 
 
 def test_a_run_folder_of_other_settings_is_refused(tmp_path):
