@@ -19,7 +19,7 @@
 #
 # Keras differentiates a VAE's loss for us. This notebook does it by hand: a fully connected VAE with
 # Bernoulli pixels whose forward pass, backward pass and Adam optimizer are plain NumPy
-# (`vae_keras/numpy_vae.py`, no autodiff). We write down the model and derive every gradient,
+# (`vae_keras/numpy_vae/`, no autodiff). We write down the model and derive every gradient,
 # including the one that the reparameterisation trick makes possible. We then check the hand-written
 # gradients twice, against finite differences and against TensorFlow's automatic differentiation on
 # the same weights and noise. Finally we train the NumPy and the Keras implementations side by side

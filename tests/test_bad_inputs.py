@@ -114,7 +114,7 @@ CLI_CASES = [
     pytest.param(
         ["train", "--likelihood", "gaussian_fixed"],  # with --binarize true, added below
         "likelihood='gaussian_fixed'",
-        "needs likelihood='bernoulli'",
+        "needs a likelihood of binary pixels ('bernoulli')",
         id="binarize-needs-bernoulli",
     ),
     pytest.param(

@@ -41,7 +41,7 @@ def test_unknown_setting_suggests_the_closest_name():
         ({"hidden_units": "a,b"}, r"hidden_units.*integers"),
         ({"binarize": True, "likelihood": "gaussian_fitted"}, r"binarize=True.*bernoulli"),
         ({"input_space": "pca", "architecture": "conv"}, r"conv.*pixels"),
-        ({"input_space": "pca"}, r"Gaussian likelihood"),
+        ({"input_space": "pca"}, r"continuous likelihood \('gaussian_fixed', 'gaussian_fitted', 'gaussian_shared'\)"),
         ({"batch_norm": "maybe"}, r"batch_norm.*true or false"),
         ({"lr_schedule": "cosine"}, r"lr_schedule='cosine'.*Accepted: constant, burda"),
         ({"adam_epsilon": 0}, r"adam_epsilon.*> 0.*Received: adam_epsilon=0"),

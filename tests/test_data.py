@@ -16,6 +16,7 @@ import pytest
 from scipy import io as scipy_io
 
 from vae_keras import data
+from vae_keras.data import sources, tfds_source
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SHARED_MNIST = SHARED_DATA / "mnist"
@@ -32,7 +33,7 @@ needs_shared_svhn = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
     """Any probe of a download host fails, as it does offline."""
-    monkeypatch.setattr(data, "_host_reachable", lambda host, port, timeout: False)
+    monkeypatch.setattr(tfds_source, "_host_reachable", lambda host, port, timeout: False)
 
 
 def write_svhn_mat(path, images, labels_mat):
@@ -65,8 +66,34 @@ def epoch(dataset):
 # --- load(): names, splits, digits -------------------------------------------------------------
 
 
-def test_datasets_lists_the_base_names():
-    assert data.DATASETS == ("digits", "mnist", "svhn")
+def test_the_dataset_registry_lists_every_source_and_its_splits():
+    assert data.dataset_names() == ("digits", "mnist", "svhn", "npz:PATH")
+    assert dict(data.SPLITS)["svhn"] == ("train", "test", "extra", "train+extra")
+    for name in ("mnist", "npz:/x.npz"):
+        assert data.source_for(name).name == name.split(":")[0]
+    for wrong in ("mnst", "npz", "mnist:/x.npz"):
+        with pytest.raises(ValueError, match=rf"Received: name='{wrong}'. Accepted: digits, mnist, svhn, npz:PATH"):
+            data.load(wrong)
+
+
+def test_a_registered_dataset_is_loadable_by_name_and_listed(monkeypatch):
+    # What a user adds for a new dataset: one reader, registered under a name.
+    monkeypatch.setattr(sources, "DATASET_SOURCES", sources.Registry("dataset", "name"))
+    for name, source in data.DATASET_SOURCES.items():
+        sources.DATASET_SOURCES.register(name, source)
+
+    @data.register_dataset("ramps", ("train",), "grey ramps")
+    def read_ramps(split, options):
+        images = np.tile(np.arange(0, 250, 10, dtype=np.uint8), (3, 25, 1))[..., None]
+        return images, None, "generated ramps"
+
+    images, labels = data.load("ramps")
+    assert images.shape == (3, 25, 25, 1) and labels is None
+    assert "ramps" in sources.dataset_names()
+    with pytest.raises(ValueError, match="Received: split='test'. Accepted: train"):
+        data.load("ramps", "test")
+    with pytest.raises(ValueError, match="already registered"):
+        data.register_dataset("ramps", ("train",), "again")(read_ramps)
 
 
 def test_digits_splits_are_fixed_disjoint_and_cover_all(caplog):
@@ -111,7 +138,7 @@ def test_data_dir_defaults_to_environment_variable(monkeypatch, tmp_path):
     monkeypatch.setenv("VAE_KERAS_DATA_DIR", str(tmp_path))
     assert data.default_data_dir() == tmp_path
     monkeypatch.delenv("VAE_KERAS_DATA_DIR")
-    assert data.default_data_dir() == Path(data.__file__).resolve().parents[1] / "data"
+    assert data.default_data_dir() == Path(data.__file__).resolve().parents[2] / "data"
 
 
 # --- SVHN .mat files ---------------------------------------------------------------------------
@@ -406,12 +433,12 @@ def test_no_network_error_says_what_to_download_and_where(tmp_path):
 def test_download_that_stalls_is_stopped_and_cleaned_up(tmp_path, monkeypatch):
     # The host "answers", but the download (a stand-in for tfds) writes a
     # partial file and then hangs: it must be killed after download_timeout.
-    monkeypatch.setattr(data, "_host_reachable", lambda host, port, timeout: True)
+    monkeypatch.setattr(tfds_source, "_host_reachable", lambda host, port, timeout: True)
     hang = (
         "import os, sys, time; d = os.path.join(sys.argv[2], 'downloads', 'x.tmp.1'); "
         "os.makedirs(d); open(os.path.join(d, 'part'), 'w').write('partial'); time.sleep(600)"
     )
-    monkeypatch.setattr(data, "_TFDS_DOWNLOAD_SCRIPT", hang)
+    monkeypatch.setattr(tfds_source, "_TFDS_DOWNLOAD_SCRIPT", hang)
     start = time.monotonic()
     with pytest.raises(data.DatasetUnavailableError, match="wrote nothing for 1 s"):
         data.load("mnist", data_dir=tmp_path, download_timeout=1.0)
@@ -420,8 +447,8 @@ def test_download_that_stalls_is_stopped_and_cleaned_up(tmp_path, monkeypatch):
 
 
 def test_failed_download_reports_the_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "_host_reachable", lambda host, port, timeout: True)
-    monkeypatch.setattr(data, "_TFDS_DOWNLOAD_SCRIPT", "raise SystemExit('no route to host')")
+    monkeypatch.setattr(tfds_source, "_host_reachable", lambda host, port, timeout: True)
+    monkeypatch.setattr(tfds_source, "_TFDS_DOWNLOAD_SCRIPT", "raise SystemExit('no route to host')")
     with pytest.raises(data.DatasetUnavailableError, match="exit code 1: no route to host"):
         data.load("svhn", data_dir=tmp_path)
 
@@ -432,8 +459,8 @@ def test_host_probe_fails_fast_when_sockets_fail(monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("network is unreachable")
 
-    monkeypatch.setattr(data.socket, "create_connection", refuse)
-    assert data._host_reachable("ufldl.stanford.edu", 80, timeout=1.0) is False
+    monkeypatch.setattr(tfds_source.socket, "create_connection", refuse)
+    assert tfds_source._host_reachable("ufldl.stanford.edu", 80, timeout=1.0) is False
 
 
 # --- train_validation_split --------------------------------------------------------------------

@@ -303,3 +303,21 @@ def test_summarize_means_standard_errors_and_bits():
     assert summary["log_px_stderr"] == pytest.approx(np.std(log_px) / 2.0)
     assert summary["bits_per_dim"] == pytest.approx(115.0 / (10 * math.log(2.0)))
     assert evaluate.summarize(results, num_dims=10, bits_defined=False)["bits_per_dim"] is None
+
+
+def test_repeated_estimates_reuse_one_compiled_sampler_and_do_not_retrace(caplog):
+    import logging
+
+    from vae_keras import models
+
+    vae = models.build_vae((6,), 2, likelihood="gaussian_fixed", hidden_units=(8,), seed=0)
+    x = np.random.default_rng(0).random((30, 6)).astype("float32")
+    with caplog.at_level(logging.WARNING):
+        runs = [evaluate.log_likelihood(vae, x, num_samples=7, batch_size=10, seed=3, verbose=0) for _ in range(6)]
+    assert not [record for record in caplog.records if "retracing" in record.getMessage()]
+    assert len(evaluate._SAMPLERS[vae]) == 1
+    # Reuse changes nothing: the same seed gives the same draws every time, another seed others.
+    for run in runs[1:]:
+        np.testing.assert_array_equal(run["log_px"], runs[0]["log_px"])
+    other = evaluate.log_likelihood(vae, x, num_samples=7, batch_size=10, seed=4, verbose=0)
+    assert not np.array_equal(other["log_px"], runs[0]["log_px"])

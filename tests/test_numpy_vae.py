@@ -133,7 +133,8 @@ def test_check_gradients_catches_a_wrong_activation_derivative(monkeypatch):
     model = perturbed_model("tanh", (7, 5))
     x, epsilon = gradient_check_inputs()
     # A classic slip: tanh' written as 1 - tanh instead of 1 - tanh^2 (the forward pass is untouched).
-    monkeypatch.setattr(numpy_vae, "_activation_backward", lambda grad, output, activation: grad * (1 - output))
+    # Patched where NumpyVAE.backward looks it up: the global of numpy_vae.model, not the package.
+    monkeypatch.setattr(numpy_vae.model, "_activation_backward", lambda grad, output, activation: grad * (1 - output))
     errors = numpy_vae.check_gradients(model, x, epsilon, num_entries=20)
     for name in ("encoder/hidden0_dense/kernel", "encoder/hidden1_dense/bias", "decoder/hidden1_dense/kernel"):
         assert errors[name] > 1e-2, (name, errors[name])

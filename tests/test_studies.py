@@ -97,7 +97,8 @@ def test_a_rerun_reuses_the_saved_evaluation_of_the_same_checkpoint(tmp_path, mo
     def refuse(*args, **kwargs):
         raise AssertionError("evaluated again")
 
-    monkeypatch.setattr(studies, "evaluate_variant", refuse)
+    # _cached_evaluation looks evaluate_variant up in its own module, so patch it there.
+    monkeypatch.setattr(studies.variants, "evaluate_variant", refuse)
     again, _ = studies.train_variants(base, {"a": {}}, output, num_samples=2, eval_examples=32)
     assert again["a"].row["test_elbo"] == first["a"].row["test_elbo"]
     # Another k, or a longer-trained checkpoint, is a new evaluation.
@@ -178,3 +179,25 @@ def test_a_stand_in_dataset_is_named_in_the_banner_and_every_verdict(tmp_path):
     same = studies.Output(tmp_path, "04_implementation_notes")
     same.banner("svhn", "full", "100 epochs per model", written_for="svhn")
     assert "pending" not in same.decide("big_term_first", reconstruction=[1, 2], kl=[1, 2]).reason
+
+
+def test_a_study_evaluates_a_seeded_random_subset_not_the_first_test_images(monkeypatch):
+    from vae_keras import evaluate, train
+    from vae_keras.config import ExperimentConfig
+
+    config = ExperimentConfig(dataset="digits", binarize=True, latent_dim=2, hidden_units=(8,), seed=0)
+    prepared = train.prepare_data(config)
+    vae = train.build_model(config, prepared.input_shape, 1)
+    seen = []
+    real = evaluate.log_likelihood
+
+    def record(vae, x, **kwargs):
+        seen.append(x)
+        return real(vae, x, **kwargs)
+
+    monkeypatch.setattr(evaluate, "log_likelihood", record)
+    summary = studies.evaluate_variant(vae, prepared, num_samples=2, max_examples=50, seed=0)
+    chosen = evaluate.random_subset(len(prepared.test[0]), 50, 0)
+    assert len(chosen) == 50 and chosen.max() > 50  # not the first 50
+    np.testing.assert_array_equal(seen[0], prepared.model_inputs(prepared.test[0][chosen], seed=0))
+    assert summary["num_examples"] == 50

@@ -199,3 +199,69 @@ def test_init_from_starts_a_run_from_saved_weights(tmp_path):
         train.train(_config(num_epochs=0, latent_dim=3, init_from=config.init_from), tmp_path / "third", verbose=0)
     with pytest.raises(FileNotFoundError, match="init_from='nope.keras'"):
         train.train(_config(num_epochs=0, init_from="nope.keras"), tmp_path / "fourth", verbose=0)
+
+
+def _digits_npz(path, with_labels=True, label_map=None):
+    """The digits as a Keras-layout npz; labels left out, or renumbered by ``label_map``."""
+    from vae_keras import data
+
+    arrays = {}
+    for split in ("train", "test"):
+        images, labels = data.load("digits", split)
+        keep = np.ones(len(labels), bool) if label_map is None else np.isin(labels, list(label_map))
+        arrays[f"x_{split}"] = images[keep]
+        if with_labels:
+            arrays[f"y_{split}"] = labels[keep] if label_map is None else np.vectorize(label_map.get)(labels[keep])
+    np.savez(path, **arrays)
+    return f"npz:{path}"
+
+
+def test_a_dataset_without_labels_trains_and_evaluates(tmp_path):
+    dataset = _digits_npz(tmp_path / "unlabelled.npz", with_labels=False)
+    vae, prepared, state = train.train(_config(dataset=dataset, num_epochs=2), tmp_path / "run", verbose=0)
+    assert prepared.train[1] is None and state["status"] == "completed"
+    metrics = evaluate.evaluate_run(tmp_path / "run", num_samples=5, verbose=0)
+    assert math.isfinite(metrics["log_px"])
+
+
+def test_a_conditional_vae_on_a_dataset_without_labels_is_refused_before_any_work(tmp_path):
+    dataset = _digits_npz(tmp_path / "unlabelled.npz", with_labels=False)
+    with pytest.raises(ValueError, match=r"conditional VAE \(conditional=True\) needs labels.*y_train"):
+        train.train(_config(dataset=dataset, conditional=True), tmp_path / "run", verbose=0)
+    assert not (tmp_path / "run").exists()
+
+
+def test_conditional_samples_use_the_dataset_s_own_labels(tmp_path, monkeypatch):
+    # Letters-like numbering: the classes are 1, 3, 5 and 7; there is no 0, 2, 4 or 6.
+    dataset = _digits_npz(tmp_path / "odd.npz", label_map={0: 1, 1: 3, 2: 5, 3: 7})
+    config = _config(dataset=dataset, conditional=True, num_epochs=1, batch_size=32)
+    drawn = []
+    original = train.models.ConditionalVAE.sample
+
+    def record(self, num_samples, labels=None, **kwargs):
+        drawn.append(np.asarray(labels))
+        return original(self, num_samples, labels=labels, **kwargs)
+
+    monkeypatch.setattr(train.models.ConditionalVAE, "sample", record)
+    vae, prepared, _ = train.train(config, tmp_path / "run", verbose=0)
+    assert list(prepared.classes) == [1, 3, 5, 7] and vae.num_classes == 8
+    assert drawn and set(np.concatenate(drawn)) == {1, 3, 5, 7}
+
+
+def test_a_run_whose_figures_fail_leaves_no_final_model_and_a_rerun_completes_it(tmp_path, monkeypatch):
+    run_dir = tmp_path / "run"
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no figures today")
+
+    monkeypatch.setattr(train, "save_figures", broken)
+    with pytest.raises(RuntimeError, match="no figures today"):
+        train.train(_config(num_epochs=2), run_dir, verbose=0)
+    state = train.read_state(run_dir)
+    assert state["status"] == "failed" and "figures" in state["error"] and state["epoch"] == 2
+    assert not (run_dir / "model.keras").exists()
+    # A final model left beside an unfinished run (say, by a kill) is removed when the run resumes.
+    (run_dir / "model.keras").write_bytes(b"stale")
+    monkeypatch.undo()
+    vae, _, state = train.train(_config(num_epochs=2), run_dir, verbose=0)
+    assert state["status"] == "completed" and (run_dir / "model.keras").stat().st_size > 1000

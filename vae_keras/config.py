@@ -9,12 +9,11 @@ field from it, so the CLI, config files and notebooks share one vocabulary.
 import dataclasses
 import difflib
 import json
-import math
 import os
 import typing
 from pathlib import Path
 
-from vae_keras import io_utils
+from vae_keras import checks, io_utils
 
 INPUT_SPACES = ("pixels", "pca", "pca_whitened")
 OPTIMIZERS = ("adam", "adagrad", "sgd", "rmsprop")
@@ -28,9 +27,7 @@ class ExperimentConfig:
     """
 
     # --- data
-    dataset: str = dataclasses.field(
-        default="digits", metadata={"help": "dataset name: digits, mnist, svhn, or npz:PATH"}
-    )
+    dataset: str = dataclasses.field(default="digits", metadata={"help": "dataset: {choices}", "registry": "dataset"})
     train_split: str = dataclasses.field(default="train", metadata={"help": "split to train on"})
     test_split: str = dataclasses.field(default="test", metadata={"help": "split to evaluate on"})
     validation_fraction: float = dataclasses.field(
@@ -50,7 +47,9 @@ class ExperimentConfig:
         default=False, metadata={"help": "uniform dequantisation of 8-bit pixels for continuous likelihoods"}
     )
     # --- model
-    architecture: str = dataclasses.field(default="mlp", metadata={"help": "mlp or conv"})
+    architecture: str = dataclasses.field(
+        default="mlp", metadata={"help": "encoder/decoder pair: {choices}", "registry": "architecture"}
+    )
     latent_dim: int = dataclasses.field(default=8, metadata={"help": "size of z"})
     hidden_units: tuple[int, ...] = dataclasses.field(
         default=(256,), metadata={"help": "encoder dense widths, e.g. 512,512"}
@@ -61,7 +60,9 @@ class ExperimentConfig:
     conv_filters: tuple[int, ...] = dataclasses.field(
         default=(32, 64), metadata={"help": "filters of the stride-2 convolutions (conv only)"}
     )
-    activation: str = dataclasses.field(default="relu", metadata={"help": "relu, elu, softplus or tanh"})
+    activation: str = dataclasses.field(
+        default="relu", metadata={"help": "hidden-layer activation: {choices}", "registry": "activation"}
+    )
     batch_norm: bool = dataclasses.field(default=False, metadata={"help": "batch norm in hidden layers"})
     dropout: float = dataclasses.field(default=0.0, metadata={"help": "dropout rate in [0, 1)"})
     split_encoder_output: bool = dataclasses.field(
@@ -75,8 +76,7 @@ class ExperimentConfig:
         default=False, metadata={"help": "conditional VAE: the decoder also sees the label, p(x|z,y)"}
     )
     likelihood: str = dataclasses.field(
-        default="bernoulli",
-        metadata={"help": "bernoulli, gaussian_fixed, gaussian_fitted, gaussian_shared or discretized_logistic"},
+        default="bernoulli", metadata={"help": "likelihood p(x|z): {choices}", "registry": "likelihood"}
     )
     sigma: float = dataclasses.field(default=0.1, metadata={"help": "sigma of gaussian_fixed"})
     variance_floor: float = dataclasses.field(
@@ -141,33 +141,30 @@ class ExperimentConfig:
 
     def validate(self):
         """Raises ``ValueError`` naming the first invalid setting."""
-        _choice("input_space", self.input_space, INPUT_SPACES)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _choice("architecture", self.architecture, ("mlp", "conv"))
-        _choice(
-            "likelihood",
-            self.likelihood,
-            ("bernoulli", "gaussian_fixed", "gaussian_fitted", "gaussian_shared", "discretized_logistic"),
-        )
-        _choice("activation", self.activation, ("relu", "elu", "softplus", "tanh"))
-        _choice("jit_compile", self.jit_compile, ("auto", "true", "false"))
-        _choice("lr_schedule", self.lr_schedule, ("constant", "burda"))
-        _choice("output_bias_init", self.output_bias_init, ("zeros", "data_mean"))
-        if self.output_bias_init == "data_mean" and (self.architecture != "mlp" or self.likelihood != "bernoulli"):
+        checks.choice("input_space", self.input_space, INPUT_SPACES)
+        checks.choice("optimizer", self.optimizer, OPTIMIZERS)
+        architecture = registry_for("architecture").get(self.architecture)
+        likelihood = registry_for("likelihood").get(self.likelihood)
+        checks.choice("activation", self.activation, registry_for("activation"))
+        checks.choice("jit_compile", self.jit_compile, ("auto", "true", "false"))
+        checks.choice("lr_schedule", self.lr_schedule, ("constant", "burda"))
+        checks.choice("output_bias_init", self.output_bias_init, ("zeros", "data_mean"))
+        if self.output_bias_init == "data_mean" and not (architecture.output_layer and likelihood.support == "binary"):
             raise ValueError(
-                "output_bias_init='data_mean' sets one logit per pixel: it needs architecture='mlp' and "
-                f"likelihood='bernoulli'. Received: architecture={self.architecture!r}, "
-                f"likelihood={self.likelihood!r}"
+                "output_bias_init='data_mean' sets one logit per pixel: it needs a likelihood of binary pixels "
+                f"({_names('likelihood', 'binary')}) and an architecture with a dense output layer "
+                f"({_names('architecture', 'output_layer')}). Received: "
+                f"architecture={self.architecture!r}, likelihood={self.likelihood!r}"
             )
-        _at_least("latent_dim", self.latent_dim, 1)
-        _at_least("batch_size", self.batch_size, 1)
-        _at_least("num_epochs", self.num_epochs, 0)
-        _at_least("steps_per_execution", self.steps_per_execution, 1)
-        _at_least("pca_components", self.pca_components, 1)
-        _at_least("kl_warmup_epochs", self.kl_warmup_epochs, 0)
-        _at_least("max_train_examples", self.max_train_examples, 0)
-        _at_least("checkpoint_every", self.checkpoint_every, 1)
-        _at_least("checkpoint_seconds", self.checkpoint_seconds, 0)
+        checks.integer("latent_dim", self.latent_dim, 1)
+        checks.integer("batch_size", self.batch_size, 1)
+        checks.integer("num_epochs", self.num_epochs, 0)
+        checks.integer("steps_per_execution", self.steps_per_execution, 1)
+        checks.integer("pca_components", self.pca_components, 1)
+        checks.integer("kl_warmup_epochs", self.kl_warmup_epochs, 0)
+        checks.integer("max_train_examples", self.max_train_examples, 0)
+        checks.integer("checkpoint_every", self.checkpoint_every, 1)
+        checks.number_at_least("checkpoint_seconds", self.checkpoint_seconds, 0)
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={self.dropout}")
         if not 0.0 <= self.validation_fraction < 1.0:
@@ -175,37 +172,38 @@ class ExperimentConfig:
                 f"`validation_fraction` must be in [0, 1). Received: validation_fraction={self.validation_fraction}"
             )
         for name in ("learning_rate", "sigma", "variance_floor", "adam_epsilon"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"`{name}` must be a finite number > 0. Received: {name}={value}")
-        if self.conditional and self.architecture != "mlp":
+            checks.positive_number(name, getattr(self, name))
+        if self.conditional and not architecture.conditional:
             raise ValueError(
-                f"`conditional=True` needs architecture='mlp'. Received: architecture={self.architecture!r}"
+                f"`conditional=True` needs architecture {_names('architecture', 'conditional')}. "
+                f"Received: architecture={self.architecture!r}"
             )
         for name in ("beta", "clipnorm", "log_var_init_scale"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"`{name}` must be a finite number >= 0. Received: {name}={value}")
+            checks.number_at_least(name, getattr(self, name), 0)
         if self.binarize and self.dequantize:
             raise ValueError("`binarize` and `dequantize` exclude each other. Received: binarize=True, dequantize=True")
-        if self.binarize and self.likelihood != "bernoulli":
-            raise ValueError(f"`binarize=True` needs likelihood='bernoulli'. Received: likelihood={self.likelihood!r}")
-        if self.likelihood == "discretized_logistic" and (self.dequantize or self.input_space != "pixels"):
+        if self.binarize and likelihood.support != "binary":
             raise ValueError(
-                "likelihood='discretized_logistic' models 8-bit pixels directly: it needs "
+                f"`binarize=True` needs a likelihood of binary pixels ({_names('likelihood', 'binary')}). "
+                f"Received: likelihood={self.likelihood!r}"
+            )
+        if likelihood.support == "levels" and (self.dequantize or self.input_space != "pixels"):
+            raise ValueError(
+                f"likelihood={self.likelihood!r} models 8-bit pixels directly: it needs "
                 "input_space='pixels' and dequantize=False. "
                 f"Received: input_space={self.input_space!r}, dequantize={self.dequantize}"
             )
         if self.input_space != "pixels":
-            if self.architecture == "conv":
+            if not architecture.flat_inputs:
                 raise ValueError(
-                    f"architecture='conv' needs input_space='pixels'. Received: input_space={self.input_space!r}"
+                    f"architecture={self.architecture!r} needs input_space='pixels' (architectures for PCA "
+                    f"features: {_names('architecture', 'flat_inputs')}). Received: input_space={self.input_space!r}"
                 )
-            if self.likelihood == "bernoulli" or self.binarize or self.dequantize:
+            if likelihood.support != "continuous" or self.binarize or self.dequantize:
                 raise ValueError(
-                    f"input_space={self.input_space!r} gives unbounded real features: use a Gaussian "
-                    f"likelihood without binarize/dequantize. Received: likelihood={self.likelihood!r}, "
-                    f"binarize={self.binarize}, dequantize={self.dequantize}"
+                    f"input_space={self.input_space!r} gives unbounded real features: use a continuous "
+                    f"likelihood ({_names('likelihood', 'continuous')}) without binarize/dequantize. "
+                    f"Received: likelihood={self.likelihood!r}, binarize={self.binarize}, dequantize={self.dequantize}"
                 )
 
     # ---- conversion ----------------------------------------------------------
@@ -337,21 +335,64 @@ def _to_int(name, value):
     raise ValueError(f"`{name}` must be an integer. Received: {name}={value!r}")
 
 
-def _choice(name, value, accepted):
-    if value not in accepted:
-        raise ValueError(f"Unknown {name}. Received: {name}={value!r}. Accepted: {', '.join(accepted)}")
+def registry_for(concept):
+    """The registry of a concept whose names settings take: ``likelihood``, ``architecture``,
+    ``dataset`` (a ``vae_keras.registry.Registry``) or ``activation`` (a tuple of names).
+
+    Imported on first use, so that reading a config does not import Keras until it is validated.
+    """
+    if concept == "likelihood":
+        from vae_keras import likelihoods
+
+        return likelihoods.LIKELIHOODS
+    if concept == "architecture":
+        from vae_keras import models
+
+        return models.ARCHITECTURES
+    if concept == "activation":
+        from vae_keras import models
+
+        return models.ACTIVATIONS
+    if concept == "dataset":
+        from vae_keras import data
+
+        return data.DATASET_SOURCES
+    raise ValueError(f"Unknown concept. Received: concept={concept!r}. Accepted: {', '.join(_CONCEPTS)}")
 
 
-def _at_least(name, value, minimum):
-    if value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value}")
+_CONCEPTS = ("likelihood", "architecture", "activation", "dataset")
+
+#: For each concept, what a property name of an entry means, to list the entries that have it.
+_PROPERTIES = {
+    "likelihood": lambda entry, name: entry.support == name,
+    "architecture": lambda entry, name: getattr(entry, name),
+}
+
+
+def _names(concept, property_name):
+    """The names of ``concept``'s entries with ``property_name``, quoted, for messages."""
+    entries = registry_for(concept)
+    return ", ".join(repr(name) for name, entry in entries.items() if _PROPERTIES[concept](entry, property_name))
+
+
+def _choices(concept):
+    entries = registry_for(concept)
+    if concept == "dataset":
+        return ", ".join(source.usage for _, source in entries.items())
+    return ", ".join(entries)
 
 
 def field_help():
-    """``{name: (type, default, help)}`` for every setting."""
+    """``{name: (type, default, help)}`` for every setting.
+
+    A setting that takes a registered name lists the names its registry holds now.
+    """
     out = {}
     for field in dataclasses.fields(ExperimentConfig):
-        out[field.name] = (field.type, field.default, field.metadata.get("help", ""))
+        text = field.metadata.get("help", "")
+        if "registry" in field.metadata:
+            text = text.format(choices=_choices(field.metadata["registry"]))
+        out[field.name] = (field.type, field.default, text)
     return out
 
 

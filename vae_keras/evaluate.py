@@ -11,12 +11,13 @@ for the active backend, batches it, and shows a progress bar.
 """
 
 import math
+import weakref
 
 import keras
 import numpy as np
 from keras import ops
 
-from vae_keras import likelihoods
+from vae_keras import checks, likelihoods
 
 LOG2 = math.log(2.0)
 
@@ -117,6 +118,25 @@ class ImportanceSampler(keras.Model):
         return {"log_px": log_px, "reconstruction": reconstruction, "kl": kl}
 
 
+#: One sampler per (model, k, chunk), reused across calls: a new Keras model per call would compile a
+#: new predict function each time (TensorFlow then warns about retracing, and every call pays the
+#: compile). Keyed weakly, so a model that is dropped frees its samplers.
+_SAMPLERS = weakref.WeakKeyDictionary()
+
+
+def _sampler(vae, num_samples, samples_per_chunk, seed):
+    """The cached ``ImportanceSampler`` for these settings, its draws restarted from ``seed``."""
+    samplers = _SAMPLERS.setdefault(vae, {})
+    key = (int(num_samples), int(samples_per_chunk))
+    if key not in samplers:
+        samplers[key] = ImportanceSampler(vae, num_samples, samples_per_chunk, seed=seed)
+    sampler = samplers[key]
+    # The same seed gives the same draws on every call, as a fresh sampler would.
+    state = sampler.seed_generator.state
+    state.assign(ops.cast(ops.convert_to_tensor([int(seed), 0]), state.dtype))
+    return sampler
+
+
 def _samples_per_chunk(vae, batch_size, num_samples, max_decoder_values):
     values_per_row = math.prod(vae.input_shape_) * vae.likelihood.num_params
     rows = max(1, max_decoder_values // values_per_row)
@@ -150,8 +170,7 @@ def log_likelihood(
     Raises:
         ValueError: if ``num_samples < 1`` or ``x`` does not match the model.
     """
-    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
-        raise ValueError(f"`num_samples` must be an integer >= 1. Received: num_samples={num_samples!r}")
+    num_samples = checks.integer("num_samples", num_samples, 1)
     x = np.asarray(x, dtype="float32")
     if tuple(x.shape[1:]) != tuple(vae.input_shape_):
         raise ValueError(
@@ -168,7 +187,9 @@ def log_likelihood(
     if batch_size is None:
         batch_size = int(max(1, min(100, max_decoder_values // (values_per_row * num_samples))))
     chunk = _samples_per_chunk(vae, batch_size, num_samples, max_decoder_values)
-    sampler = ImportanceSampler(vae, num_samples, chunk, seed=seed)
+    if seed is None:  # fresh draws, as an unseeded keras.random.SeedGenerator would give
+        seed = int(np.random.default_rng().integers(2**31))
+    sampler = _sampler(vae, num_samples, chunk, seed)
     inputs = x if labels is None else (x, np.asarray(labels, dtype="int32"))
     outputs = sampler.predict(inputs, batch_size=batch_size, verbose=verbose)
     out = {key: np.asarray(value, dtype="float64") for key, value in outputs.items()}
@@ -252,24 +273,14 @@ def summarize(results, num_dims, num_bins=None, bits_defined=True, log_det_jacob
 
 
 def bits_per_dim_protocol(config):
-    """How bits/dim is defined for a run's settings.
+    """How bits/dim is defined for a run's settings: its likelihood's ``bits_per_dim_protocol``.
 
     Returns:
         ``(defined, num_bins, description)``: whether bits/dim is a valid
         (bound on a) discrete likelihood of the pixels, the dequantisation
         levels to correct for (``None`` if exact), and a sentence for reports.
     """
-    if config.input_space != "pixels":
-        return False, None, "not defined: the model is a density over PCA components, not all pixels"
-    if config.likelihood == "discretized_logistic":
-        return True, None, "exact: a discrete likelihood over 256 levels"
-    if config.likelihood == "bernoulli":
-        if config.binarize:
-            return True, None, "exact: a discrete likelihood of binarised pixels"
-        return False, None, "not defined: a Bernoulli on grey levels is a cross-entropy, not a likelihood"
-    if config.dequantize:
-        return True, 256, "upper bound: continuous density on dequantised pixels, + log2(256) per dim"
-    return False, None, "not defined: a continuous density on undequantised pixels"
+    return likelihoods.LIKELIHOODS.get(config.likelihood).bits_per_dim_protocol(config)
 
 
 def input_protocol(config, seed):
@@ -351,6 +362,7 @@ def evaluate_run(run_dir, num_samples=5000, split=None, batch_size=None, max_exa
 
     from vae_keras import config as config_lib
     from vae_keras import data, io_utils, preprocessing, train
+    from vae_keras.data.prepared import model_inputs
 
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").is_file():
@@ -373,10 +385,15 @@ def evaluate_run(run_dir, num_samples=5000, split=None, batch_size=None, max_exa
     images, labels = data.load(config.dataset, split)
     num_in_split = len(images)
     subset = random_subset(num_in_split, max_examples, seed)
+    if config.conditional and labels is None:
+        raise ValueError(
+            f"The run is a conditional VAE, which decodes with labels, and split {split!r} of "
+            f"dataset={config.dataset!r} has none."
+        )
     if subset is not None:
-        images, labels = images[subset], labels[subset]
-    prepared = train.PreparedData(config, (images, None), None, (images, None), preprocessor)
-    x = prepared.model_inputs(images, seed=seed)
+        images = images[subset]
+        labels = None if labels is None else labels[subset]
+    x = model_inputs(config, preprocessor, images, seed=seed)
     start = time.time()
     results = log_likelihood(
         vae,

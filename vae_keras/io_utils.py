@@ -55,17 +55,25 @@ def remove_temporaries(folder):
     return removed
 
 
-def atomic_write_bytes(path, data):
-    """Writes ``data`` to ``path`` atomically (fsync, then rename)."""
+def atomic_write(path, write_function):
+    """Calls ``write_function(file)`` on a binary file that replaces ``path`` atomically once it returns.
+
+    For writers that take a file object, such as ``np.savez``; the file is fsync'ed before the rename.
+    """
     tmp = _temporary_path(path)
     try:
         with open(tmp, "wb") as handle:
-            handle.write(data)
+            write_function(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def atomic_write_bytes(path, data):
+    """Writes ``data`` to ``path`` atomically (fsync, then rename)."""
+    atomic_write(path, lambda handle: handle.write(data))
 
 
 def atomic_write_text(path, text):

@@ -20,6 +20,12 @@ The module has two layers of API:
    decoder emits ``num_params`` numbers per feature, shaped
    ``(batch, *event_shape, num_params)``; the head turns those into a
    log-likelihood, a mean image or a sample.
+
+The heads are registered in ``LIKELIHOODS``: config validation, the command
+line's help, the options a run passes to a head and the bits/dim protocol are
+all read from the registered class (``support``, ``config_options``,
+``summary``, ``bits_per_dim_protocol``), so a new head is one class here plus
+its tests.
 """
 
 import math
@@ -27,6 +33,9 @@ import math
 import keras
 import numpy as np
 from keras import ops
+
+from vae_keras import checks
+from vae_keras.registry import Registry
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -177,11 +186,9 @@ def standard_normal_log_prob(z):
 # --------------------------------------------------------------------------
 
 
-def _check_positive(name, value):
-    is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not (is_number and math.isfinite(value) and value > 0):
-        raise ValueError(f"`{name}` must be a finite number > 0. Received: {name}={value!r}")
-    return float(value)
+#: Every likelihood head, by the name configs and the command line use. A new head is one
+#: ``Likelihood`` subclass decorated with ``@LIKELIHOODS.register("name")``.
+LIKELIHOODS = Registry("likelihood")
 
 
 @keras.saving.register_keras_serializable(package="vae_keras")
@@ -197,9 +204,40 @@ class Likelihood(keras.layers.Layer):
 
     #: decoder outputs per feature
     num_params = 1
-    #: whether the likelihood is a normalised probability of discrete data
-    #: (so that bits/dim needs no dequantisation correction)
-    is_discrete = False
+    #: what data it is a likelihood of: ``"continuous"`` (a density on real
+    #: features), ``"binary"`` (a probability of 0/1 pixels; on grey levels a
+    #: cross-entropy) or ``"levels"`` (a probability of 8-bit levels)
+    support = "continuous"
+    #: ``ExperimentConfig`` fields passed to the constructor as keyword arguments
+    config_options = ()
+    #: one line for help texts
+    summary = ""
+
+    @classmethod
+    def options_from(cls, config):
+        """The constructor's keyword arguments taken from an ``ExperimentConfig``."""
+        return {name: getattr(config, name) for name in cls.config_options}
+
+    @classmethod
+    def bits_per_dim_protocol(cls, config):
+        """How bits/dim is defined for a run of ``config`` with this likelihood.
+
+        Returns:
+            ``(defined, num_bins, description)``: whether bits/dim is a valid
+            (bound on a) discrete likelihood of the pixels, the dequantisation
+            levels to correct for (``None`` if exact), and a sentence for reports.
+        """
+        if config.input_space != "pixels":
+            return False, None, "not defined: the model is a density over PCA components, not all pixels"
+        if cls.support == "levels":
+            return True, None, "exact: a discrete likelihood over 256 levels"
+        if cls.support == "binary":
+            if config.binarize:
+                return True, None, "exact: a discrete likelihood of binarised pixels"
+            return False, None, "not defined: a Bernoulli on grey levels is a cross-entropy, not a likelihood"
+        if config.dequantize:
+            return True, 256, "upper bound: continuous density on dequantised pixels, + log2(256) per dim"
+        return False, None, "not defined: a continuous density on undequantised pixels"
 
     def param(self, params, index):
         """The ``index``-th parameter map, shaped ``(batch, *event_shape)``."""
@@ -223,15 +261,17 @@ class Likelihood(keras.layers.Layer):
             raise ValueError("`x` must be finite. Received: an array containing NaN or Inf.")
 
 
+@LIKELIHOODS.register("bernoulli")
 @keras.saving.register_keras_serializable(package="vae_keras")
 class Bernoulli(Likelihood):
     """Independent Bernoullis from logits. Targets must lie in ``[0, 1]``.
 
-    ``is_discrete`` holds only for binary targets (e.g. dynamically binarised
+    It is a likelihood only of binary targets (e.g. dynamically binarised
     MNIST); on grey-level targets this is the usual cross-entropy loss.
     """
 
-    is_discrete = True
+    support = "binary"
+    summary = "independent Bernoullis (binarised pixels, or a cross-entropy on grey levels)"
 
     def log_prob(self, x, params):
         return bernoulli_log_prob(x, self.param(params, 0))
@@ -250,6 +290,7 @@ class Bernoulli(Likelihood):
             )
 
 
+@LIKELIHOODS.register("gaussian_fixed")
 @keras.saving.register_keras_serializable(package="vae_keras")
 class FixedGaussian(Likelihood):
     """Gaussian with one fixed standard deviation ``sigma`` (Doersch's tutorial).
@@ -262,9 +303,12 @@ class FixedGaussian(Likelihood):
         sigma: the standard deviation, > 0.
     """
 
+    config_options = ("sigma",)
+    summary = "Gaussian with a fixed sigma"
+
     def __init__(self, sigma=0.1, **kwargs):
         super().__init__(**kwargs)
-        self.sigma = _check_positive("sigma", sigma)
+        self.sigma = checks.positive_number("sigma", sigma)
 
     def log_prob(self, x, params):
         return gaussian_log_prob(x, self.param(params, 0), 2.0 * math.log(self.sigma))
@@ -276,6 +320,7 @@ class FixedGaussian(Likelihood):
         return {**super().get_config(), "sigma": self.sigma}
 
 
+@LIKELIHOODS.register("gaussian_fitted")
 @keras.saving.register_keras_serializable(package="vae_keras")
 class FittedGaussian(Likelihood):
     """Gaussian whose per-feature variance the decoder predicts.
@@ -290,10 +335,12 @@ class FittedGaussian(Likelihood):
     """
 
     num_params = 2
+    config_options = ("variance_floor",)
+    summary = "Gaussian with a per-pixel variance from the decoder, floored"
 
     def __init__(self, variance_floor=0.01, **kwargs):
         super().__init__(**kwargs)
-        self.variance_floor = _check_positive("variance_floor", variance_floor)
+        self.variance_floor = checks.positive_number("variance_floor", variance_floor)
 
     def log_var(self, params):
         return floored_log_var(self.param(params, 1), self.variance_floor)
@@ -308,6 +355,7 @@ class FittedGaussian(Likelihood):
         return {**super().get_config(), "variance_floor": self.variance_floor}
 
 
+@LIKELIHOODS.register("gaussian_shared")
 @keras.saving.register_keras_serializable(package="vae_keras")
 class SharedGaussian(Likelihood):
     """Gaussian with one learned variance shared by all features (sigma-VAE).
@@ -320,10 +368,12 @@ class SharedGaussian(Likelihood):
         variance_floor: lower bound on the variance, > 0.
     """
 
+    summary = "Gaussian with one learned variance shared by all pixels"
+
     def __init__(self, initial_sigma=0.1, variance_floor=1e-4, **kwargs):
         super().__init__(**kwargs)
-        self.initial_sigma = _check_positive("initial_sigma", initial_sigma)
-        self.variance_floor = _check_positive("variance_floor", variance_floor)
+        self.initial_sigma = checks.positive_number("initial_sigma", initial_sigma)
+        self.variance_floor = checks.positive_number("variance_floor", variance_floor)
         start = self.initial_sigma**2 - self.variance_floor
         if start <= 0:
             raise ValueError(
@@ -359,6 +409,7 @@ class SharedGaussian(Likelihood):
         }
 
 
+@LIKELIHOODS.register("discretized_logistic")
 @keras.saving.register_keras_serializable(package="vae_keras")
 class DiscretizedLogistic(Likelihood):
     """Discretised logistic over ``num_bins`` levels, for 8-bit images.
@@ -374,7 +425,8 @@ class DiscretizedLogistic(Likelihood):
     """
 
     num_params = 2
-    is_discrete = True
+    support = "levels"
+    summary = "discretised logistic over the 256 levels of 8-bit pixels"
 
     def __init__(self, num_bins=NUM_BINS_8BIT, min_log_scale=-7.0, **kwargs):
         super().__init__(**kwargs)
@@ -413,20 +465,11 @@ class DiscretizedLogistic(Likelihood):
         }
 
 
-LIKELIHOODS = {
-    "bernoulli": Bernoulli,
-    "gaussian_fixed": FixedGaussian,
-    "gaussian_fitted": FittedGaussian,
-    "gaussian_shared": SharedGaussian,
-    "discretized_logistic": DiscretizedLogistic,
-}
-
-
 def get(name, **kwargs):
     """Builds a likelihood head by name.
 
     Args:
-        name: one of ``LIKELIHOODS``.
+        name: a name registered in ``LIKELIHOODS``.
         **kwargs: passed to the head's constructor (e.g. ``sigma=0.1``).
 
     Returns:
@@ -435,8 +478,4 @@ def get(name, **kwargs):
     Raises:
         ValueError: for an unknown name.
     """
-    if name not in LIKELIHOODS:
-        raise ValueError(
-            f"Unknown likelihood. Received: likelihood={name!r}. Accepted: {', '.join(sorted(LIKELIHOODS))}"
-        )
-    return LIKELIHOODS[name](**kwargs)
+    return LIKELIHOODS.get(name)(**kwargs)

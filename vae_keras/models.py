@@ -12,17 +12,48 @@ Encoders and decoders are Functional models built by factory functions:
 ``predict()`` and saving to ``.keras`` work unchanged on every backend.
 """
 
+import dataclasses
 import math
+from collections.abc import Callable
 
 import keras
 import numpy as np
 from keras import layers, ops
 
+from vae_keras import checks, likelihoods
 from vae_keras import layers as vae_layers
-from vae_keras import likelihoods
+from vae_keras.registry import Registry
 
+#: Hidden-layer activations the factories accept (Keras activation names).
 ACTIVATIONS = ("relu", "elu", "softplus", "tanh")
-ARCHITECTURES = ("mlp", "conv")
+
+
+@dataclasses.dataclass(frozen=True)
+class Architecture:
+    """An encoder/decoder pair that ``build_vae`` can build by name.
+
+    Attributes:
+        name: what configs and the command line use (``--architecture NAME``).
+        build: ``build(input_shape, latent_dim, num_params, settings) -> (encoder, decoder)``,
+            ``settings`` being ``build_vae``'s hidden-layer keyword arguments.
+        summary: one line for help texts.
+        flat_inputs: accepts flat feature vectors (such as PCA components), not only images.
+        conditional: can build the decoder of a ``ConditionalVAE`` (``settings["num_classes"]``).
+        output_layer: the decoder's last layer is a Dense ``"params"`` with one bias per output
+            (so ``output_bias_init="data_mean"`` can set them).
+    """
+
+    name: str
+    build: Callable
+    summary: str
+    flat_inputs: bool = False
+    conditional: bool = False
+    output_layer: bool = False
+
+
+#: Every architecture ``build_vae`` knows, by name. A new one is a ``build`` function
+#: registered with ``ARCHITECTURES.register(name, Architecture(...))``.
+ARCHITECTURES = Registry("architecture")
 
 
 # --------------------------------------------------------------------------
@@ -31,15 +62,11 @@ ARCHITECTURES = ("mlp", "conv")
 
 
 def _check_latent_dim(latent_dim):
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
-        raise ValueError(f"`latent_dim` must be an integer >= 1. Received: latent_dim={latent_dim!r}")
-    return int(latent_dim)
+    return checks.integer("latent_dim", latent_dim, 1)
 
 
 def _check_activation(activation):
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"Unknown activation. Received: activation={activation!r}. Accepted: {', '.join(ACTIVATIONS)}")
-    return activation
+    return checks.choice("activation", activation, ACTIVATIONS)
 
 
 def _check_dropout(dropout):
@@ -49,10 +76,7 @@ def _check_dropout(dropout):
 
 
 def _check_units(name, units):
-    units = tuple(units)
-    if not all(isinstance(u, (int, np.integer)) and not isinstance(u, bool) and u >= 1 for u in units):
-        raise ValueError(f"`{name}` must be a sequence of integers >= 1. Received: {name}={units!r}")
-    return tuple(int(u) for u in units)
+    return checks.integer_sequence(name, units)
 
 
 def _check_shape(name, shape):
@@ -516,56 +540,90 @@ def build_vae(
     Raises:
         ValueError: for an unknown architecture or likelihood, or invalid settings.
     """
-    if architecture not in ARCHITECTURES:
-        raise ValueError(
-            f"Unknown architecture. Received: architecture={architecture!r}. Accepted: {', '.join(ARCHITECTURES)}"
-        )
+    entry = ARCHITECTURES.get(architecture)
     head = likelihoods.get(likelihood, **(likelihood_options or {}))
-    decoder_units = tuple(reversed(tuple(hidden_units))) if decoder_units is None else decoder_units
-    common = dict(activation=activation, batch_norm=batch_norm, dropout=dropout)
-    if num_classes is not None and architecture != "mlp":
+    if num_classes is not None and not entry.conditional:
+        accepted = ", ".join(ARCHITECTURES.names(lambda candidate: candidate.conditional))
         raise ValueError(
-            "A conditional VAE is built with architecture='mlp'. "
+            f"A conditional VAE is built with architecture {accepted}. "
             f"Received: architecture={architecture!r}, num_classes={num_classes!r}"
         )
-    if architecture == "mlp":
-        encoder = build_mlp_encoder(
-            input_shape,
-            latent_dim,
-            hidden_units=hidden_units,
-            split_output=split_encoder_output,
-            log_var_init_scale=log_var_init_scale,
-            **common,
-        )
-        decoder = build_mlp_decoder(
-            input_shape,
-            latent_dim,
-            hidden_units=decoder_units,
-            num_params=head.num_params,
-            num_classes=num_classes,
-            name="decoder" if num_classes is None else "conditional_decoder",
-            **common,
-        )
-    else:
-        encoder = build_conv_encoder(
-            input_shape,
-            latent_dim,
-            conv_filters=conv_filters,
-            hidden_units=hidden_units,
-            split_output=split_encoder_output,
-            log_var_init_scale=log_var_init_scale,
-            **common,
-        )
-        decoder = build_conv_decoder(
-            input_shape,
-            latent_dim,
-            conv_filters=tuple(reversed(tuple(conv_filters))),
-            hidden_units=decoder_units,
-            num_params=head.num_params,
-            **common,
-        )
+    settings = dict(
+        hidden_units=hidden_units,
+        decoder_units=tuple(reversed(tuple(hidden_units))) if decoder_units is None else decoder_units,
+        conv_filters=conv_filters,
+        activation=activation,
+        batch_norm=batch_norm,
+        dropout=dropout,
+        split_encoder_output=split_encoder_output,
+        log_var_init_scale=log_var_init_scale,
+        num_classes=num_classes,
+    )
+    encoder, decoder = entry.build(input_shape, latent_dim, head.num_params, settings)
     model_class = VAE if num_classes is None else ConditionalVAE
     return model_class(encoder, decoder, head, beta=beta, kl_warmup_steps=kl_warmup_steps, seed=seed)
+
+
+def _build_mlp(input_shape, latent_dim, num_params, settings):
+    common = {key: settings[key] for key in ("activation", "batch_norm", "dropout")}
+    encoder = build_mlp_encoder(
+        input_shape,
+        latent_dim,
+        hidden_units=settings["hidden_units"],
+        split_output=settings["split_encoder_output"],
+        log_var_init_scale=settings["log_var_init_scale"],
+        **common,
+    )
+    num_classes = settings["num_classes"]
+    decoder = build_mlp_decoder(
+        input_shape,
+        latent_dim,
+        hidden_units=settings["decoder_units"],
+        num_params=num_params,
+        num_classes=num_classes,
+        name="decoder" if num_classes is None else "conditional_decoder",
+        **common,
+    )
+    return encoder, decoder
+
+
+def _build_conv(input_shape, latent_dim, num_params, settings):
+    common = {key: settings[key] for key in ("activation", "batch_norm", "dropout")}
+    encoder = build_conv_encoder(
+        input_shape,
+        latent_dim,
+        conv_filters=settings["conv_filters"],
+        hidden_units=settings["hidden_units"],
+        split_output=settings["split_encoder_output"],
+        log_var_init_scale=settings["log_var_init_scale"],
+        **common,
+    )
+    decoder = build_conv_decoder(
+        input_shape,
+        latent_dim,
+        conv_filters=tuple(reversed(tuple(settings["conv_filters"]))),
+        hidden_units=settings["decoder_units"],
+        num_params=num_params,
+        **common,
+    )
+    return encoder, decoder
+
+
+ARCHITECTURES.register(
+    "mlp",
+    Architecture(
+        "mlp",
+        _build_mlp,
+        "dense layers on the flattened input (images or features such as PCA components)",
+        flat_inputs=True,
+        conditional=True,
+        output_layer=True,
+    ),
+)
+ARCHITECTURES.register(
+    "conv",
+    Architecture("conv", _build_conv, "stride-2 convolutions, then dense layers; images only"),
+)
 
 
 # --------------------------------------------------------------------------

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from vae_keras import io_utils
 
 FORMAT_VERSION = 1
 
@@ -175,23 +175,6 @@ def to_uint8(images):
     return np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def _write_atomically(path, write_function):
-    """Writes via a temporary file in the same folder, then renames it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write_function(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-
-
 def _stem(path):
     path = Path(path)
     if path.suffix in (".json", ".npz"):
@@ -278,13 +261,13 @@ class Preprocessor:
         }
         if arrays:
             npz_path = stem.with_suffix(".npz")
-            _write_atomically(npz_path, lambda file: np.savez(file, **arrays))
+            io_utils.atomic_write(npz_path, lambda file: np.savez(file, **arrays))
             # The JSON is written last and records the arrays' hash, so a JSON
             # file never points at a stale or partial .npz.
             document["arrays_file"] = npz_path.name
             document["arrays_sha256"] = _sha256(npz_path)
         text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-        _write_atomically(json_path, lambda file: file.write(text.encode("utf-8")))
+        io_utils.atomic_write_text(json_path, text)
         return json_path
 
     @classmethod

@@ -33,7 +33,8 @@ import keras
 import numpy as np
 
 from vae_keras import config as config_lib
-from vae_keras import data, io_utils, models, plots, preprocessing
+from vae_keras import io_utils, likelihoods, models, plots, preprocessing
+from vae_keras.data.prepared import PreparedData, prepare_data  # noqa: F401  (re-exported)
 
 logger = logging.getLogger("vae_keras.train")
 
@@ -46,129 +47,9 @@ class TrainingDivergedError(RuntimeError):
     """Raised when a loss term becomes NaN or Inf during training."""
 
 
-# --------------------------------------------------------------------------
-# Data
-# --------------------------------------------------------------------------
-
-
-class PreparedData:
-    """The splits of a run, as uint8 images and labels, plus the fitted preprocessor.
-
-    Attributes:
-        train, validation, test: ``(images, labels)`` pairs (validation may be
-            ``None`` when ``validation_fraction`` is 0).
-        preprocessor: a fitted ``vae_keras.preprocessing.PCA`` or ``None``.
-    """
-
-    def __init__(self, config, train, validation, test, preprocessor):
-        self.config = config
-        self.train = train
-        self.validation = validation
-        self.test = test
-        self.preprocessor = preprocessor
-
-    @property
-    def input_shape(self):
-        if self.preprocessor is not None:
-            return (self.preprocessor.num_components,)
-        return tuple(self.train[0].shape[1:])
-
-    @property
-    def pixel_dims(self):
-        return math.prod(self.train[0].shape[1:])
-
-    @property
-    def num_classes(self):
-        return int(self.train[1].max()) + 1
-
-    def model_inputs(self, images, seed=0):
-        """Deterministic model inputs for evaluation: the same transform as
-        training, with binarisation or dequantisation noise drawn once from ``seed``."""
-        if self.preprocessor is not None:
-            return self.preprocessor.transform(images).astype("float32")
-        if self.config.binarize:
-            return preprocessing.binarize(images, seed=seed).astype("float32")
-        if self.config.dequantize:
-            return preprocessing.dequantize(images, seed=seed).astype("float32")
-        return preprocessing.to_unit_interval(images).astype("float32")
-
-    def to_images(self, model_outputs):
-        """Maps model-space outputs (features or pixels) back to images in [0, 1]."""
-        if self.preprocessor is not None:
-            return self.preprocessor.inverse_transform(model_outputs)
-        return np.clip(np.asarray(model_outputs), 0.0, 1.0)
-
-    def training_input(self, batch_size, seed, repeat=False):
-        """The training input for ``fit``: tf.data on TensorFlow, a PyDataset elsewhere.
-
-        With ``repeat`` (TensorFlow only) the dataset repeats forever, each pass
-        a new shuffle and new noise; ``fit`` then needs ``steps_per_epoch``, and
-        keeps one iterator for all epochs instead of building one per epoch,
-        which on small datasets costs more than the epoch itself.
-        """
-        images = self.train[0]
-        if self.preprocessor is not None:
-            images = self.preprocessor.transform(images).astype("float32")
-        options = dict(shuffle=True, seed=seed, binarize=self.config.binarize, dequantize=self.config.dequantize)
-        if self.config.conditional:
-            options["labels"] = self.train[1]
-        if keras.backend.backend() == "tensorflow":
-            return data.make_dataset(images, batch_size, repeat=repeat, **options)
-        return data.ArrayDataset(images, batch_size, **options)
-
-
 def whole_blocks(steps_per_epoch, steps_per_execution):
     """The largest number of steps per compiled call, at most ``steps_per_execution``, that divides an epoch."""
     return max(d for d in range(1, max(1, steps_per_execution) + 1) if steps_per_epoch % d == 0)
-
-
-def prepare_data(config, preprocessor=None):
-    """Loads the splits named by ``config`` and fits (or reuses) the preprocessor.
-
-    Args:
-        config: an ``ExperimentConfig``.
-        preprocessor: an already fitted preprocessor (when resuming or
-            evaluating); fitted on the training split when ``None``.
-
-    Returns:
-        A ``PreparedData``.
-    """
-    train_images, train_labels = data.load(config.dataset, config.train_split)
-    test = data.load(config.dataset, config.test_split)
-    validation = None
-    if config.validation_fraction > 0:
-        train, validation = data.train_validation_split(
-            train_images, train_labels, config.validation_fraction, seed=config.seed
-        )
-        train_images, train_labels = train
-    if config.max_train_examples and config.max_train_examples < len(train_images):
-        keep = np.random.default_rng(config.seed).permutation(len(train_images))[: config.max_train_examples]
-        train_images, train_labels = train_images[np.sort(keep)], train_labels[np.sort(keep)]
-    if len(train_images) == 0:
-        raise ValueError(
-            f"The training split must hold at least one example. Received: dataset={config.dataset!r}, "
-            f"train_split={config.train_split!r} with 0 examples left after validation_fraction="
-            f"{config.validation_fraction}."
-        )
-    if config.batch_size > len(train_images):
-        raise ValueError(
-            f"`batch_size` must not exceed the number of training examples ({len(train_images)}). "
-            f"Received: batch_size={config.batch_size}"
-        )
-    if preprocessor is None and config.input_space != "pixels":
-        limit = min(train_images.shape[0], math.prod(train_images.shape[1:]))
-        if config.pca_components > limit:
-            raise ValueError(
-                f"`pca_components` must be at most min(num_train_examples, num_pixels)={limit}. "
-                f"Received: pca_components={config.pca_components}"
-            )
-        preprocessor = preprocessing.PCA(
-            config.pca_components,
-            whiten=config.input_space == "pca_whitened",
-            fit_subset=min(len(train_images), 50_000),
-            seed=config.seed,
-        ).fit(train_images)
-    return PreparedData(config, (train_images, train_labels), validation, test, preprocessor)
 
 
 # --------------------------------------------------------------------------
@@ -181,10 +62,7 @@ def build_model(config, input_shape, steps_per_epoch, num_classes=None):
 
     ``num_classes`` is needed (and used) only when ``config.conditional``.
     """
-    likelihood_options = {
-        "gaussian_fixed": {"sigma": config.sigma},
-        "gaussian_fitted": {"variance_floor": config.variance_floor},
-    }.get(config.likelihood, {})
+    likelihood_options = likelihoods.LIKELIHOODS.get(config.likelihood).options_from(config)
     return models.build_vae(
         input_shape,
         config.latent_dim,
@@ -231,16 +109,12 @@ def initialize_from(vae, path):
 
 
 def resolve_jit_compile(setting):
-    """``auto`` means XLA on JAX and on GPUs; off for TensorFlow on CPU, where it measured slower."""
-    if setting != "auto":
-        return setting == "true"
-    if keras.backend.backend() == "jax":
-        return True
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
+    """The ``jit_compile`` argument of ``Model.compile`` for a config's ``auto``/``true``/``false``.
 
-        return bool(tf.config.list_physical_devices("GPU"))
-    return False
+    ``auto`` is passed on as Keras's own ``"auto"``: XLA on JAX and on accelerators, not for TensorFlow
+    on a CPU, and never for a model with a layer that does not support it (``model_supports_jit``).
+    """
+    return {"auto": "auto", "true": True, "false": False}[setting]
 
 
 BURDA_STAGES = 8  # Burda et al. (2016): stage i lasts 3^i epochs at 1e-3 * 10^(-i/7), i = 0..7
@@ -429,25 +303,26 @@ class ProgressPrinter(keras.callbacks.Callback):
         print(f"epoch {done}/{total}  {values}  ({per_epoch:.2f} s/epoch, ~{remaining / 60:.1f} min left)", flush=True)
 
 
-class NonFiniteGuard(keras.callbacks.Callback):
-    """Stops training at the first non-finite loss term, naming epoch, batch and term.
+class NonFiniteGuard(keras.callbacks.TerminateOnNaN):
+    """Keras's ``TerminateOnNaN(raise_error=True)``, with a message that names epoch, batch and term.
 
-    The components come before their sum, ``loss``, so that the message names
-    the term that went non-finite rather than the total it spoiled; ``kl``
-    comes first because an overflowing encoder also spoils ``z`` and with it
-    the reconstruction. Every non-finite term is listed.
+    ``TerminateOnNaN`` watches only ``loss``; this looks at the terms first, so that the message names
+    the term that went non-finite rather than the total it spoiled. ``kl`` comes first because an
+    overflowing encoder also spoils ``z`` and with it the reconstruction. Every non-finite term is
+    listed, and the error (a ``TrainingDivergedError``, a ``RuntimeError`` as Keras raises) stops
+    ``fit`` at once, before any callback could save the spoiled weights.
     """
 
     TERMS = ("kl", "reconstruction", "loss")
 
     def __init__(self):
-        super().__init__()
+        super().__init__(raise_error=True)
         self.epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch, logs=None):
         values = {term: (logs or {}).get(term) for term in self.TERMS}
         bad = [(term, float(value)) for term, value in values.items() if value is not None]
         bad = [(term, value) for term, value in bad if not math.isfinite(value)]
@@ -459,6 +334,7 @@ class NonFiniteGuard(keras.callbacks.Callback):
                 f"{value}{also}. The last good checkpoint is kept. Try a smaller learning_rate, "
                 "a clipnorm, or a larger variance_floor."
             )
+        super().on_batch_end(batch, logs)
 
 
 # --------------------------------------------------------------------------
@@ -532,7 +408,8 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None, figures=Tr
         logger.info("Resuming %s from epoch %d", run_dir, initial_epoch)
         print(f"Resuming {run_dir} from the checkpoint of epoch {initial_epoch}.", flush=True)
     else:
-        model = build_model(config, prepared.input_shape, steps_per_epoch, num_classes=prepared.num_classes)
+        num_classes = prepared.num_classes if config.conditional else None
+        model = build_model(config, prepared.input_shape, steps_per_epoch, num_classes=num_classes)
         if config.output_bias_init == "data_mean":
             initialize_output_bias(model, prepared.model_inputs(prepared.train[0], seed=config.seed))
         if config.init_from:
@@ -602,12 +479,17 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None, figures=Tr
     except Exception as error:
         _mark(run_dir, "failed", f"{type(error).__name__}: {error}")
         raise
-    io_utils.atomic_save_model(vae, run_dir / "model.keras")
     state = read_state(run_dir)
-    # Figures first: a run marked completed is never re-entered, so a kill
-    # between the two must leave it unfinished (the rerun redraws them).
+    # Figures, then the model, then the status: a run marked completed is never
+    # re-entered, and a model.keras never sits beside a run that did not complete
+    # (figures that fail leave none; a rerun redraws them and saves it).
     if figures:
-        save_figures(vae, prepared, state["history"], run_dir)
+        try:
+            save_figures(vae, prepared, state["history"], run_dir)
+        except Exception as error:
+            _mark(run_dir, "failed", f"drawing the figures: {type(error).__name__}: {error}")
+            raise
+    io_utils.atomic_save_model(vae, run_dir / "model.keras")
     state["status"] = COMPLETED
     write_state(run_dir, state)
     print(f"Completed {state['epoch']} epochs. Results in {run_dir}", flush=True)
@@ -636,6 +518,8 @@ def _remove_stale_files(run_dir, state):
     atomic writes, and checkpoints that ``state.json`` does not point at."""
     for folder in (run_dir, run_dir / "checkpoints", run_dir / "figures"):
         io_utils.remove_temporaries(folder)
+    if state.get("status") != COMPLETED:  # a final model of a run that did not complete
+        (run_dir / "model.keras").unlink(missing_ok=True)
     current = Path(state["checkpoint"]).name if state.get("checkpoint") else None
     for checkpoint in (run_dir / "checkpoints").glob("*.keras"):
         if checkpoint.name != current:
@@ -651,13 +535,16 @@ def _mark(run_dir, status, message):
 
 def save_figures(vae, prepared, history, run_dir, num_images=10, seed=0):
     """Reconstructions, samples and loss curves of a run, as PNGs in ``RUN_DIR/figures``."""
-    test_images, test_labels = prepared.test[0][:num_images], prepared.test[1][:num_images]
+    test_images = prepared.test[0][:num_images]
+    test_labels = None if prepared.test[1] is None else prepared.test[1][:num_images]
     x = prepared.model_inputs(test_images, seed=seed)
     originals = preprocessing.to_unit_interval(test_images)
     num_samples = num_images * 4
     if prepared.config.conditional:
-        # Each column one label, so the grid reads as styles (rows) x labels (columns).
-        labels = np.arange(num_samples) % min(num_images, prepared.num_classes)
+        # Each column one label, so the grid reads as styles (rows) x labels (columns); the labels are
+        # the dataset's own (a dataset may skip some, or number them from 1).
+        classes = prepared.classes
+        labels = classes[np.arange(num_samples) % min(num_images, len(classes))]
         reconstructed = vae.reconstruct(x, labels=test_labels)
         samples = vae.sample(num_samples, labels=labels, seed=seed)
     else:

@@ -1,0 +1,133 @@
+"""Study helpers: what the notebooks call, so that a cell stays a few lines.
+
+A study trains several variants of one base configuration, evaluates them
+the same way, and shows tables and figures. Everything a notebook produces
+goes into its output folder ``OUT_DIR``::
+
+    OUT_DIR/runs/<notebook>/<variant>/   one run folder per variant (resumable)
+    OUT_DIR/figures/<notebook>__<name>.png
+    OUT_DIR/results/<notebook>.json      the numbers the notebook reports
+
+``vae-keras run`` merges the per-notebook results into ``OUT_DIR/results.json``.
+
+Notebooks use the names below as ``studies.X``; each lives in one submodule:
+
+* ``page``: the notebook page: ``setup``, ``Output`` (figures, results,
+  verdicts), ``Table``, ``fmt`` and the banner's words.
+* ``variants``: training and evaluating a set of variants over seeds
+  (``train_variants``, ``Variant``), and per-seed values in words.
+* ``samples``: samples and reconstructions of each variant, and measures of
+  image quality (classifier, nearest training image, sharpness).
+* ``latent``: decodes of a latent space: interpolations, diverse decodes,
+  2-D manifolds.
+* ``variance``: a decoder's predicted or fixed variance (notebook 02).
+* ``reproduction``: Kingma & Welling's budget and train/test table (notebook 06).
+* ``exploration``: the dataset before any model: splits, PCA, whitening
+  (notebook 01).
+"""
+
+from vae_keras.studies.exploration import (
+    examples_per_class,
+    find_distractor_crops,
+    load_splits,
+    pca_reconstructions,
+    split_table,
+    total_variance,
+    usable_components,
+    whitening_noise,
+)
+from vae_keras.studies.latent import (
+    decode_as_every_label,
+    decode_manifold,
+    diverse_decodes,
+    interpolate,
+    latent_grid,
+    prepend_column,
+)
+from vae_keras.studies.page import (
+    SMALL_PROFILES,
+    Output,
+    Table,
+    budget_text,
+    dataset_label,
+    fmt,
+    progress,
+    seed_everything,
+    setup,
+)
+from vae_keras.studies.reproduction import (
+    epochs_for_examples,
+    negative_elbo_by_split,
+    reproduction_table,
+)
+from vae_keras.studies.samples import (
+    digit_classifier,
+    nearest_distances,
+    reconstructions_by_variant,
+    samples_by_variant,
+    sharpness,
+)
+from vae_keras.studies.variance import (
+    edge_correlation,
+    effective_beta,
+    predicted_std,
+)
+from vae_keras.studies.variants import (
+    SEED_METRICS,
+    BatchLossRecorder,
+    Variant,
+    base_config,
+    claims_gap,
+    count_spikes,
+    evaluate_variant,
+    mean_sd,
+    seeds_for,
+    train_variants,
+)
+
+__all__ = [
+    "setup",
+    "seed_everything",
+    "Output",
+    "SMALL_PROFILES",
+    "dataset_label",
+    "budget_text",
+    "progress",
+    "fmt",
+    "Table",
+    "Variant",
+    "base_config",
+    "evaluate_variant",
+    "BatchLossRecorder",
+    "count_spikes",
+    "SEED_METRICS",
+    "train_variants",
+    "seeds_for",
+    "mean_sd",
+    "claims_gap",
+    "samples_by_variant",
+    "reconstructions_by_variant",
+    "digit_classifier",
+    "nearest_distances",
+    "sharpness",
+    "interpolate",
+    "diverse_decodes",
+    "decode_as_every_label",
+    "prepend_column",
+    "latent_grid",
+    "decode_manifold",
+    "predicted_std",
+    "edge_correlation",
+    "effective_beta",
+    "epochs_for_examples",
+    "negative_elbo_by_split",
+    "reproduction_table",
+    "load_splits",
+    "split_table",
+    "examples_per_class",
+    "usable_components",
+    "total_variance",
+    "pca_reconstructions",
+    "whitening_noise",
+    "find_distractor_crops",
+]

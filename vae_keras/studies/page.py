@@ -1,0 +1,383 @@
+"""The notebook page: setting a study up, and what it shows its reader and writes to its output folder.
+
+``setup`` and ``seed_everything`` start a notebook; ``Output`` saves its figures,
+results and verdicts and shows them on the page; ``Table`` renders rows of
+results; ``fmt``, ``dataset_label`` and ``budget_text`` put numbers and settings
+into words; ``progress`` writes a line for the terminal.
+"""
+
+import html
+import logging
+import math
+import platform
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from vae_keras import claims as claims_lib
+from vae_keras import io_utils, plots
+from vae_keras.studies.samples import reconstructions_by_variant, samples_by_variant
+
+
+def setup(seed=0):
+    """Seeds every generator and prints the versions a result depends on.
+
+    Returns:
+        A dict of versions (recorded in the notebook's results).
+    """
+    keras.utils.set_random_seed(seed)
+    # Studies call predict() on many small models; TensorFlow then warns about
+    # "retracing" on every call, which buries the notebook's own output.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    versions = {
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+        "numpy": np.__version__,
+    }
+    if versions["backend"] == "tensorflow":
+        import tensorflow as tf
+
+        versions["tensorflow"] = tf.__version__
+        versions["devices"] = [d.device_type for d in tf.config.list_physical_devices()]
+    elif versions["backend"] == "jax":
+        import jax
+
+        versions["jax"] = jax.__version__
+        versions["devices"] = [d.platform for d in jax.devices()]
+    print(", ".join(f"{k} {v}" for k, v in versions.items()))
+    return versions
+
+
+def seed_everything(seed):
+    """Seeds Python, NumPy and the Keras backend."""
+    keras.utils.set_random_seed(seed)
+
+
+class Output:
+    """Where one notebook writes: figures, run folders and results; and what it shows the reader.
+
+    Args:
+        out_dir: the study's output folder.
+        notebook: the notebook's name, e.g. ``"02_fixed_vs_fitted_variance"``.
+    """
+
+    def __init__(self, out_dir, notebook):
+        self.root = Path(out_dir)
+        self.notebook = notebook
+        for sub in ("figures", "results", "runs"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.results = {}
+        self.figures = []
+        self.claims = {}
+        self.settings_values = {}
+        self.banner_values = {}
+        self.headline_figure = None
+        self.non_finite = []
+        self.stand_in = None
+
+    def run_dir(self, variant):
+        return self.root / "runs" / self.notebook / variant
+
+    def show(self, figure, name, headline=False):
+        """Saves ``figure`` as ``figures/<notebook>__<name>.png`` and displays it inline.
+
+        Args:
+            figure: a matplotlib figure.
+            name: short file name.
+            headline: this is the study's headline figure (shown on the report's index).
+
+        The path is appended to ``self.figures`` (nothing is returned, so a
+        notebook cell ending with ``output.show(...)`` shows only the figure).
+        """
+        path = plots.save_figure(figure, self.root, f"{self.notebook}__{name}")
+        self.figures.append(path.name)
+        if headline or self.headline_figure is None:
+            self.headline_figure = path.name
+        self._write()
+        _display_or_print(_image(path), f"figure: {path.name}")
+
+    def say(self, text):
+        """Shows a sentence about this run's outcome, written from its numbers, as Markdown."""
+        _display_or_print(_markdown(text), text)
+
+    def banner(self, dataset, profile, budget, written_for=None):
+        """Shows and records the page header: which data, which profile, what budget.
+
+        Args:
+            dataset: the dataset the notebook ran on.
+            profile: the parameter profile (``full`` for the notebook's defaults).
+            budget: the training budget in words, e.g. ``"10 epochs of 1,437 images, 3 seeds"``.
+            written_for: the dataset the study's claims are about (e.g. ``"svhn"``). When the run
+                used another, the banner says so and every verdict's reason says where it was decided.
+        """
+        self.banner_values = {"dataset": dataset, "profile": profile, "budget": budget}
+        base = dataset.split(":", 1)[0]
+        self.stand_in = None
+        if written_for and base != written_for:
+            self.stand_in = (dataset_label(dataset), written_for)
+            self.banner_values["stand_in_for"] = written_for
+        self._write()
+        note = ""
+        if self.stand_in:
+            note += (
+                f" <strong>{html.escape(self.stand_in[0])} stands in for {written_for.upper()} here:</strong> the "
+                f"write-up's claims are about {written_for.upper()}; the verdicts below are decided on "
+                f"{html.escape(self.stand_in[0])}, and {written_for.upper()} is pending."
+            )
+        if profile in SMALL_PROFILES:
+            note += (
+                f" The <code>{html.escape(profile)}</code> profile trains for minutes, not hours: expect most "
+                "verdicts to be <em>inconclusive</em>, each with its reason."
+            )
+        text = (
+            f'<div class="run-banner" style="border:1px solid #d0d7de;background:#f6f8fa;padding:0.5rem 0.9rem;'
+            f'margin:0.5rem 0"><strong>This run:</strong> dataset <code>{html.escape(dataset_label(dataset))}'
+            f"</code> &middot; profile <code>{html.escape(profile)}</code> &middot; {html.escape(budget)}.{note}</div>"
+        )
+        _display_or_print(_html(text), f"dataset {dataset}, profile {profile}, {budget}")
+
+    def settings(self, **values):
+        """Shows the run's settings as a small table and records them."""
+        self.settings_values.update(_plain(values))
+        self._write()
+        rows = [{"setting": key, "value": _setting_text(value)} for key, value in values.items()]
+        return Table(rows, columns=["setting", "value"])
+
+    def decide(self, claim_id, **evidence):
+        """Decides one claim of the write-ups from this run's evidence and records the verdict.
+
+        Returns:
+            A ``claims.Verdict`` (rendered as a verdict box when shown).
+        """
+        verdict = claims_lib.judge(claim_id, **evidence)
+        if getattr(self, "stand_in", None):
+            dataset, written_for = self.stand_in
+            verdict = claims_lib.Verdict(
+                verdict.claim_id,
+                verdict.verdict,
+                f"{verdict.reason} (decided on {dataset}; {written_for.upper()} pending)",
+                verdict.evidence,
+            )
+        if verdict.claim.notebook != self.notebook:
+            raise ValueError(
+                f"Claim {claim_id!r} belongs to notebook {verdict.claim.notebook!r}. Received: it was decided in "
+                f"{self.notebook!r}"
+            )
+        self.claims[claim_id] = verdict.to_dict()
+        self._write()
+        return verdict
+
+    def undecided(self, claim_id, reason):
+        """Records a claim this run cannot decide at all (e.g. only one batch size was run), with the reason.
+
+        Returns:
+            An ``inconclusive`` ``claims.Verdict``.
+        """
+        verdict = claims_lib.not_run(claim_id, reason)
+        self.claims[claim_id] = verdict.to_dict()
+        self._write()
+        return verdict
+
+    def verdicts(self, *verdicts):
+        """Shows verdicts in one box (the end of the section that decides them)."""
+        _display_or_print(_html(claims_lib.verdict_box(verdicts)), "\n".join(str(v) for v in verdicts))
+
+    def claim_lines(self):
+        """One Markdown bullet per claim this notebook decided: statement, verdict and reason (for conclusions)."""
+        return [
+            f"* *{claim['statement']}* **{claim['verdict']}**: {claim['reason']}." for claim in self.claims.values()
+        ]
+
+    def show_samples_and_reconstructions(self, variants, num_images=10, seed=0):
+        """Shows one row of samples per variant, then test images and each variant's reconstructions."""
+        samples, names = samples_by_variant(variants, num_samples=num_images, seed=seed)
+        self.show(
+            plots.image_grid(samples, num_columns=num_images, row_labels=names, title="Samples (means of p(x|z))"),
+            "samples",
+        )
+        recons, names = reconstructions_by_variant(variants, num_images=num_images, seed=seed)
+        self.show(
+            plots.image_grid(
+                recons, num_columns=num_images, row_labels=names, title="Test images, then reconstructions"
+            ),
+            "reconstructions",
+        )
+
+    def record(self, **values):
+        """Adds numbers to the notebook's results and writes ``results/<notebook>.json``.
+
+        A NaN or infinite number is written as ``null`` and its path listed under
+        ``non_finite`` in the file, where the results check finds it.
+        """
+        found = []
+        self.results.update(_plain(values, non_finite=found))
+        self.non_finite = sorted(set(self.non_finite) | set(found))
+        self._write()
+        return self.results
+
+    def _write(self):
+        io_utils.atomic_write_json(
+            self.root / "results" / f"{self.notebook}.json",
+            {
+                "notebook": self.notebook,
+                "metrics": self.results,
+                "figures": self.figures,
+                "headline_figure": self.headline_figure,
+                "claims": list(self.claims.values()),
+                "settings": self.settings_values,
+                "banner": self.banner_values,
+                "non_finite": self.non_finite,
+            },
+            sort_keys=False,  # the notebook's own order: headline numbers first
+        )
+
+
+#: Profiles whose budgets are too small for most claims.
+SMALL_PROFILES = ("smoke", "demo", "quick")
+
+
+def dataset_label(dataset):
+    """``npz:/a/b/mnist.npz`` -> ``npz:mnist.npz``: no absolute paths on a page."""
+    if dataset.startswith("npz:"):
+        return "npz:" + Path(dataset[4:]).name
+    return dataset
+
+
+def budget_text(num_epochs, max_train_examples=0, num_seeds=1, batch_size=None):
+    """The training budget in words, for a page's banner."""
+    parts = [f"{num_epochs:,} epochs per model"]
+    if batch_size:
+        parts.append(f"batch {batch_size:,}")
+    parts.append(f"at most {max_train_examples:,} training images" if max_train_examples else "all training images")
+    parts.append(f"{num_seeds} seed{'s' if num_seeds != 1 else ''} per compared variant")
+    return ", ".join(parts)
+
+
+def _setting_text(value):
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_setting_text(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, str):
+        return dataset_label(value)
+    return str(value)
+
+
+def _display_or_print(obj, fallback):
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is not None:
+            display(obj)
+            return
+    except ImportError:
+        pass
+    print(fallback)
+
+
+def _image(path):
+    from IPython.display import Image
+
+    return Image(filename=str(path))
+
+
+def _markdown(text):
+    from IPython.display import Markdown
+
+    return Markdown(text)
+
+
+def _html(text):
+    from IPython.display import HTML
+
+    return HTML(text)
+
+
+def progress(message):
+    """One line of progress for the terminal (stderr: the report leaves it out)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _plain(value, path="", non_finite=None):
+    """NumPy scalars and arrays to JSON-ready Python values.
+
+    NaN and infinities become ``None`` (results files are strict JSON), and
+    their paths are appended to ``non_finite`` so that they are never hidden:
+    ``Output.record`` lists them under ``non_finite`` and the results test fails
+    on any.
+    """
+    if isinstance(value, dict):
+        return {str(k): _plain(v, f"{path}.{k}" if path else str(k), non_finite) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, f"{path}[{i}]", non_finite) for i, v in enumerate(value)]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist(), path, non_finite)
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        if math.isfinite(value):
+            return value
+        if non_finite is not None:
+            non_finite.append(path)
+        return None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def fmt(value, spec=".4g"):
+    """Formats a number for prose; ``None`` (an undefined metric) becomes ``"n/a"``."""
+    if value is None:
+        return "n/a"
+    return format(value, spec)
+
+
+class Table:
+    """Rows of results that render as an HTML table in notebooks and reports.
+
+    Args:
+        rows: a list of dicts.
+        columns: the keys to show, in order (default: all, in first-seen order).
+        title: optional caption.
+    """
+
+    def __init__(self, rows, columns=None, title=None):
+        self.rows = [dict(row) for row in rows]
+        if columns is None:
+            columns = []
+            for row in self.rows:
+                columns += [key for key in row if key not in columns]
+        self.columns = list(columns)
+        self.title = title
+
+    @staticmethod
+    def _format(value):
+        if value is None:
+            return "n/a"
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            return f"{value:,}"
+        if isinstance(value, (float, np.floating)):
+            if not math.isfinite(value):
+                return str(value)
+            return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.1f}"
+        return str(value)
+
+    def _repr_html_(self):
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(self._format(row.get(c)))}</td>" for c in self.columns) + "</tr>"
+            for row in self.rows
+        )
+        caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
+        return f'<table class="vae-table">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+    def __repr__(self):
+        widths = [max(len(c), *(len(self._format(r.get(c))) for r in self.rows)) for c in self.columns]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(self.columns, widths))]
+        lines += ["  ".join(self._format(r.get(c)).ljust(w) for c, w in zip(self.columns, widths)) for r in self.rows]
+        return "\n".join(([self.title] if self.title else []) + lines)

@@ -1,0 +1,106 @@
+"""Images that trained variants produce, and measures of their quality.
+
+``samples_by_variant`` and ``reconstructions_by_variant`` give one row of images
+per variant for figures (notebooks 02, 03 and 07); ``digit_classifier`` labels
+decoded images, ``nearest_distances`` measures how far an image is from the
+training set and ``sharpness`` how blurry it is: measures that decide claims
+about samples (notebooks 06-08).
+"""
+
+import numpy as np
+
+from vae_keras import preprocessing
+
+
+def samples_by_variant(variants, num_samples=10, seed=0):
+    """Pixel-space samples of each completed variant, one row per variant.
+
+    Returns:
+        ``(images, names)``: images row-major and the variant of each row.
+    """
+    rows, names = [], []
+    for name, variant in variants.items():
+        if variant.vae is None:
+            continue
+        rows.append(variant.prepared.to_images(variant.vae.sample(num_samples, seed=seed)))
+        names.append(name)
+    return np.concatenate(rows), names
+
+
+def reconstructions_by_variant(variants, num_images=10, seed=0):
+    """The first test images, then each completed variant's reconstructions of them."""
+    rows, names = [], ["original"]
+    for name, variant in variants.items():
+        if variant.vae is None:
+            continue
+        images = variant.prepared.test[0][:num_images]
+        if not rows:
+            rows.append(preprocessing.to_unit_interval(images))
+        x = variant.prepared.model_inputs(images, seed=seed)
+        rows.append(variant.prepared.to_images(variant.vae.reconstruct(x)))
+        names.append(name)
+    return np.concatenate(rows), names
+
+
+def digit_classifier(train_images, train_labels, test_images, test_labels, max_examples=5000, seed=0):
+    """A logistic-regression classifier of pixel images, to label decoded images.
+
+    Args:
+        train_images, train_labels: what it learns from (at most ``max_examples``, drawn at random).
+        test_images, test_labels: where its accuracy is measured.
+
+    Returns:
+        ``(classify, accuracy)``: ``classify(images in [0, 1]) -> labels`` and the test accuracy.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(seed)
+    chosen = rng.permutation(len(train_images))[:max_examples]
+    flat = preprocessing.to_unit_interval(train_images[chosen]).reshape(len(chosen), -1)
+    model = LogisticRegression(max_iter=300, C=0.1)
+    model.fit(flat, np.asarray(train_labels)[chosen])
+
+    def classify(images):
+        images = np.asarray(images, dtype="float32")
+        return model.predict(images.reshape(len(images), -1))
+
+    test = preprocessing.to_unit_interval(test_images)
+    accuracy = float(np.mean(classify(test) == np.asarray(test_labels)))
+    return classify, accuracy
+
+
+def nearest_distances(images, reference, batch_size=500):
+    """Root-mean-square pixel distance from each image to its nearest image in ``reference``.
+
+    Args:
+        images: ``(n, ...)`` values in [0, 1].
+        reference: ``(m, ...)`` values in [0, 1], e.g. training images.
+
+    Returns:
+        A ``(n,)`` array.
+    """
+    a = np.asarray(images, dtype="float64").reshape(len(images), -1)
+    b = np.asarray(reference, dtype="float64").reshape(len(reference), -1)
+    b_norms = np.sum(b**2, axis=1)
+    out = np.empty(len(a))
+    for start in range(0, len(a), batch_size):
+        chunk = a[start : start + batch_size]
+        squared = np.sum(chunk**2, axis=1)[:, None] - 2 * chunk @ b.T + b_norms[None]
+        out[start : start + batch_size] = np.sqrt(np.maximum(squared.min(axis=1), 0) / a.shape[1])
+    return out
+
+
+def sharpness(images):
+    """Mean absolute difference between horizontally and vertically neighbouring pixels, per image.
+
+    Blurry images have small differences between neighbours; sharp strokes large ones.
+
+    Returns:
+        A ``(n,)`` array.
+    """
+    images = np.asarray(images, dtype="float64")
+    if images.ndim == 3:
+        images = images[..., None]
+    horizontal = np.abs(np.diff(images, axis=2)).mean(axis=(1, 2, 3))
+    vertical = np.abs(np.diff(images, axis=1)).mean(axis=(1, 2, 3))
+    return (horizontal + vertical) / 2

@@ -1,0 +1,55 @@
+"""The decoder's variance (notebook 02): what a fitted variance predicts, and what a fixed one implies.
+
+``predicted_std`` reads the per-pixel standard deviation that a fitted-variance
+decoder predicts, ``edge_correlation`` relates it to the edges of the image, and
+``effective_beta`` turns a fixed standard deviation into the KL weight of the
+equivalent squared-error VAE.
+"""
+
+import keras
+import numpy as np
+
+
+def predicted_std(variant, num_images=10, seed=0):
+    """Per-pixel standard deviation that a fitted-variance decoder predicts for test images.
+
+    Returns:
+        ``(reconstructions, std)`` in model space (pixels for a pixel-space
+        variant), ``std`` in the same units as the pixels.
+    """
+    vae, prepared = variant.vae, variant.prepared
+    x = prepared.model_inputs(prepared.test[0][:num_images], seed=seed)
+    mean, _ = vae.encode(x)
+    params = vae.decoder.predict(mean, verbose=0)
+    log_var = keras.ops.convert_to_numpy(vae.likelihood.log_var(keras.ops.convert_to_tensor(params)))
+    std = np.exp(0.5 * log_var)
+    return np.clip(vae.likelihood.mean(params), 0, 1), std
+
+
+def edge_correlation(images, std):
+    """Correlation between a decoder's predicted std and the edge strength of the image, over pixels.
+
+    Edge strength is the gradient magnitude of the grey image (mean of the channels).
+
+    Returns:
+        The Pearson correlation, a float in [-1, 1] (NaN if either map is constant).
+    """
+    grey = np.asarray(images, dtype="float64")
+    grey = grey.mean(axis=-1) if grey.ndim == 4 else grey
+    gy, gx = np.gradient(grey, axis=(1, 2))
+    edges = np.hypot(gx, gy).ravel()
+    spread = np.asarray(std, dtype="float64")
+    spread = (spread.mean(axis=-1) if spread.ndim == 4 else spread).ravel()
+    if edges.std() == 0 or spread.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(edges, spread)[0, 1])
+
+
+def effective_beta(sigma):
+    """The KL weight that a fixed-variance Gaussian decoder implies for a squared-error VAE.
+
+    ``-log N(x; mu, sigma^2) = ||x - mu||^2 / (2 sigma^2) + const``; multiplying
+    the negative ELBO by ``2 sigma^2`` gives ``||x - mu||^2 + 2 sigma^2 KL``:
+    a squared-error autoencoder with KL weight ``beta = 2 sigma^2``.
+    """
+    return 2.0 * np.square(sigma)
