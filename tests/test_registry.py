@@ -119,3 +119,19 @@ def test_a_new_architecture_is_one_registered_builder(isolated_registries):
         config_lib.ExperimentConfig(architecture="linear", conditional=True)
     with pytest.raises(ValueError, match=r"architecture='linear' needs input_space='pixels'"):
         config_lib.ExperimentConfig(architecture="linear", input_space="pca", likelihood="gaussian_fixed")
+
+
+def test_the_command_line_lists_registered_names_in_train_help_without_loading_keras_elsewhere(capsys):
+    import subprocess
+    import sys
+
+    from vae_keras import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    assert "dataset: digits, mnist, svhn, npz:PATH" in " ".join(capsys.readouterr().out.split())
+    # `vae-keras run`, `publish` and `--version` build the same parser: it must not import Keras (seconds).
+    code = (
+        "import sys; from vae_keras import cli; cli.build_parser(list_choices=False); sys.exit('keras' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -25,9 +25,9 @@ EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
 
 
-def _setting_flags(parser):
+def _setting_flags(parser, list_choices):
     group = parser.add_argument_group("settings (override the config file)")
-    for name, (kind, default, help_text) in config_lib.field_help().items():
+    for name, (kind, default, help_text) in config_lib.field_help(list_choices).items():
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         group.add_argument(
             f"--{name.replace('_', '-')}",
@@ -38,7 +38,9 @@ def _setting_flags(parser):
         )
 
 
-def build_parser():
+def build_parser(list_choices=True):
+    """The command line. ``list_choices=False`` leaves the registries' names out of the settings' help,
+    which would import Keras: ``main`` lists them only for ``vae-keras train --help``."""
     parser = argparse.ArgumentParser(prog="vae-keras", description="Variational autoencoders in Keras 3.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -49,7 +51,7 @@ def build_parser():
     train.add_argument(
         "--no-resume", action="store_true", help="fail instead of resuming if the run folder holds a run"
     )
-    _setting_flags(train)
+    _setting_flags(train, list_choices)
 
     evaluate = commands.add_parser("evaluate", help="ELBO, importance-weighted log p(x) and bits/dim of a run")
     evaluate.add_argument("run_dir", help="a run folder written by `vae-keras train`")
@@ -99,7 +101,7 @@ def _config_from_args(args):
     values = {}
     if args.config:
         values = config_lib.ExperimentConfig.load(args.config).to_dict()
-    for name in config_lib.field_help():
+    for name in config_lib.field_help(list_choices=False):
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
     return config_lib.ExperimentConfig.from_dict(values)
@@ -191,7 +193,8 @@ def main(argv=None):
     """Entry point; returns the exit status."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    parser = build_parser()
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(list_choices="train" in arguments and ("-h" in arguments or "--help" in arguments))
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _reject_unknown_arguments(parser, args, unknown)

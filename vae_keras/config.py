@@ -17,6 +17,7 @@ from vae_keras import checks, io_utils
 
 INPUT_SPACES = ("pixels", "pca", "pca_whitened")
 OPTIMIZERS = ("adam", "adagrad", "sgd", "rmsprop")
+DTYPE_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 @dataclasses.dataclass
@@ -83,6 +84,13 @@ class ExperimentConfig:
         default=0.01, metadata={"help": "variance floor ('varlog epsilon') of gaussian_fitted"}
     )
     beta: float = dataclasses.field(default=1.0, metadata={"help": "weight of the KL term"})
+    train_samples: int = dataclasses.field(
+        default=1,
+        metadata={
+            "help": "K of the training objective: 1 trains on the ELBO (a VAE), K > 1 on Burda et al.'s "
+            "K-sample importance-weighted bound (an IWAE)"
+        },
+    )
     kl_warmup_epochs: int = dataclasses.field(
         default=0, metadata={"help": "epochs over which the KL weight ramps up from 0"}
     )
@@ -115,6 +123,13 @@ class ExperimentConfig:
         default=10, metadata={"help": "training steps per compiled call (fewer Python round trips)"}
     )
     jit_compile: str = dataclasses.field(default="auto", metadata={"help": "XLA compilation: auto, true or false"})
+    dtype_policy: str = dataclasses.field(
+        default="float32",
+        metadata={
+            "help": "Keras dtype policy of the layers: float32, mixed_float16 or mixed_bfloat16 (the loss, the "
+            "likelihood and the KL stay float32)"
+        },
+    )
     seed: int = dataclasses.field(default=0, metadata={"help": "seed of weights, sampling and shuffling"})
     checkpoint_every: int = dataclasses.field(
         default=1, metadata={"help": "save a resumable checkpoint every this many epochs"}
@@ -147,6 +162,7 @@ class ExperimentConfig:
         likelihood = registry_for("likelihood").get(self.likelihood)
         checks.choice("activation", self.activation, registry_for("activation"))
         checks.choice("jit_compile", self.jit_compile, ("auto", "true", "false"))
+        checks.choice("dtype_policy", self.dtype_policy, DTYPE_POLICIES)
         checks.choice("lr_schedule", self.lr_schedule, ("constant", "burda"))
         checks.choice("output_bias_init", self.output_bias_init, ("zeros", "data_mean"))
         if self.output_bias_init == "data_mean" and not (architecture.output_layer and likelihood.support == "binary"):
@@ -162,6 +178,7 @@ class ExperimentConfig:
         checks.integer("steps_per_execution", self.steps_per_execution, 1)
         checks.integer("pca_components", self.pca_components, 1)
         checks.integer("kl_warmup_epochs", self.kl_warmup_epochs, 0)
+        checks.integer("train_samples", self.train_samples, 1)
         checks.integer("max_train_examples", self.max_train_examples, 0)
         checks.integer("checkpoint_every", self.checkpoint_every, 1)
         checks.number_at_least("checkpoint_seconds", self.checkpoint_seconds, 0)
@@ -180,6 +197,12 @@ class ExperimentConfig:
             )
         for name in ("beta", "clipnorm", "log_var_init_scale"):
             checks.number_at_least(name, getattr(self, name), 0)
+        if self.train_samples > 1 and (self.beta != 1 or self.kl_warmup_epochs):
+            raise ValueError(
+                "train_samples > 1 trains on the importance-weighted bound, which has no separate KL term: it "
+                f"needs beta=1 and kl_warmup_epochs=0. Received: train_samples={self.train_samples}, "
+                f"beta={self.beta}, kl_warmup_epochs={self.kl_warmup_epochs}"
+            )
         if self.binarize and self.dequantize:
             raise ValueError("`binarize` and `dequantize` exclude each other. Received: binarize=True, dequantize=True")
         if self.binarize and likelihood.support != "binary":
@@ -382,16 +405,19 @@ def _choices(concept):
     return ", ".join(entries)
 
 
-def field_help():
+def field_help(list_choices=True):
     """``{name: (type, default, help)}`` for every setting.
 
-    A setting that takes a registered name lists the names its registry holds now.
+    A setting that takes a registered name lists the names its registry holds now;
+    with ``list_choices=False`` it says where to find them instead, and nothing heavy
+    (Keras) is imported.
     """
     out = {}
     for field in dataclasses.fields(ExperimentConfig):
         text = field.metadata.get("help", "")
         if "registry" in field.metadata:
-            text = text.format(choices=_choices(field.metadata["registry"]))
+            choices = _choices(field.metadata["registry"]) if list_choices else "see `vae-keras train --help`"
+            text = text.format(choices=choices)
         out[field.name] = (field.type, field.default, text)
     return out
 

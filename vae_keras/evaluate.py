@@ -59,28 +59,6 @@ class ImportanceSampler(keras.Model):
         self.num_chunks = -(-self.num_samples // self.samples_per_chunk)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def _chunk_terms(self, x, labels, mean, log_var, epsilon):
-        """``(log_weights, log_px_given_z)``, each ``(chunk, batch)``, for one chunk of noise."""
-        vae = self.vae
-        chunk = self.samples_per_chunk
-        batch = ops.shape(mean)[0]
-        event_shape = tuple(x.shape[1:])
-        z = mean[None] + ops.exp(0.5 * log_var)[None] * epsilon
-        flat_z = ops.reshape(z, (chunk * batch, vae.latent_dim))
-        decoder_inputs = flat_z
-        if labels is not None:
-            repeated_labels = ops.reshape(ops.broadcast_to(labels[None], (chunk, batch)), (chunk * batch,))
-            decoder_inputs = vae.decoder_inputs(flat_z, repeated_labels)
-        params = ops.cast(vae.decoder(decoder_inputs, training=False), "float32")
-        repeated_x = ops.reshape(
-            ops.broadcast_to(x[None], (chunk, batch) + event_shape), (chunk * batch,) + event_shape
-        )
-        log_px_given_z = ops.reshape(vae.likelihood.log_prob(repeated_x, params), (chunk, batch))
-        log_pz = likelihoods.standard_normal_log_prob(z)
-        # log q(z|x) with z = mean + std * epsilon needs only epsilon.
-        log_qz = -0.5 * ops.sum(likelihoods.LOG_2PI + log_var[None] + ops.square(epsilon), axis=-1)
-        return log_px_given_z + log_pz - log_qz, log_px_given_z
-
     def call(self, inputs):
         vae = self.vae
         x, labels = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
@@ -99,7 +77,7 @@ class ImportanceSampler(keras.Model):
 
         def add_chunk(index, state):
             log_sum_weights, sum_log_px_given_z = state
-            log_weights, log_px_given_z = self._chunk_terms(x, labels, mean, log_var, ops.take(epsilon, index, axis=0))
+            log_weights, log_px_given_z = vae.log_weights(x, mean, log_var, ops.take(epsilon, index, axis=0), y=labels)
             mask = ops.take(valid, index, axis=0)
             log_weights = ops.where(mask, log_weights, -np.inf)
             log_sum_weights = ops.logaddexp(log_sum_weights, ops.logsumexp(log_weights, axis=0))

@@ -38,8 +38,11 @@ class Sampling(keras.layers.Layer):
 
     def call(self, inputs):
         mean, log_var = inputs
-        epsilon = keras.random.normal(ops.shape(mean), dtype=mean.dtype, seed=self.seed_generator)
-        return mean + ops.exp(0.5 * log_var) * epsilon
+        return mean + ops.exp(0.5 * log_var) * self.noise(ops.shape(mean), dtype=mean.dtype)
+
+    def noise(self, shape, dtype="float32"):
+        """Standard normal draws of ``shape`` from the layer's seeded generator."""
+        return keras.random.normal(shape, dtype=dtype, seed=self.seed_generator)
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]

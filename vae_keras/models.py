@@ -362,6 +362,16 @@ class VAE(keras.Model):
     ``reconstruction`` (-log p(x|z)), ``kl``, and ``nelbo`` (the negative
     ELBO with weight 1, whatever ``beta``). All are nats per example.
 
+    With ``train_samples=K > 1`` the objective is instead Burda et al.'s
+    (2016) importance-weighted bound (IWAE),
+
+        loss = mean over the batch of  -log (1/K) sum_k p(x, z_k) / q(z_k|x),   z_k ~ q(z|x),
+
+    which equals the ELBO at K=1 and tightens towards log p(x) as K grows;
+    ``loss`` then reports it, while ``reconstruction``, ``kl`` and ``nelbo``
+    still report the one-sample terms (averaged over the K draws). It needs
+    ``beta=1`` and no warm-up: the bound has no separate KL term to weigh.
+
     Args:
         encoder: model ``x -> [mean, log_var]``.
         decoder: model ``z -> params`` for the likelihood.
@@ -370,9 +380,14 @@ class VAE(keras.Model):
         kl_warmup_steps: steps over which the KL weight ramps from 0 to
             ``beta``; 0 disables warm-up.
         seed: seed of the sampling layer.
+        train_samples: K, the importance samples of the training objective;
+            1 (the default) is the VAE's ELBO.
     """
 
-    def __init__(self, encoder, decoder, likelihood, beta=1.0, kl_warmup_steps=0, seed=None, **kwargs):
+    #: whether the decoder also takes the labels (a ``ConditionalVAE``)
+    uses_labels = False
+
+    def __init__(self, encoder, decoder, likelihood, beta=1.0, kl_warmup_steps=0, seed=None, train_samples=1, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(likelihood, likelihoods.Likelihood):
             raise ValueError(
@@ -385,11 +400,19 @@ class VAE(keras.Model):
             raise ValueError(
                 f"`kl_warmup_steps` must be an integer >= 0. Received: kl_warmup_steps={kl_warmup_steps!r}"
             )
+        train_samples = checks.integer("train_samples", train_samples, 1)
+        if train_samples > 1 and (beta != 1 or kl_warmup_steps):
+            raise ValueError(
+                "The importance-weighted bound (train_samples > 1) has no separate KL term: it needs beta=1 "
+                f"and kl_warmup_steps=0. Received: train_samples={train_samples}, beta={beta!r}, "
+                f"kl_warmup_steps={kl_warmup_steps!r}"
+            )
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
         self.beta = float(beta)
         self.kl_warmup_steps = int(kl_warmup_steps)
+        self.train_samples = train_samples
         self.seed = seed
         self.sampler = vae_layers.Sampling(seed=seed, name="sampling")
         # Counts training steps for the KL warm-up. A model variable, not the
@@ -423,15 +446,62 @@ class VAE(keras.Model):
         """What the decoder is called with during training: ``z`` here."""
         return z
 
+    def log_weights(self, x, mean, log_var, epsilon, y=None, training=False):
+        """Importance log-weights of ``K`` draws ``z = mean + std * epsilon`` from q(z|x).
+
+        Args:
+            x: a batch of inputs, ``(batch, *input_shape)``.
+            mean, log_var: q(z|x) of the batch, float32 ``(batch, latent_dim)``.
+            epsilon: standard normal noise, ``(K, batch, latent_dim)``, ``K`` static.
+            y: the labels of a ``ConditionalVAE`` (ignored by a ``VAE``).
+            training: passed to the decoder.
+
+        Returns:
+            ``(log_weights, log_px_given_z)``, each float32 ``(K, batch)``:
+            ``log p(x|z) + log p(z) - log q(z|x)`` and ``log p(x|z)``.
+        """
+        num_draws = epsilon.shape[0]
+        batch = ops.shape(mean)[0]
+        event_shape = tuple(x.shape[1:])
+        z = mean[None] + ops.exp(0.5 * log_var)[None] * epsilon
+        flat_z = ops.reshape(z, (num_draws * batch, self.latent_dim))
+        decoder_inputs = flat_z
+        if self.uses_labels:
+            repeated_labels = ops.reshape(ops.broadcast_to(y[None], (num_draws, batch)), (num_draws * batch,))
+            decoder_inputs = self.decoder_inputs(flat_z, repeated_labels)
+        # The likelihood stays in float32 under mixed precision.
+        params = ops.cast(self.decoder(decoder_inputs, training=training), "float32")
+        repeated_x = ops.reshape(
+            ops.broadcast_to(ops.cast(x, "float32")[None], (num_draws, batch) + event_shape),
+            (num_draws * batch,) + event_shape,
+        )
+        log_px_given_z = ops.reshape(self.likelihood.log_prob(repeated_x, params), (num_draws, batch))
+        log_pz = likelihoods.standard_normal_log_prob(z)
+        # log q(z|x) with z = mean + std * epsilon needs only epsilon.
+        log_qz = -0.5 * ops.sum(likelihoods.LOG_2PI + log_var[None] + ops.square(epsilon), axis=-1)
+        return log_px_given_z + log_pz - log_qz, log_px_given_z
+
+    def _importance_weighted_terms(self, x, y, mean, log_var, training):
+        """``(-bound, reconstruction, kl)`` per example for the K-sample objective."""
+        mean = ops.cast(mean, "float32")
+        log_var = ops.cast(log_var, "float32")
+        epsilon = self.sampler.noise((self.train_samples, ops.shape(mean)[0], self.latent_dim))
+        log_weights, log_px_given_z = self.log_weights(x, mean, log_var, epsilon, y=y, training=training)
+        bound = ops.logsumexp(log_weights, axis=0) - math.log(self.train_samples)
+        return -bound, -ops.mean(log_px_given_z, axis=0), likelihoods.kl_standard_normal(mean, log_var)
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         mean, log_var = y_pred
-        z = self.sampler([mean, log_var])
-        params = self.decoder(self.decoder_inputs(z, y), training=training)
-        # The likelihood and KL stay in float32 under mixed precision.
-        params = ops.cast(params, "float32")
-        reconstruction = -self.likelihood.log_prob(ops.cast(x, "float32"), params)
-        kl = likelihoods.kl_standard_normal(ops.cast(mean, "float32"), ops.cast(log_var, "float32"))
-        per_example = reconstruction + self.kl_weight(training) * kl
+        if self.train_samples > 1:
+            per_example, reconstruction, kl = self._importance_weighted_terms(x, y, mean, log_var, training)
+        else:
+            z = self.sampler([mean, log_var])
+            params = self.decoder(self.decoder_inputs(z, y), training=training)
+            # The likelihood and KL stay in float32 under mixed precision.
+            params = ops.cast(params, "float32")
+            reconstruction = -self.likelihood.log_prob(ops.cast(x, "float32"), params)
+            kl = likelihoods.kl_standard_normal(ops.cast(mean, "float32"), ops.cast(log_var, "float32"))
+            per_example = reconstruction + self.kl_weight(training) * kl
         if sample_weight is None:
             loss = ops.mean(per_example)
         else:
@@ -482,6 +552,7 @@ class VAE(keras.Model):
             "beta": self.beta,
             "kl_warmup_steps": self.kl_warmup_steps,
             "seed": self.seed,
+            "train_samples": self.train_samples,
         }
 
     @classmethod
@@ -510,6 +581,7 @@ def build_vae(
     seed=None,
     likelihood_options=None,
     num_classes=None,
+    train_samples=1,
 ):
     """Builds a VAE from plain settings.
 
@@ -533,6 +605,7 @@ def build_vae(
             ``{"sigma": 0.1}`` or ``{"variance_floor": 0.01}``.
         num_classes: if set, a ``ConditionalVAE`` whose (MLP) decoder also
             sees the label, one of ``num_classes``.
+        train_samples: K of the training objective (see ``VAE``); 1 is the ELBO.
 
     Returns:
         An uncompiled ``VAE`` (or ``ConditionalVAE``).
@@ -561,7 +634,9 @@ def build_vae(
     )
     encoder, decoder = entry.build(input_shape, latent_dim, head.num_params, settings)
     model_class = VAE if num_classes is None else ConditionalVAE
-    return model_class(encoder, decoder, head, beta=beta, kl_warmup_steps=kl_warmup_steps, seed=seed)
+    return model_class(
+        encoder, decoder, head, beta=beta, kl_warmup_steps=kl_warmup_steps, seed=seed, train_samples=train_samples
+    )
 
 
 def _build_mlp(input_shape, latent_dim, num_params, settings):
@@ -641,6 +716,8 @@ class ConditionalVAE(VAE):
     stroke, thickness, colours, background. Decoding one image's ``z`` with
     every label draws that style as every digit.
     """
+
+    uses_labels = True
 
     @property
     def num_classes(self):

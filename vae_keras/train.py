@@ -60,9 +60,21 @@ def whole_blocks(steps_per_epoch, steps_per_execution):
 def build_model(config, input_shape, steps_per_epoch, num_classes=None):
     """The VAE described by ``config`` for inputs of ``input_shape``.
 
-    ``num_classes`` is needed (and used) only when ``config.conditional``.
+    ``num_classes`` is needed (and used) only when ``config.conditional``. The layers use
+    ``config.dtype_policy``; ``compile`` then wraps the optimizer for loss scaling under
+    ``mixed_float16``, as Keras does for a model of that policy.
     """
     likelihood_options = likelihoods.LIKELIHOODS.get(config.likelihood).options_from(config)
+    # Layers take the global dtype policy when they are created: set it for this model only.
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(config.dtype_policy)
+    try:
+        return _build_vae(config, input_shape, steps_per_epoch, num_classes, likelihood_options)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _build_vae(config, input_shape, steps_per_epoch, num_classes, likelihood_options):
     return models.build_vae(
         input_shape,
         config.latent_dim,
@@ -81,6 +93,7 @@ def build_model(config, input_shape, steps_per_epoch, num_classes=None):
         seed=config.seed,
         likelihood_options=likelihood_options,
         num_classes=num_classes if config.conditional else None,
+        train_samples=config.train_samples,
     )
 
 
