@@ -68,3 +68,21 @@ def test_load_errors(tmp_path):
 def test_default_run_dir_names_the_setting():
     path = config_lib.default_run_dir(ExperimentConfig(dataset="mnist", latent_dim=20))
     assert path.name == "mnist-mlp-bernoulli-z20"
+
+
+def test_decoder_units_can_say_no_dense_layer_as_keras_io_s_conv_decoder_has():
+    from vae_keras import train
+
+    for spelling in ("none", "0", "NONE"):
+        assert ExperimentConfig(decoder_units=spelling).decoder_units == (0,)
+    config = ExperimentConfig(architecture="conv", hidden_units=(16,), decoder_units="none", binarize=True)
+    vae = train.build_model(config, (28, 28, 1), 1)
+    dense = [layer for layer in vae.decoder.layers if type(layer).__name__ == "Dense"]
+    # z -> Dense(7 * 7 * 64) -> transposed convolutions: the projection is the decoder's only dense layer.
+    assert [layer.units for layer in dense] == [7 * 7 * 64]
+    mirrored = train.build_model(
+        ExperimentConfig(architecture="conv", hidden_units=(16,), binarize=True), (28, 28, 1), 1
+    )
+    assert [layer.units for layer in mirrored.decoder.layers if type(layer).__name__ == "Dense"] == [16, 7 * 7 * 64]
+    with pytest.raises(ValueError, match="decoder_units=0,32"):
+        ExperimentConfig(decoder_units=(0, 32))

@@ -17,6 +17,9 @@ from vae_keras import checks, io_utils
 
 INPUT_SPACES = ("pixels", "pca", "pca_whitened")
 OPTIMIZERS = ("adam", "adagrad", "sgd", "rmsprop")
+#: ``decoder_units`` meaning "no dense hidden layer" (``--decoder-units 0`` or ``none``); an empty
+#: tuple means "mirror hidden_units".
+NO_DECODER_UNITS = (0,)
 DTYPE_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
@@ -56,7 +59,8 @@ class ExperimentConfig:
         default=(256,), metadata={"help": "encoder dense widths, e.g. 512,512"}
     )
     decoder_units: tuple[int, ...] = dataclasses.field(
-        default=(), metadata={"help": "decoder dense widths (empty: hidden_units reversed)"}
+        default=(),
+        metadata={"help": "decoder dense widths (empty: hidden_units reversed; 0 or none: no dense hidden layer)"},
     )
     conv_filters: tuple[int, ...] = dataclasses.field(
         default=(32, 64), metadata={"help": "filters of the stride-2 convolutions (conv only)"}
@@ -171,6 +175,11 @@ class ExperimentConfig:
                 f"({_names('likelihood', 'binary')}) and an architecture with a dense output layer "
                 f"({_names('architecture', 'output_layer')}). Received: "
                 f"architecture={self.architecture!r}, likelihood={self.likelihood!r}"
+            )
+        if self.decoder_units != NO_DECODER_UNITS and any(units < 1 for units in self.decoder_units):
+            raise ValueError(
+                "`decoder_units` must be widths >= 1, empty (mirror hidden_units), or 0 alone (no dense hidden "
+                f"layer). Received: decoder_units={','.join(map(str, self.decoder_units))}"
             )
         checks.integer("latent_dim", self.latent_dim, 1)
         checks.integer("batch_size", self.batch_size, 1)
@@ -307,6 +316,8 @@ def _coerce(field, value):
     origin = typing.get_origin(kind)
     name = field.name
     if origin is tuple:
+        if name == "decoder_units" and isinstance(value, str) and value.strip().lower() == "none":
+            return NO_DECODER_UNITS
         if isinstance(value, str):
             value = [v for v in value.replace(" ", "").split(",") if v]
         if isinstance(value, int) and not isinstance(value, bool):

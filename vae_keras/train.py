@@ -81,7 +81,7 @@ def _build_vae(config, input_shape, steps_per_epoch, num_classes, likelihood_opt
         architecture=config.architecture,
         likelihood=config.likelihood,
         hidden_units=config.hidden_units,
-        decoder_units=config.decoder_units or None,
+        decoder_units=_decoder_units(config.decoder_units),
         conv_filters=config.conv_filters,
         activation=config.activation,
         batch_norm=config.batch_norm,
@@ -95,6 +95,13 @@ def _build_vae(config, input_shape, steps_per_epoch, num_classes, likelihood_opt
         num_classes=num_classes if config.conditional else None,
         train_samples=config.train_samples,
     )
+
+
+def _decoder_units(setting):
+    """``build_vae``'s ``decoder_units`` for a config's: ``None`` to mirror the encoder, ``()`` for none."""
+    if setting == config_lib.NO_DECODER_UNITS:
+        return ()
+    return setting or None
 
 
 def initialize_from(vae, path):
