@@ -133,7 +133,9 @@ def build_model(name, args, seed=0):
         return vae
     if name == "burda_mlp":
         units = (16,) if args.quick else (200, 200)
-        return models.build_vae((28, 28, 1), 50, hidden_units=units, activation="tanh", likelihood="bernoulli", seed=seed)
+        return models.build_vae(
+            (28, 28, 1), 50, hidden_units=units, activation="tanh", likelihood="bernoulli", seed=seed
+        )
     options = dict(conv_filters=(4, 8), hidden_units=(16,)) if args.quick else {}
     return models.build_vae((32, 32, 3), 20, architecture="conv", seed=seed, **options)
 
