@@ -127,6 +127,13 @@ class ExperimentConfig:
         default=10, metadata={"help": "training steps per compiled call (fewer Python round trips)"}
     )
     jit_compile: str = dataclasses.field(default="auto", metadata={"help": "XLA compilation: auto, true or false"})
+    distribute: bool = dataclasses.field(
+        default=False,
+        metadata={
+            "help": "data-parallel over every local device: keras.distribution.DataParallel on JAX, "
+            "tf.distribute.MirroredStrategy on TensorFlow"
+        },
+    )
     dtype_policy: str = dataclasses.field(
         default="float32",
         metadata={

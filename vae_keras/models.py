@@ -19,6 +19,7 @@ from collections.abc import Callable
 import keras
 import numpy as np
 from keras import layers, ops
+from keras.src.losses.loss import scale_loss_for_distribution  # not exported by keras.losses
 
 from vae_keras import checks, likelihoods
 from vae_keras import layers as vae_layers
@@ -418,7 +419,10 @@ class VAE(keras.Model):
         # Counts training steps for the KL warm-up. A model variable, not the
         # optimizer's counter: it is part of the traced state on every
         # backend, and it is saved and restored with the model.
-        self.training_steps = self.add_weight(shape=(), initializer="zeros", trainable=False, name="training_steps")
+        # Under tf.distribute every replica counts the same step: keep the first replica's count.
+        self.training_steps = self.add_weight(
+            shape=(), initializer="zeros", trainable=False, name="training_steps", aggregation="only_first_replica"
+        )
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
         self.nelbo_tracker = keras.metrics.Mean(name="nelbo")
@@ -517,7 +521,10 @@ class VAE(keras.Model):
         self.reconstruction_tracker.update_state(reconstruction, sample_weight=sample_weight)
         self.kl_tracker.update_state(kl, sample_weight=sample_weight)
         self.nelbo_tracker.update_state(reconstruction + kl, sample_weight=sample_weight)
-        return loss
+        # Under tf.distribute the replicas' gradients are summed, so each replica's mean is divided
+        # by their number, as Keras's own compute_loss does (a no-op elsewhere; Keras's trainer
+        # undoes it for the reported loss).
+        return scale_loss_for_distribution(loss)
 
     # ---- helpers for analysis (NumPy in, NumPy out) -----------------------
 

@@ -33,7 +33,7 @@ import keras
 import numpy as np
 
 from vae_keras import config as config_lib
-from vae_keras import io_utils, likelihoods, models, plots, preprocessing
+from vae_keras import distribute, io_utils, likelihoods, models, plots, preprocessing
 from vae_keras.data.prepared import PreparedData, prepare_data  # noqa: F401  (re-exported)
 
 logger = logging.getLogger("vae_keras.train")
@@ -384,6 +384,9 @@ def _check_resumable(run_dir, config):
 def train(config, run_dir, resume=True, verbose=None, callbacks=None, figures=True):
     """Trains (or resumes) the run described by ``config`` in ``run_dir``.
 
+    With ``config.distribute`` the model is built (or loaded), compiled and fitted
+    data-parallel over every local device (``vae_keras.distribute``).
+
     Args:
         config: an ``ExperimentConfig``.
         run_dir: the run folder; created if missing.
@@ -402,7 +405,14 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None, figures=Tr
         TrainingDivergedError: if a loss term becomes NaN or Inf.
         ValueError: for invalid settings or a run folder of another config.
     """
-    run_dir = Path(run_dir)
+    with distribute.scope(config.distribute, config.batch_size) as devices:
+        # JAX shards every batch across the devices, so each batch must split evenly: the last,
+        # smaller batch of an epoch is dropped (a new shuffle each epoch lets every example in).
+        even_batches = len(devices) if devices and keras.backend.backend() == "jax" else 1
+        return _train(config, Path(run_dir), resume, verbose, callbacks, figures, even_batches)
+
+
+def _train(config, run_dir, resume, verbose, callbacks, figures, even_batches=1):
     state = read_state(run_dir)
     if state is not None:
         if not resume:
@@ -419,7 +429,8 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None, figures=Tr
     if state is not None and preprocessor_path.exists():
         preprocessor = preprocessing.load_preprocessor(preprocessor_path)
     prepared = prepare_data(config, preprocessor=preprocessor)
-    steps_per_epoch = math.ceil(len(prepared.train[0]) / config.batch_size)
+    drop_remainder = even_batches > 1
+    steps_per_epoch = (math.floor if drop_remainder else math.ceil)(len(prepared.train[0]) / config.batch_size)
 
     initial_epoch = 0
     if state is not None and state.get("checkpoint"):
@@ -453,9 +464,11 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None, figures=Tr
     write_state(run_dir, state)
     validation_data = None
     if prepared.validation is not None:
-        validation_data = (prepared.model_inputs(prepared.validation[0], seed=config.seed),)
+        # A multiple of the devices' number (all of it on one device), so that every batch splits evenly.
+        keep = len(prepared.validation[0]) // even_batches * even_batches
+        validation_data = (prepared.model_inputs(prepared.validation[0][:keep], seed=config.seed),)
         if config.conditional:
-            validation_data = (validation_data[0], prepared.validation[1])
+            validation_data = (validation_data[0], prepared.validation[1][:keep])
     callbacks = [
         NonFiniteGuard(),
         RunCheckpoint(run_dir, state, config.checkpoint_every, config.checkpoint_seconds),
@@ -480,7 +493,9 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None, figures=Tr
             # steps_per_execution steps to its end, so a block that crossed an epoch's end would add steps.
             vae.steps_per_execution = whole_blocks(steps_per_epoch, config.steps_per_execution)
         vae.fit(
-            prepared.training_input(config.batch_size, seed=config.seed + initial_epoch, repeat=repeat),
+            prepared.training_input(
+                config.batch_size, seed=config.seed + initial_epoch, repeat=repeat, drop_remainder=drop_remainder
+            ),
             steps_per_epoch=steps_per_epoch if repeat else None,
             epochs=config.num_epochs,
             initial_epoch=initial_epoch,

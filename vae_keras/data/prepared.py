@@ -92,7 +92,7 @@ class PreparedData:
             return self.preprocessor.inverse_transform(model_outputs)
         return np.clip(np.asarray(model_outputs), 0.0, 1.0)
 
-    def training_input(self, batch_size, seed, repeat=False):
+    def training_input(self, batch_size, seed, repeat=False, drop_remainder=False):
         """The training input for ``fit``: tf.data on TensorFlow, a PyDataset elsewhere.
 
         With ``repeat`` (TensorFlow only) the dataset repeats forever, each pass
@@ -103,7 +103,13 @@ class PreparedData:
         images = self.train[0]
         if self.preprocessor is not None:
             images = self.preprocessor.transform(images).astype("float32")
-        options = dict(shuffle=True, seed=seed, binarize=self.config.binarize, dequantize=self.config.dequantize)
+        options = dict(
+            shuffle=True,
+            seed=seed,
+            binarize=self.config.binarize,
+            dequantize=self.config.dequantize,
+            drop_remainder=drop_remainder,
+        )
         if self.config.conditional:
             options["labels"] = self.train[1]
         if keras.backend.backend() == "tensorflow":
