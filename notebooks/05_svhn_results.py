@@ -165,11 +165,12 @@ conditional_runs, conditional_table = studies.train_variants(
     recipe.replace(conditional=True, num_epochs=conditional_epochs), {"conditional": {}}, output,
     num_samples=min(eval_samples, 100), eval_examples=min(eval_examples or 1000, 1000), allow_divergence=False)
 conditional = conditional_runs["conditional"]
-styles = studies.decode_as_every_label(conditional.vae, x_test[:8])
+classes = conditional.prepared.classes  # the dataset's own labels
+styles = studies.decode_as_every_label(conditional.vae, x_test[:8], labels=classes)
 grid = studies.prepend_column(model.prepared.to_images(x_test[:8]), conditional.prepared.to_images(styles))
-output.show(plots.image_grid(grid, num_columns=conditional.vae.num_classes + 1,
+output.show(plots.image_grid(grid, num_columns=len(classes) + 1,
                              row_labels=[f"test image {i + 1}" for i in range(8)],
-                             title=f"Test image (first column), then its style drawn as labels 0-{conditional.vae.num_classes - 1}"),
+                             title=f"Test image (first column), then its style drawn as labels {classes[0]}-{classes[-1]}"),
             "conditional_analogies")
 output.say(f"The conditional VAE trained {conditional.row['epochs']} epochs; its test KL is "
            f"{conditional.row['test_kl']:.1f} nats" + ("." if conditional.row["test_kl"] >= claims.KL_FLOOR else

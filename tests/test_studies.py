@@ -201,3 +201,21 @@ def test_a_study_evaluates_a_seeded_random_subset_not_the_first_test_images(monk
     assert len(chosen) == 50 and chosen.max() > 50  # not the first 50
     np.testing.assert_array_equal(seen[0], prepared.model_inputs(prepared.test[0][chosen], seed=0))
     assert summary["num_examples"] == 50
+
+
+def test_decode_as_every_label_draws_the_labels_it_is_given():
+    class Recorder:
+        num_classes = 8
+
+        def encode(self, x):
+            return np.zeros((len(x), 2)), None
+
+        def decode(self, z, labels):
+            self.labels = labels
+            return np.zeros((len(z), 3))
+
+    model = Recorder()
+    out = studies.decode_as_every_label(model, np.zeros((2, 3)), labels=np.array([1, 3, 5, 7]))
+    assert out.shape == (8, 3) and list(model.labels) == [1, 3, 5, 7, 1, 3, 5, 7]
+    studies.decode_as_every_label(model, np.zeros((1, 3)))
+    assert list(model.labels) == list(range(8))

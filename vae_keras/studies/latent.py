@@ -47,22 +47,23 @@ def diverse_decodes(vae, x, num_draws=200, keep=10, seed=0):
     return decodes[chosen]
 
 
-def decode_as_every_label(conditional_vae, x):
+def decode_as_every_label(conditional_vae, x, labels=None):
     """Encodes each input's style and decodes it as every label.
 
     Args:
         conditional_vae: a trained ``ConditionalVAE``.
         x: model inputs, ``(n, *input_shape)``.
+        labels: the labels to draw, in order; default ``0 .. num_classes - 1``. Pass the
+            dataset's own (``PreparedData.classes``) when it skips some or starts at 1.
 
     Returns:
-        Model-space decodes, ``(n * num_classes, *input_shape)``, row-major:
-        row i holds input i drawn as labels 0, 1, ..., num_classes - 1.
+        Model-space decodes, ``(n * len(labels), *input_shape)``, row-major:
+        row i holds input i drawn as each label in turn.
     """
+    labels = np.arange(conditional_vae.num_classes) if labels is None else np.asarray(labels)
     mean, _ = conditional_vae.encode(x)
-    num_classes = conditional_vae.num_classes
-    z = np.repeat(mean, num_classes, axis=0)
-    labels = np.tile(np.arange(num_classes), len(x))
-    return conditional_vae.decode(z, labels=labels)
+    z = np.repeat(mean, len(labels), axis=0)
+    return conditional_vae.decode(z, labels=np.tile(labels, len(x)))
 
 
 def prepend_column(first, rows):
