@@ -52,12 +52,12 @@ settings = dict(dataset="digits", binarize=True, latent_dim=4, hidden_units=(64,
                 tensorboard=False, seed=0)
 histories = {}
 for name, enabled in (("single", False), ("parallel", True)):
-    config = ExperimentConfig(num_epochs=3, distribute=enabled, **settings)
+    config = ExperimentConfig(num_epochs=2, distribute=enabled, **settings)
     _, _, state = train.train(config, f"{out}/{name}", verbose=0)
     histories[name] = [row["loss"] for row in state["history"]]
-first = ExperimentConfig(num_epochs=2, distribute=True, **settings)
+first = ExperimentConfig(num_epochs=1, distribute=True, **settings)
 train.train(first, f"{out}/resumed", verbose=0)
-second = ExperimentConfig(num_epochs=3, distribute=True, **settings)
+second = ExperimentConfig(num_epochs=2, distribute=True, **settings)
 vae, prepared, state = train.train(second, f"{out}/resumed", verbose=0)
 histories["resumed"] = [row["loss"] for row in state["history"]]
 report["histories"] = histories
@@ -102,12 +102,12 @@ def test_one_distributed_step_equals_the_single_device_step(report):
 def test_distributed_training_tracks_single_device_training_and_resumes(report):
     _, values = report
     single, parallel, resumed = (values["histories"][name] for name in ("single", "parallel", "resumed"))
-    assert len(parallel) == len(resumed) == 3 and values["status"] == "completed"
+    assert len(parallel) == len(resumed) == 2 and values["status"] == "completed"
     assert parallel[-1] < parallel[0]
     # Other noise draws, same optimisation: the epoch losses agree to a few per cent.
     for a, b in zip(single, parallel):
         assert abs(a - b) < 0.05 * abs(a), (single, parallel)
-    # Resuming from the epoch-2 checkpoint gives the uninterrupted run's losses.
+    # Resuming from the epoch-1 checkpoint gives the uninterrupted run's losses.
     for a, b in zip(parallel, resumed):
         assert abs(a - b) < 0.02 * abs(a), (parallel, resumed)
     assert -60 < values["log_px"] < 0
