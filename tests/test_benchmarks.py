@@ -74,3 +74,39 @@ def test_demo_time_benchmark_runs_and_writes_its_numbers(tmp_path, monkeypatch):
     assert result["profile"] == "smoke" and _finite_positive(result["wall_seconds"])
     assert result["notebooks"]["01_svhn_data"]["status"] == "completed"
     assert sum(result["verdicts"].values()) > 0
+
+
+@pytest.mark.slow  # six worker processes, each importing TensorFlow, JAX or torch: about 1-2 min on 2 cores
+def test_peer_benchmark_quick_run_writes_ratios_and_fractions_of_peak(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks import peers
+
+    peers.main(["--quick", "--out", str(tmp_path)])
+    result = json.loads((tmp_path / "peers.json").read_text())
+    assert {"date", "command", "cpu_count", "load_average_at_start", "load_average_at_end"} <= set(result["machine"])
+    assert _finite_positive(result["float32_peak"]["gflops"])
+    assert _finite_positive(result["float32_peak"]["gflops_per_cpu_second"])
+    assert result["flops"]["mlp"]["parameters"] == 652_824 and result["flops"]["conv"]["parameters"] == 134_165
+    # PyTorch is not a dependency: without benchmarks/.venv-torch its contenders are skipped, with a note.
+    torch_ran = {name for name in peers.TORCH_CONTENDERS if name in result["contenders"]}
+    for name in set(peers.TORCH_CONTENDERS) - torch_ran:
+        assert "skipped" in result["notes"][name] or "failed" in result["notes"][name]
+    expected = {"ours_tf", "ours_jax", "ours_conv_tf", "keras_io_example"} | torch_ran
+    assert set(result["contenders"]) == expected
+    for name, summary in result["contenders"].items():
+        for key in ("images_per_second", "median_cpu_seconds", "achieved_gflops", "fraction_of_peak"):
+            assert _finite_positive(summary[key]), (name, key)
+        assert (
+            summary["num_parameters"]
+            == result["flops"]["conv" if name in peers.CONV_CONTENDERS else "mlp"]["parameters"]
+        ), name
+        assert all(math.isfinite(loss) for losses in summary["epoch_losses_per_process"] for loss in losses)
+    assert _finite_positive(result["ratios"]["ours_conv_tf_over_keras_io_example"]["ratio"])
+    for name in torch_ran:
+        assert _finite_positive(result["ratios"][f"ours_tf_over_{name}"]["ratio"])
+    # Our conv decoder has the keras-io example's layout: Dense 3136 -> 7x7x64 -> 14x14x64 -> 28x28x32 -> 28x28x1.
+    shapes = {
+        name: [row[2][1:] for row in tables["decoder"] if row[0] in ("Dense", "Conv2DTranspose", "Conv2D")]
+        for name, tables in result["conv_model_layers"].items()
+    }
+    assert shapes["ours_conv_tf"] == shapes["keras_io_example"] == [[3136], [14, 14, 64], [28, 28, 32], [28, 28, 1]]
