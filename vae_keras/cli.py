@@ -51,6 +51,13 @@ def build_parser(list_choices=True):
     train.add_argument(
         "--no-resume", action="store_true", help="fail instead of resuming if the run folder holds a run"
     )
+    train.add_argument(
+        "--keras-backend",
+        default="auto",
+        metavar="BACKEND",
+        help="auto, tensorflow or jax (default: auto: KERAS_BACKEND if set, else JAX for dense models and "
+        "TensorFlow for convolutional ones, the faster on a CPU)",
+    )
     _setting_flags(train, list_choices)
 
     evaluate = commands.add_parser("evaluate", help="ELBO, importance-weighted log p(x) and bits/dim of a run")
@@ -97,18 +104,23 @@ def _publish(args):
     return 0
 
 
-def _config_from_args(args):
-    values = {}
-    if args.config:
-        values = config_lib.ExperimentConfig.load(args.config).to_dict()
+def _settings_from_args(args):
+    """The config file's settings with the flags on top, not yet validated (that imports Keras)."""
+    values = dict(config_lib.read_settings(args.config)) if args.config else {}
     for name in config_lib.field_help(list_choices=False):
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
-    return config_lib.ExperimentConfig.from_dict(values)
+    return values
 
 
 def _train(args):
-    config = _config_from_args(args)
+    from vae_keras import backends
+
+    settings = _settings_from_args(args)
+    architecture = settings.get("architecture", config_lib.ExperimentConfig.architecture)
+    backend, reason = backends.choose(args.keras_backend, architecture)
+    config = config_lib.ExperimentConfig.from_dict(settings)
+    print(f"Keras backend: {backend} ({reason})", flush=True)
     from vae_keras import train
 
     run_dir = Path(args.out) if args.out else config_lib.default_run_dir(config)

@@ -152,9 +152,7 @@ class ExperimentConfig:
             "the last epoch is always saved"
         },
     )
-    tensorboard: bool = dataclasses.field(
-        default=True, metadata={"help": "write TensorBoard logs to RUN_DIR/logs (TensorFlow backend)"}
-    )
+    tensorboard: bool = dataclasses.field(default=True, metadata={"help": "write TensorBoard logs to RUN_DIR/logs"})
     init_from: str = dataclasses.field(
         default="",
         metadata={"help": "a model.keras whose weights start this run (e.g. to go on at another learning rate)"},
@@ -279,35 +277,7 @@ class ExperimentConfig:
             ValueError: for an unsupported extension, unparsable content or
                 invalid settings.
         """
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"Config file not found. Received: path={str(path)!r}. Accepted: an existing .json, .yaml or .yml file"
-            )
-        text = path.read_text()
-        if path.suffix == ".json":
-            try:
-                values = json.loads(text)
-            except json.JSONDecodeError as error:
-                raise ValueError(
-                    f"Config file {str(path)!r} is not valid JSON: {error}. "
-                    'Accepted: a JSON object of settings such as {"latent_dim": 20}'
-                ) from None
-        elif path.suffix in (".yaml", ".yml"):
-            import yaml
-
-            try:
-                values = yaml.safe_load(text)
-            except yaml.YAMLError as error:
-                raise ValueError(
-                    f"Config file {str(path)!r} is not valid YAML ({' '.join(str(error).split())}). "
-                    "Accepted: a YAML mapping of settings such as 'latent_dim: 20'"
-                ) from None
-        else:
-            raise ValueError(
-                f"Unsupported config file type. Received: path={str(path)!r}. Accepted: .json, .yaml, .yml"
-            )
-        return cls.from_dict(values or {})
+        return cls.from_dict(read_settings(path))
 
     def replace(self, **changes):
         """A validated copy with ``changes`` applied."""
@@ -315,6 +285,43 @@ class ExperimentConfig:
 
 
 # ---- field coercion and checks ---------------------------------------------------
+
+
+def read_settings(path):
+    """The settings in a ``.json``, ``.yaml`` or ``.yml`` config file, as a dict, not yet validated
+    (``ExperimentConfig.load`` validates them).
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        ValueError: for an unsupported extension, or content that does not parse.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Config file not found. Received: path={str(path)!r}. Accepted: an existing .json, .yaml or .yml file"
+        )
+    text = path.read_text()
+    if path.suffix == ".json":
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"Config file {str(path)!r} is not valid JSON: {error}. "
+                'Accepted: a JSON object of settings such as {"latent_dim": 20}'
+            ) from None
+    elif path.suffix in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            values = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise ValueError(
+                f"Config file {str(path)!r} is not valid YAML ({' '.join(str(error).split())}). "
+                "Accepted: a YAML mapping of settings such as 'latent_dim: 20'"
+            ) from None
+    else:
+        raise ValueError(f"Unsupported config file type. Received: path={str(path)!r}. Accepted: .json, .yaml, .yml")
+    return {} if values is None else values
 
 
 def _coerce(field, value):

@@ -461,6 +461,10 @@ def _train(config, run_dir, resume, verbose, callbacks, figures, even_batches=1)
 
     state["status"] = "running"
     state.pop("error", None)
+    backend = keras.backend.backend()
+    if state.get("keras_backend", backend) != backend:
+        print(f"Note: epochs 1..{initial_epoch} trained on {state['keras_backend']}; the rest trains on {backend}.")
+    state["keras_backend"] = backend
     write_state(run_dir, state)
     validation_data = None
     if prepared.validation is not None:
@@ -474,7 +478,7 @@ def _train(config, run_dir, resume, verbose, callbacks, figures, even_batches=1)
         RunCheckpoint(run_dir, state, config.checkpoint_every, config.checkpoint_seconds),
         *(callbacks or []),
     ]
-    if config.tensorboard and keras.backend.backend() == "tensorflow":
+    if config.tensorboard:  # Keras writes the summaries with TensorFlow, on every backend
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs")))
     if verbose == "compact":
         callbacks.append(ProgressPrinter())

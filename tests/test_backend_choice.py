@@ -1,0 +1,75 @@
+"""`vae-keras train --keras-backend auto|tensorflow|jax`: the backend is chosen before Keras is imported."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from vae_keras import backends
+
+CHOOSE = "import sys; from vae_keras import backends; print(*backends.choose(sys.argv[1], sys.argv[2]), sep='|')"
+
+
+def _fresh_process(code, *arguments, keras_backend=None):
+    """Runs ``code`` in a new interpreter, with ``KERAS_BACKEND`` unset unless given."""
+    environment = {key: value for key, value in os.environ.items() if key != "KERAS_BACKEND"}
+    if keras_backend:
+        environment["KERAS_BACKEND"] = keras_backend
+    result = subprocess.run(
+        [sys.executable, "-c", code, *arguments], capture_output=True, text=True, env=environment, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.mark.parametrize(
+    ("requested", "architecture", "keras_backend", "expected"),
+    [
+        ("auto", "mlp", None, "jax|auto: the faster backend on a CPU for a dense model"),
+        ("auto", "conv", None, "tensorflow|auto: the faster backend on a CPU for a convolutional model"),
+        ("auto", "mlp", "tensorflow", "tensorflow|KERAS_BACKEND is set"),
+        ("tensorflow", "mlp", "jax", "tensorflow|asked for"),
+        ("jax", "conv", None, "jax|asked for"),
+    ],
+)
+def test_auto_prefers_jax_for_dense_models_and_respects_an_explicit_choice(
+    requested, architecture, keras_backend, expected
+):
+    pytest.importorskip("jax")
+    assert _fresh_process(CHOOSE, requested, architecture, keras_backend=keras_backend).strip() == expected
+
+
+def test_a_backend_other_than_the_imported_kerass_is_refused():
+    import keras
+
+    running = keras.backend.backend()
+    other = "jax" if running == "tensorflow" else "tensorflow"
+    with pytest.raises(ValueError, match=f"Received: --keras-backend {other}. Accepted: {running} or auto"):
+        backends.choose(other, "mlp")
+    assert backends.choose("auto", "conv") == (running, "Keras was already imported")
+
+
+def test_an_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="Received: --keras-backend torch. Accepted: auto, tensorflow, jax"):
+        backends.choose("torch", "mlp")
+
+
+def test_the_cli_trains_a_dense_model_on_jax_by_default_and_resumes_a_tensorflow_run(tmp_path):
+    """A run started on TensorFlow resumes on the auto choice (JAX): checkpoints cross backends."""
+    pytest.importorskip("jax")
+    run_dir = tmp_path / "run"
+    flags = ["--dataset", "digits", "--binarize", "true", "--latent-dim", "2", "--hidden-units", "32"]
+    flags += ["--batch-size", "100", "--tensorboard", "false", "--out", str(run_dir)]
+    code = "import sys; from vae_keras import cli; sys.exit(cli.main(sys.argv[1:]))"
+    first = _fresh_process(code, "train", "--keras-backend", "tensorflow", "--num-epochs", "1", *flags)
+    assert "Keras backend: tensorflow (asked for)" in first
+    assert json.loads((run_dir / "state.json").read_text())["keras_backend"] == "tensorflow"
+    second = _fresh_process(code, "train", "--num-epochs", "2", *flags)
+    assert "Keras backend: jax (auto: the faster backend on a CPU for a dense model)" in second
+    assert "epochs 1..1 trained on tensorflow; the rest trains on jax" in second
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["keras_backend"] == "jax" and state["status"] == "completed" and state["epoch"] == 2
+    losses = [row["loss"] for row in state["history"]]
+    assert len(losses) == 2 and losses[1] < losses[0]
