@@ -15,6 +15,7 @@ import platform
 import resource
 import shlex
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -41,6 +42,53 @@ def add_output_argument(parser: argparse.ArgumentParser):
         default=str(RESULTS_DIR),
         help="folder for the JSON result (default: benchmarks/results)",
     )
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser, workers):
+    """The options of a benchmark whose orchestrator runs ``workers`` as processes (``run_worker_process``).
+
+    ``--worker-timeout`` is the orchestrator's; ``--worker``, ``--images-file`` and ``--result-file`` (hidden) are what
+    it passes to a worker process.
+    """
+    parser.add_argument("--worker-timeout", type=positive_int, default=1800, help="seconds per worker process")
+    parser.add_argument("--worker", choices=tuple(workers), help=argparse.SUPPRESS)
+    parser.add_argument("--images-file", help=argparse.SUPPRESS)
+    parser.add_argument("--result-file", help=argparse.SUPPRESS)
+
+
+def name_list(parser, option, text, choices):
+    """The names in the comma-separated ``text`` of ``option``; ``parser.error`` unless they are some of ``choices``."""
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    if not names or set(names) - set(choices):
+        parser.error(f"{option} must name some of {tuple(choices)}; received {names!r}")
+    return names
+
+
+def run_rounds(names, rounds, run_one, describe):
+    """Runs every worker process once per round, the order rotated by one each round (interleaved processes).
+
+    Args:
+        names: the workers, in the first round's order.
+        rounds: how many rounds.
+        run_one: ``run_one(name, round_index)`` runs one worker and returns its result, a dict with an ``error``
+            key when it failed (as ``run_worker_process`` returns).
+        describe: ``describe(name, result)``, the line printed after a worker succeeded.
+
+    Returns:
+        ``(runs, errors)``: each name's successful results in round order, and each failed name's messages.
+    """
+    runs, errors = {name: [] for name in names}, {}
+    for round_index in range(rounds):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            result = run_one(name, round_index)
+            if "error" in result:
+                errors.setdefault(name, []).append(f"round {round_index + 1}: {result['error']}")
+                print(f"round {round_index + 1} {name}: FAILED {result['error']}", flush=True)
+                continue
+            runs[name].append(result)
+            print(f"round {round_index + 1}/{rounds} {describe(name, result)}", flush=True)
+    return runs, errors
 
 
 def positive_int(text):
@@ -158,6 +206,58 @@ def ratio_summary(numerator_seconds, denominator_seconds):
         "pairwise_min": min(pairs),
         "pairwise_max": max(pairs),
     }
+
+
+# --------------------------------------------------------------------------
+# Worker processes
+# --------------------------------------------------------------------------
+
+
+def run_worker_process(command, result_file, *, env=None, timeout=None, echo_prefix=None):
+    """Runs one benchmark worker process from the project root; returns the JSON dict it wrote to ``result_file``.
+
+    Benchmarks that compare backends or interpreters run each contender in its own process (a Keras
+    backend is fixed at import) and interleave those processes; this runs one of them.
+
+    Args:
+        command: the argv list, e.g. ``[sys.executable, "-m", "benchmarks.NAME", "--worker", ...]``.
+        result_file: where the worker writes its JSON result.
+        env: environment variables to set in the child (a value of ``None`` unsets the variable); the
+            project root is prepended to ``PYTHONPATH``.
+        timeout: seconds before the child is killed.
+        echo_prefix: lines of the child's stdout that start with this are printed here.
+
+    Returns:
+        The worker's dict with ``process_seconds`` (wall seconds of the whole process) added, or
+        ``{"error": ..., "process_seconds": ...}`` when it failed, timed out or wrote nothing.
+    """
+    child_env = dict(os.environ)
+    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), child_env.get("PYTHONPATH")]))
+    for key, value in (env or {}).items():
+        if value is None:
+            child_env.pop(key, None)
+        else:
+            child_env[key] = value
+    argv = [str(arg) for arg in command]
+    start = time.perf_counter()
+    try:
+        completed = subprocess.run(
+            argv, cwd=PROJECT_ROOT, env=child_env, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s", "process_seconds": time.perf_counter() - start}
+    process_seconds = time.perf_counter() - start
+    if echo_prefix:
+        for line in completed.stdout.splitlines():
+            if line.startswith(echo_prefix):
+                print(line, flush=True)
+    result_file = Path(result_file)
+    if completed.returncode != 0 or not result_file.is_file():
+        tail = (completed.stderr or completed.stdout).strip().splitlines()[-15:]
+        return {"error": f"exit status {completed.returncode}: " + "\n".join(tail), "process_seconds": process_seconds}
+    result = json.loads(result_file.read_text())
+    result["process_seconds"] = process_seconds
+    return result
 
 
 # --------------------------------------------------------------------------
@@ -281,3 +381,16 @@ def write_results(name, results, out_dir=RESULTS_DIR):
     tmp.replace(path)
     print(f"Wrote {path}", flush=True)
     return path
+
+
+def finish(name, results, out_dir, print_tables, failed=()):
+    """Writes the results (``write_results``), prints them with ``print_tables(results)``, and returns them.
+
+    Raises:
+        RuntimeError: after writing, if ``failed`` names workers that failed (their messages are in the results).
+    """
+    path = write_results(name, results, out_dir)
+    print_tables(results)
+    if failed:
+        raise RuntimeError(f"Failed: {sorted(failed)}; see {path}.")
+    return results

@@ -122,7 +122,14 @@ TRAINING_FLOPS_PER_FORWARD_FLOP = 3
 
 
 def _dense(name, n_in, n_out):
-    return {"layer": name, "kind": "dense", "macs": n_in * n_out, "parameters": n_in * n_out + n_out}
+    return {
+        "layer": name,
+        "kind": "dense",
+        "inputs": n_in,
+        "outputs": n_out,
+        "macs": n_in * n_out,
+        "parameters": n_in * n_out + n_out,
+    }
 
 
 def _conv(name, out_hw, kernel, c_in, c_out):
@@ -505,6 +512,40 @@ def measure_matmul_peak(size, repeats):
     }
 
 
+def summarize_peak(before, after):
+    """The machine's float32 peak from two ``measure_matmul_peak`` results, one before and one after the contenders.
+
+    ``gflops`` is the larger of the best measured wall GFLOP/s and the best GFLOP per CPU second times the usable
+    cores (on a shared machine the wall figure is low when other processes hold a core).
+    """
+    per_cpu_second = max(before["gflops_per_cpu_second"], after["gflops_per_cpu_second"])
+    measured_wall = max(before["gflops"], after["gflops"])
+    return {
+        "method": f"float32 {before['size']}x{before['size']} matmul with NumPy ({_numpy_blas()}), all cores, best "
+        f"of {before['repeats']}, before and after the contenders. gflops = the machine's peak: the larger of the "
+        "best measured wall GFLOP/s and GFLOP per CPU second x usable cores (the wall figure is low when other "
+        "processes hold a core)",
+        "gflops": max(measured_wall, per_cpu_second * usable_cores()),
+        "gflops_per_cpu_second": per_cpu_second,
+        "measured_wall_gflops": measured_wall,
+        "usable_cores": usable_cores(),
+        "before": before,
+        "after": after,
+    }
+
+
+def peak_fractions(flops_per_image, summary, peak):
+    """Achieved GFLOP/s and fractions of the float32 ``peak`` (``summarize_peak``) of a ``summarize_times`` summary."""
+    gflops = flops_per_image * summary["images_per_second"] / 1e9
+    gflops_per_cpu_second = flops_per_image * summary["images_per_cpu_second"] / 1e9
+    return {
+        "achieved_gflops": gflops,
+        "fraction_of_peak": gflops / peak["gflops"],
+        "achieved_gflops_per_cpu_second": gflops_per_cpu_second,
+        "fraction_of_peak_per_cpu_second": gflops_per_cpu_second / peak["gflops_per_cpu_second"],
+    }
+
+
 def _numpy_blas():
     try:
         import numpy as np
@@ -597,33 +638,16 @@ def run_contender(name, args, images_file, num_images, round_index, log_dir):
     ]
     if round_index == 0 and name in CONV_CONTENDERS:
         command.append("--show-summary")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(common.PROJECT_ROOT), env.get("PYTHONPATH")]))
-    if name in KERAS_BACKENDS:
-        env["KERAS_BACKEND"] = KERAS_BACKENDS[name]
-    start = time.perf_counter()
-    try:
-        completed = subprocess.run(
-            command,
-            cwd=common.PROJECT_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=args.worker_timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {args.worker_timeout} s", "process_seconds": time.perf_counter() - start}
-    process_seconds = time.perf_counter() - start
-    for line in completed.stdout.splitlines():
-        if line.startswith(f"[{name}]"):
-            print(line, flush=True)
-    if completed.returncode != 0 or not result_file.is_file():
-        tail = (completed.stderr or completed.stdout).strip().splitlines()[-15:]
-        return {"error": f"exit status {completed.returncode}: " + "\n".join(tail), "process_seconds": process_seconds}
-    result = json.loads(result_file.read_text())
-    result["process_seconds"] = process_seconds
-    return result
+    env = {"KERAS_BACKEND": KERAS_BACKENDS[name]} if name in KERAS_BACKENDS else {}
+    return common.run_worker_process(
+        command, result_file, env=env, timeout=args.worker_timeout, echo_prefix=f"[{name}]"
+    )
+
+
+def add_peak_arguments(parser):
+    """``--peak-size`` and ``--peak-repeats`` of ``measure_matmul_peak``."""
+    parser.add_argument("--peak-size", type=common.positive_int, default=4096, help="float32 peak: matmul size")
+    parser.add_argument("--peak-repeats", type=common.positive_int, default=3, help="float32 peak: best of N")
 
 
 def parse_args(argv=None):
@@ -666,23 +690,15 @@ def parse_args(argv=None):
         default=20,
         help="untimed steps before the PyTorch contenders' timed epochs (0: --warmup-epochs whole epochs)",
     )
-    parser.add_argument("--peak-size", type=common.positive_int, default=4096)
-    parser.add_argument("--peak-repeats", type=common.positive_int, default=3)
-    parser.add_argument("--worker-timeout", type=common.positive_int, default=1800)
+    add_peak_arguments(parser)
     parser.add_argument("--quick", action="store_true", help="smoke check: 384 random images, 1 round of 1 epoch")
     parser.add_argument("--name", default="peers", help="result file name (without .json)")
     common.add_output_argument(parser)
-    # Worker mode (used by the orchestrator).
-    parser.add_argument("--worker", choices=CONTENDERS, help=argparse.SUPPRESS)
-    parser.add_argument("--images-file", help=argparse.SUPPRESS)
+    common.add_worker_arguments(parser, CONTENDERS)
     parser.add_argument("--num-images-hint", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--result-file", help=argparse.SUPPRESS)
     parser.add_argument("--show-summary", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    args.contenders = tuple(name.strip() for name in args.contenders.split(",") if name.strip())
-    unknown = sorted(set(args.contenders) - set(CONTENDERS))
-    if unknown or not args.contenders:
-        parser.error(f"--contenders must name some of {CONTENDERS}; received {args.contenders!r}")
+    args.contenders = common.name_list(parser, "--contenders", args.contenders, CONTENDERS)
     if args.quick:
         args.rounds, args.epochs, args.warmup_epochs, args.pytorch_example_epochs = 1, 1, 1, 1
         args.torch_warmup_steps = min(args.torch_warmup_steps, 2)
@@ -694,8 +710,6 @@ def _summarize(name, runs, num_images, flops, peak):
     seconds = [value for run in runs for value in run["seconds"]]
     cpu_seconds = [value for run in runs for value in run["cpu_seconds"]]
     summary = common.summarize_times(seconds, num_images, cpu_seconds)
-    gflops = flops["training_flops_per_image"] * summary["images_per_second"] / 1e9
-    gflops_per_cpu_second = flops["training_flops_per_image"] * summary["images_per_cpu_second"] / 1e9
     first = runs[0]
     keep = ("backend", "keras", "tensorflow", "jax", "torch", "num_threads", "steps_per_execution", "jit_compile")
     return {
@@ -704,10 +718,7 @@ def _summarize(name, runs, num_images, flops, peak):
         "num_parameters": first.get("num_parameters"),
         "images_per_epoch": num_images,
         **summary,
-        "achieved_gflops": gflops,
-        "fraction_of_peak": gflops / peak["gflops"],
-        "achieved_gflops_per_cpu_second": gflops_per_cpu_second,
-        "fraction_of_peak_per_cpu_second": gflops_per_cpu_second / peak["gflops_per_cpu_second"],
+        **peak_fractions(flops["training_flops_per_image"], summary, peak),
         "epoch_seconds": seconds,
         "epoch_cpu_seconds": cpu_seconds,
         "warmup_seconds": [value for run in runs for value in run["warmup_seconds"]],
@@ -746,47 +757,28 @@ def main(argv=None):
         flush=True,
     )
     flops = {"mlp": flop_count(mlp_layers()), "conv": flop_count(conv_layers())}
-    runs = {name: [] for name in contenders}
-    errors = {}
     with tempfile.TemporaryDirectory(prefix="peers_") as tmp:
         tmp = Path(tmp)
         files = {"mlp": tmp / "images_mlp.npy", "conv": tmp / "images_conv.npy"}
         np.save(files["mlp"], images)
         np.save(files["conv"], conv_images)
         counts = {"mlp": len(images), "conv": len(conv_images)}
-        for round_index in range(args.rounds):
-            shift = round_index % len(contenders)
-            order = contenders[shift:] + contenders[:shift]
-            for name in order:
-                kind = "conv" if name in CONV_CONTENDERS else "mlp"
-                result = run_contender(name, args, files[kind], counts[kind], round_index, tmp)
-                if "error" in result:
-                    errors.setdefault(name, []).append(f"round {round_index + 1}: {result['error']}")
-                    print(f"round {round_index + 1} {name}: FAILED {result['error']}", flush=True)
-                    continue
-                runs[name].append(result)
-                rates = ", ".join(f"{counts[kind] / s:,.0f}" for s in result["seconds"])
-                print(
-                    f"round {round_index + 1}/{args.rounds} {name:>23}: {rates} img/s "
-                    f"(process {result['process_seconds']:.0f} s, warm-up {sum(result['warmup_seconds']):.1f} s)",
-                    flush=True,
-                )
-    peak_after = measure_matmul_peak(args.peak_size, args.peak_repeats)
-    per_cpu_second = max(peak_before["gflops_per_cpu_second"], peak_after["gflops_per_cpu_second"])
-    measured_wall = max(peak_before["gflops"], peak_after["gflops"])
-    peak = {
-        "method": f"float32 {args.peak_size}x{args.peak_size} matmul with NumPy ({_numpy_blas()}), all cores, best "
-        f"of {args.peak_repeats}, before and after the contenders. gflops = the machine's peak: the larger of the "
-        "best measured wall GFLOP/s and GFLOP per CPU second x usable cores (the wall figure is low when other "
-        "processes hold a core)",
-        "gflops": max(measured_wall, per_cpu_second * usable_cores()),
-        "gflops_per_cpu_second": per_cpu_second,
-        "measured_wall_gflops": measured_wall,
-        "usable_cores": usable_cores(),
-        "before": peak_before,
-        "after": peak_after,
-    }
 
+        def kind_of(name):
+            return "conv" if name in CONV_CONTENDERS else "mlp"
+
+        def run_one(name, round_index):
+            return run_contender(name, args, files[kind_of(name)], counts[kind_of(name)], round_index, tmp)
+
+        def describe(name, result):
+            rates = ", ".join(f"{counts[kind_of(name)] / s:,.0f}" for s in result["seconds"])
+            return (
+                f"{name:>23}: {rates} img/s "
+                f"(process {result['process_seconds']:.0f} s, warm-up {sum(result['warmup_seconds']):.1f} s)"
+            )
+
+        runs, errors = common.run_rounds(contenders, args.rounds, run_one, describe)
+    peak = summarize_peak(peak_before, measure_matmul_peak(args.peak_size, args.peak_repeats))
     summaries = {}
     for name in contenders:
         if runs[name]:
@@ -839,12 +831,9 @@ def main(argv=None):
         "conv_model_layers": conv_layer_tables,
         "total_seconds": time.perf_counter() - started,
     }
-    path = common.write_results(args.name, results, args.out)
-    print_table(results)
+    # A missing or failing PyTorch is noted, not fatal.
     failed = [name for name in errors if name not in TORCH_CONTENDERS]
-    if failed:
-        raise RuntimeError(f"Contenders failed: {failed}; see the notes in {path}.")
-    return results
+    return common.finish(args.name, results, args.out, print_table, failed)
 
 
 def print_table(results):

@@ -110,3 +110,59 @@ def test_peer_benchmark_quick_run_writes_ratios_and_fractions_of_peak(tmp_path, 
         for name, tables in result["conv_model_layers"].items()
     }
     assert shapes["ours_conv_tf"] == shapes["keras_io_example"] == [[3136], [14, 14, 64], [28, 28, 32], [28, 28, 1]]
+
+
+@pytest.mark.slow  # six worker processes (TensorFlow and JAX, with their settings): about 2-2.5 min on 2 busy cores
+def test_backend_gap_quick_run_measures_every_variant_on_its_backends(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks import backend_gap
+
+    backend_gap.main(["--quick", "--out", str(tmp_path)])
+    result = json.loads((tmp_path / "backend_gap.json").read_text())
+    expected = {
+        f"{process}/{variant}" for process, spec in backend_gap.PROCESSES.items() for variant in spec["variants"]
+    }
+    assert set(result["variants"]) == expected and not result["errors"]
+    for name, summary in result["variants"].items():
+        for key in ("images_per_second", "ms_per_step", "cpu_ms_per_step", "achieved_gflops", "fraction_of_peak"):
+            assert _finite_positive(summary[key]), (name, key)
+    assert set(result["jax_over_tf"]) == {row for row, _, _ in backend_gap.COMPARISONS}
+    assert all(_finite_positive(row["jax_over_tf"]["ratio"]) for row in result["jax_over_tf"].values())
+    assert len(result["effects"]) == len(backend_gap.EFFECTS)
+    # Each process ran with its settings: oneDNN on only where asked (this CPU's default may be either), 1 thread.
+    processes = result["processes"]
+    assert processes["tf_onednn"]["onednn_enabled"] and processes["tf_1thread"]["intra_op_parallelism_threads"] == 1
+    assert processes["jax_1thread"]["env"]["XLA_FLAGS"] == backend_gap.ONE_THREAD_XLA_FLAGS
+    assert processes["tf"]["env"]["XLA_FLAGS"] is None and processes["tf"]["env"]["TF_ENABLE_ONEDNN_OPTS"] is None
+    # The model's GEMMs: 15 per step as counted (3 per dense layer), 14 as the step runs them.
+    flops = {name: result["variants"][f"tf/{name}"]["flops_per_image"] for name in ("fit", "gemms", "gemms_step")}
+    assert flops["gemms"] == flops["fit"] == 6 * 652_824 - 6 * (400 + 20 + 20 + 400 + 784)
+    assert flops["fit"] - flops["gemms_step"] == 2 * 784 * 400
+    for backend in ("tf", "jax"):
+        profile = result["profile_fit_fixed"][backend]
+        assert profile["by_category"]["gemm"]["kernels_per_step"] == 14
+        assert profile["by_category"]["optimizer"]["kernels_per_step"] > 0
+    decomposition = result["decomposition_ms_per_step"]["cpu_ms_per_step"]
+    assert all(math.isfinite(value) for row in decomposition.values() for value in row.values())
+
+
+@pytest.mark.slow  # builds and trains two small models with TensorFlow (about 15 s)
+def test_fused_adam_of_the_backend_gap_benchmark_trains_as_keras_adam(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from benchmarks import backend_gap
+    from vae_keras import models
+
+    x = (np.random.default_rng(0).random((32, 8)) < 0.3).astype("float32")
+    weights = []
+    for optimizer in (keras.optimizers.Adam(1e-3), backend_gap._fused_adam(1e-3)):
+        keras.utils.set_random_seed(0)
+        model = models.build_vae((8,), 2, hidden_units=(16,), seed=0)
+        model.compile(optimizer=optimizer, steps_per_execution=5)
+        model.fit(tf.data.Dataset.from_tensors(x).repeat(), epochs=1, steps_per_epoch=10, verbose=0)
+        weights.append([weight.numpy() for weight in model.trainable_weights])
+    for ours, fused in zip(*weights):
+        np.testing.assert_allclose(fused, ours, rtol=1e-5, atol=1e-6)
