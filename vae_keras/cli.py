@@ -106,7 +106,10 @@ def _publish(args):
 
 def _settings_from_args(args):
     """The config file's settings with the flags on top, not yet validated (that imports Keras)."""
-    values = dict(config_lib.read_settings(args.config)) if args.config else {}
+    values = config_lib.read_settings(args.config) if args.config else {}
+    if not isinstance(values, dict):
+        config_lib.ExperimentConfig.from_dict(values)  # raises the "must be a mapping" error
+    values = dict(values)
     for name in config_lib.field_help(list_choices=False):
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
