@@ -65,11 +65,15 @@ def test_the_cli_trains_a_dense_model_on_jax_by_default_and_resumes_a_tensorflow
     code = "import sys; from vae_keras import cli; sys.exit(cli.main(sys.argv[1:]))"
     first = _fresh_process(code, "train", "--keras-backend", "tensorflow", "--num-epochs", "1", *flags)
     assert "Keras backend: tensorflow (asked for)" in first
-    assert json.loads((run_dir / "state.json").read_text())["keras_backend"] == "tensorflow"
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["keras_backend"] == "tensorflow" and state["jit_compile"] is False  # no XLA for TF on a CPU
     second = _fresh_process(code, "train", "--num-epochs", "2", *flags)
     assert "Keras backend: jax (auto: the faster backend on a CPU for a dense model)" in second
     assert "epochs 1..1 trained on tensorflow; the rest trains on jax" in second
     state = json.loads((run_dir / "state.json").read_text())
     assert state["keras_backend"] == "jax" and state["status"] == "completed" and state["epoch"] == 2
+    # The checkpoint saved jit_compile=False (TensorFlow's "auto" on a CPU); on JAX the run is compiled
+    # again, not run op by op.
+    assert state["jit_compile"] is True
     losses = [row["loss"] for row in state["history"]]
     assert len(losses) == 2 and losses[1] < losses[0]

@@ -137,6 +137,23 @@ def resolve_jit_compile(setting):
     return {"auto": "auto", "true": True, "false": False}[setting]
 
 
+def apply_jit_compile(vae, setting):
+    """Sets a loaded model's ``jit_compile`` from a config's ``auto``/``true``/``false``, for this process.
+
+    A ``.keras`` file keeps the value its saving process resolved ``"auto"`` to, so a run started with
+    TensorFlow on a CPU (no XLA) and resumed on JAX would otherwise train op by op, tens of times slower,
+    and one started on JAX would resume on TensorFlow under XLA. Resolving again here gives the resumed
+    run what a new run on this backend gets.
+    """
+    value = resolve_jit_compile(setting)
+    if value == "auto":
+        # Keras's own resolution of "auto" (XLA on JAX and on accelerators, off for TensorFlow on a CPU
+        # or under tf.distribute, off for a model with a layer that does not support it).
+        value = vae._resolve_auto_jit_compile()
+    vae.jit_compile = value
+    return vae
+
+
 BURDA_STAGES = 8  # Burda et al. (2016): stage i lasts 3^i epochs at 1e-3 * 10^(-i/7), i = 0..7
 
 
@@ -435,7 +452,7 @@ def _train(config, run_dir, resume, verbose, callbacks, figures, even_batches=1)
     initial_epoch = 0
     if state is not None and state.get("checkpoint"):
         initial_epoch = int(state["epoch"])
-        vae = _load_checkpoint(run_dir / state["checkpoint"])
+        vae = apply_jit_compile(_load_checkpoint(run_dir / state["checkpoint"]), config.jit_compile)
         logger.info("Resuming %s from epoch %d", run_dir, initial_epoch)
         print(f"Resuming {run_dir} from the checkpoint of epoch {initial_epoch}.", flush=True)
     else:
@@ -465,6 +482,7 @@ def _train(config, run_dir, resume, verbose, callbacks, figures, even_batches=1)
     if state.get("keras_backend", backend) != backend:
         print(f"Note: epochs 1..{initial_epoch} trained on {state['keras_backend']}; the rest trains on {backend}.")
     state["keras_backend"] = backend
+    state["jit_compile"] = bool(vae.jit_compile)
     write_state(run_dir, state)
     validation_data = None
     if prepared.validation is not None:
