@@ -23,3 +23,38 @@ def shared_data():
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data folder {SHARED_DATA} is absent (only on the project's own machines)")
     return SHARED_DATA
+
+
+def _run_at_once(commands, timeout=600):
+    """Starts every ``{name: (argv, env)}`` process at once, waits for all: ``{name: CompletedProcess}``.
+
+    The tests that need a fresh process per Keras backend spend most of their time importing and
+    compiling, mostly on one core each, so on a 2-core machine two of them take about the time of one.
+    Output goes to files, not pipes, so a chatty process cannot block while another is waited for.
+    """
+    import subprocess
+    import tempfile
+
+    started = {}
+    try:
+        for name, (argv, env) in commands.items():
+            out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
+            started[name] = (subprocess.Popen(argv, stdout=out, stderr=err, text=True, env=env), out, err)
+        results = {}
+        for name, (process, out, err) in started.items():
+            process.wait(timeout=timeout)
+            out.seek(0), err.seek(0)
+            results[name] = subprocess.CompletedProcess(argv, process.returncode, out.read(), err.read())
+        return results
+    finally:
+        for process, out, err in started.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            out.close(), err.close()
+
+
+@pytest.fixture(scope="session")
+def run_at_once():
+    """``run_at_once({name: (argv, env)})``: runs the processes side by side (see ``_run_at_once``)."""
+    return _run_at_once

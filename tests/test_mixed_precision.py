@@ -1,10 +1,10 @@
 """Mixed precision: the layers compute in float16 or bfloat16, the loss stays float32, and training,
 saving and the importance-weighted evaluation work on TensorFlow and JAX."""
 
+import importlib.util
 import json
 import math
 import os
-import subprocess
 import sys
 
 import keras
@@ -22,7 +22,7 @@ reports = {}
 for policy in ("mixed_float16", "mixed_bfloat16"):
     config = ExperimentConfig(dataset="digits", binarize=True, latent_dim=4, hidden_units=(64,), batch_size=64,
                               num_epochs=2, dtype_policy=policy, tensorboard=False)
-    vae, prepared, state = train.train(config, sys.argv[1] + "/" + policy, verbose=0)
+    vae, prepared, state = train.train(config, sys.argv[1] + "/" + policy, verbose=0, figures=False)
     x = prepared.model_inputs(prepared.test[0][:100])
     log_px = evaluate.log_likelihood(vae, x, num_samples=20, verbose=0)["log_px"]
     loaded = keras.saving.load_model(sys.argv[1] + "/" + policy + "/model.keras")
@@ -40,19 +40,27 @@ print(json.dumps(reports))
 """
 
 
-@pytest.fixture(scope="module", params=["tensorflow", "jax"])
-def reports(request, tmp_path_factory):
-    """One process per backend trains, saves, reloads and evaluates a run under each mixed policy."""
-    if request.param == "jax":
-        pytest.importorskip("jax")
-    environment = {**os.environ, "KERAS_BACKEND": request.param}
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path_factory.mktemp(request.param))],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=600,
-    )
+BACKENDS = ("tensorflow", "jax")
+
+
+@pytest.fixture(scope="module")
+def results(run_at_once, tmp_path_factory):
+    """One process per backend, run side by side, trains, saves, reloads and evaluates a run under each
+    mixed policy: ``{backend: CompletedProcess}`` (no JAX: not run)."""
+    commands = {}
+    for backend in BACKENDS:
+        if backend == "jax" and importlib.util.find_spec("jax") is None:
+            continue
+        argv = [sys.executable, "-c", SCRIPT, str(tmp_path_factory.mktemp(backend))]
+        commands[backend] = (argv, {**os.environ, "KERAS_BACKEND": backend})
+    return run_at_once(commands)
+
+
+@pytest.fixture(params=BACKENDS)
+def reports(request, results):
+    if request.param not in results:
+        pytest.skip("jax is not installed")
+    result = results[request.param]
     assert result.returncode == 0, result.stderr[-3000:]
     return request.param, json.loads(result.stdout.strip().splitlines()[-1])
 
