@@ -19,7 +19,13 @@ Bernoulli draw every epoch) and batch 128:
     example does; ``torch.set_num_threads(--torch-threads)`` (default: the usable cores, 2 here). CPU torch,
     run by another interpreter (``--torch-python``), since torch is not a dependency of this project;
   - ``pytorch_example_1thread``: the same with ``torch.set_num_threads(1)``, whose one thread never waits for
-    another (see the busy-waiting below), so on a loaded machine it shows what PyTorch itself costs.
+    another (see the busy-waiting below), so on a loaded machine it shows what PyTorch itself costs;
+  - ``pytorch_example_dataloader``: ``pytorch_example_1thread`` fed as the example feeds its model: a
+    ``torch.utils.data.DataLoader(batch_size=128, shuffle=True)`` (no worker processes, as the example on a CPU)
+    over a dataset that does per image what ``torchvision.datasets.MNIST`` with ``transforms.ToTensor()`` does
+    (a PIL image from the uint8 array, then a float tensor in [0, 1]), rewritten here because torchvision is
+    not installable beside this CPU torch; the batch is then binarised like the others. Needs Pillow in the
+    torch interpreter. The other two PyTorch contenders index preloaded tensors, which the example does not.
 
 * **conv**, the keras-io "Variational AutoEncoder" example's model (latent 2): encoder Conv2D(32, 3, stride 2)
   -> Conv2D(64, 3, stride 2) -> Flatten -> Dense(16) -> z_mean, z_log_var; decoder Dense(7*7*64) -> Reshape ->
@@ -58,7 +64,7 @@ fraction per CPU second (achieved GFLOP per CPU second over the matmul's) says h
 cores it got, whatever the load.
 
 Getting a CPU PyTorch: ``python3 -m venv benchmarks/.venv-torch && benchmarks/.venv-torch/bin/pip install
-torch numpy --index-url https://download.pytorch.org/whl/cpu`` (the CPU wheel; numpy also comes from PyPI,
+torch numpy pillow --index-url https://download.pytorch.org/whl/cpu`` (the CPU wheel; numpy also comes from PyPI,
 ``--extra-index-url https://pypi.org/simple`` if that index lacks it), or any interpreter with torch and
 numpy passed as ``--torch-python``. Without one, the PyTorch contenders are skipped and the JSON says why.
 
@@ -87,17 +93,27 @@ from benchmarks import common
 
 common.set_environment_defaults()
 
-TORCH_CONTENDERS = ("pytorch_example", "pytorch_example_1thread")
+TORCH_CONTENDERS = ("pytorch_example", "pytorch_example_1thread", "pytorch_example_dataloader")
 MLP_CONTENDERS = ("ours_tf", "ours_jax", *TORCH_CONTENDERS)
 CONV_CONTENDERS = ("ours_conv_tf", "keras_io_example")
 # The order of the first round; each later round starts one further along.
-CONTENDERS = ("ours_tf", "pytorch_example", "ours_conv_tf", "pytorch_example_1thread", "ours_jax", "keras_io_example")
+CONTENDERS = (
+    "ours_tf",
+    "pytorch_example",
+    "ours_conv_tf",
+    "pytorch_example_1thread",
+    "ours_jax",
+    "pytorch_example_dataloader",
+    "keras_io_example",
+)
 # (numerator, denominator): throughput of the first over the second.
 RATIOS = (
     ("ours_tf", "pytorch_example"),
     ("ours_jax", "pytorch_example"),
     ("ours_tf", "pytorch_example_1thread"),
     ("ours_jax", "pytorch_example_1thread"),
+    ("ours_tf", "pytorch_example_dataloader"),
+    ("ours_jax", "pytorch_example_dataloader"),
     ("ours_conv_tf", "keras_io_example"),
 )
 KERAS_BACKENDS = {
@@ -380,12 +396,13 @@ def _pytorch_worker(args):
     import torch.nn.functional as F
     from torch import nn
 
-    torch.set_num_threads(1 if args.worker == "pytorch_example_1thread" else args.torch_threads)
+    torch.set_num_threads(args.torch_threads if args.worker == "pytorch_example" else 1)
     torch.manual_seed(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
-    images = np.load(args.images_file).reshape(-1, 784).astype(np.float32) / 255.0
-    images = torch.from_numpy(images)
+    raw = np.load(args.images_file).reshape(-1, 28, 28)  # uint8
+    images = torch.from_numpy(raw.reshape(-1, 784).astype(np.float32) / 255.0)
     num_images, batch_size = len(images), args.batch_size
+    loader = _example_loader(raw, batch_size, generator) if args.worker == "pytorch_example_dataloader" else None
 
     class ExampleVAE(nn.Module):
         def __init__(self):
@@ -419,15 +436,20 @@ def _pytorch_worker(args):
     model = ExampleVAE()
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
 
+    def batches():
+        if loader is not None:
+            return (grey for grey, _ in loader)
+        order = torch.randperm(num_images, generator=generator)
+        return (images[order[first : first + batch_size]] for first in range(0, num_images, batch_size))
+
     def train_epoch(max_steps=None):
         model.train()
         train_loss, seen = 0.0, 0
-        order = torch.randperm(num_images, generator=generator)
-        for step, first in enumerate(range(0, num_images, batch_size)):
+        for step, grey in enumerate(batches()):
             if max_steps is not None and step >= max_steps:
                 break
             # A fresh Bernoulli draw per batch: dynamic binarisation, as the Keras pipelines do.
-            x = torch.bernoulli(images[order[first : first + batch_size]], generator=generator)
+            x = torch.bernoulli(grey, generator=generator)
             optimizer.zero_grad()
             recon_batch, mu, logvar = model(x)
             loss = loss_function(recon_batch, x, mu, logvar)
@@ -450,11 +472,46 @@ def _pytorch_worker(args):
         "torch": torch.__version__,
         "num_threads": torch.get_num_threads(),
         "num_parameters": int(sum(parameter.numel() for parameter in model.parameters())),
-        "pipeline": "a torch.randperm per epoch cut into batches of 128, torch.bernoulli per batch",
+        "pipeline": (
+            "DataLoader(batch_size=128, shuffle=True) over a per-image PIL -> ToTensor dataset, "
+            "torch.bernoulli per batch"
+            if loader is not None
+            else "a torch.randperm per epoch cut into batches of 128, torch.bernoulli per batch"
+        ),
         "steps_per_execution": 1,
         "warmup": f"{args.torch_warmup_steps} steps" if args.torch_warmup_steps else f"{args.warmup_epochs} epochs",
     }
     return seconds, cpu_seconds, losses, info, len(warmup_runs)
+
+
+def _example_loader(raw, batch_size, generator):
+    """The PyTorch example's input: a shuffling ``DataLoader`` over MNIST with ``transforms.ToTensor()``.
+
+    Each item goes through what torchvision's ``MNIST.__getitem__`` and ``ToTensor`` do for a uint8 image: a
+    PIL image, then a (1, 28, 28) float tensor scaled to [0, 1]; the loader collates 128 of them per batch.
+    """
+    import numpy as np
+    import torch
+    from torch.utils.data import DataLoader, Dataset
+
+    try:
+        from PIL import Image
+    except ImportError as error:
+        raise SystemExit(
+            "pytorch_example_dataloader needs Pillow in the torch interpreter: "
+            "benchmarks/.venv-torch/bin/pip install pillow"
+        ) from error
+
+    class TorchvisionStyleMNIST(Dataset):
+        def __len__(self):
+            return len(raw)
+
+        def __getitem__(self, index):
+            picture = Image.fromarray(raw[index])  # a 2-D uint8 array: mode "L"
+            pixels = torch.from_numpy(np.array(picture, np.uint8, copy=True))
+            return pixels.view(28, 28, 1).permute(2, 0, 1).contiguous().float().div(255), 0
+
+    return DataLoader(TorchvisionStyleMNIST(), batch_size=batch_size, shuffle=True, generator=generator)
 
 
 def run_worker(args):
@@ -675,7 +732,7 @@ def parse_args(argv=None):
         "--torch-threads",
         type=common.positive_int,
         default=usable_cores(),
-        help="torch.set_num_threads of pytorch_example (default: the usable cores; pytorch_example_1thread: 1)",
+        help="torch.set_num_threads of pytorch_example (default: the usable cores; the other PyTorch contenders: 1)",
     )
     parser.add_argument(
         "--pytorch-example-epochs",
@@ -773,7 +830,7 @@ def main(argv=None):
         def describe(name, result):
             rates = ", ".join(f"{counts[kind_of(name)] / s:,.0f}" for s in result["seconds"])
             return (
-                f"{name:>23}: {rates} img/s "
+                f"{name:>26}: {rates} img/s "
                 f"(process {result['process_seconds']:.0f} s, warm-up {sum(result['warmup_seconds']):.1f} s)"
             )
 
@@ -837,10 +894,10 @@ def main(argv=None):
 
 
 def print_table(results):
-    print(f"\n{'contender':>23} {'img/s':>9} {'CPU s/epoch':>11} {'GFLOP/s':>8} {'% peak':>7} {'% peak/CPU s':>12}")
+    print(f"\n{'contender':>26} {'img/s':>9} {'CPU s/epoch':>11} {'GFLOP/s':>8} {'% peak':>7} {'% peak/CPU s':>12}")
     for name, summary in results["contenders"].items():
         print(
-            f"{name:>23} {summary['images_per_second']:9,.0f} {summary['median_cpu_seconds']:11.2f} "
+            f"{name:>26} {summary['images_per_second']:9,.0f} {summary['median_cpu_seconds']:11.2f} "
             f"{summary['achieved_gflops']:8.1f} {100 * summary['fraction_of_peak']:6.1f}% "
             f"{100 * summary['fraction_of_peak_per_cpu_second']:11.1f}%"
         )

@@ -112,6 +112,35 @@ def test_peer_benchmark_quick_run_writes_ratios_and_fractions_of_peak(tmp_path, 
     assert shapes["ours_conv_tf"] == shapes["keras_io_example"] == [[3136], [14, 14, 64], [28, 28, 32], [28, 28, 1]]
 
 
+TORCH_PYTHON = ROOT / "benchmarks" / ".venv-torch" / "bin" / "python"
+
+LOADER_CHECK = """
+import numpy as np, torch
+from benchmarks.peers import _example_loader
+raw = np.random.default_rng(0).integers(0, 256, (300, 28, 28), dtype=np.uint8)
+batches = [x for x, _ in _example_loader(raw, 128, torch.Generator().manual_seed(0))]
+assert [tuple(x.shape) for x in batches] == [(128, 1, 28, 28), (128, 1, 28, 28), (44, 1, 28, 28)]
+seen = torch.cat(batches).reshape(300, 784).numpy()
+expected = raw.reshape(300, 784).astype(np.float32) / 255
+# Every image exactly once, scaled to [0, 1], in a shuffled order.
+order = [int(np.flatnonzero((expected == row).all(axis=1))[0]) for row in seen]
+assert sorted(order) == list(range(300)) and order != list(range(300)), order[:10]
+print("ok")
+"""
+
+
+@pytest.mark.skipif(not TORCH_PYTHON.exists(), reason="no CPU torch at benchmarks/.venv-torch (optional)")
+def test_the_pytorch_example_loader_yields_every_image_once_scaled_and_shuffled():
+    import subprocess
+
+    result = subprocess.run(
+        [str(TORCH_PYTHON), "-c", LOADER_CHECK], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    if "needs Pillow" in result.stderr:
+        pytest.skip("Pillow is not installed in benchmarks/.venv-torch")
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
 @pytest.mark.slow  # six worker processes (TensorFlow and JAX, with their settings): about 2-2.5 min on 2 busy cores
 def test_backend_gap_quick_run_measures_every_variant_on_its_backends(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT))
