@@ -800,7 +800,7 @@ def main(argv=None):
             if name in contenders:
                 notes[name] = (
                     f"skipped: no interpreter at --torch-python {torch_python}. Create one with `python3 -m venv "
-                    "benchmarks/.venv-torch && benchmarks/.venv-torch/bin/pip install torch numpy --index-url "
+                    "benchmarks/.venv-torch && benchmarks/.venv-torch/bin/pip install torch numpy pillow --index-url "
                     "https://download.pytorch.org/whl/cpu` (see this script's docstring)."
                 )
                 print(f"{name} {notes[name]}", flush=True)
