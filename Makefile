@@ -59,8 +59,12 @@ train-demo: setup
 notebooks: setup
 	cd notebooks && for source in [0-9][0-9]_*.py; do ../$(BIN)/jupytext --quiet --to ipynb --update "$$source"; done
 
+# Two worker processes, each taking whole test files (module fixtures such as the notebook smoke run
+# run once): most tests spend their time importing, tracing and compiling on one core each.
+TEST_WORKERS ?= 2
+
 test: setup
-	$(BIN)/python -m pytest --durations=15
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow

@@ -58,3 +58,13 @@ def _run_at_once(commands, timeout=600):
 def run_at_once():
     """``run_at_once({name: (argv, env)})``: runs the processes side by side (see ``_run_at_once``)."""
     return _run_at_once
+
+
+#: The slowest test files, started first: `make test` spreads whole files over two worker processes,
+#: and a long file started last would leave one worker idle at the end.
+SLOWEST_FILES = ("test_notebooks.py", "test_resume.py", "test_distribute.py", "test_mixed_precision.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: position for position, name in enumerate(SLOWEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOWEST_FILES)))  # stable: each file keeps its order
