@@ -55,9 +55,39 @@ def _run_at_once(commands, timeout=600):
 
 
 @pytest.fixture(scope="session")
-def run_at_once():
-    """``run_at_once({name: (argv, env)})``: runs the processes side by side (see ``_run_at_once``)."""
-    return _run_at_once
+def run_per_backend(tmp_path_factory):
+    """``run_per_backend(script, backends, **env)``: ``python -c script FOLDER`` once per Keras backend, side by
+    side (see ``_run_at_once``), each with ``KERAS_BACKEND`` set, ``env`` added and an empty ``FOLDER`` of its
+    own. Returns ``{backend: CompletedProcess}``; JAX is left out where it is not installed."""
+    import importlib.util
+    import sys
+
+    def run(script, backends, **environment):
+        commands = {}
+        for backend in backends:
+            if backend == "jax" and importlib.util.find_spec("jax") is None:
+                continue
+            argv = [sys.executable, "-c", script, str(tmp_path_factory.mktemp(backend))]
+            commands[backend] = (argv, {**os.environ, **environment, "KERAS_BACKEND": backend})
+        return _run_at_once(commands)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def json_report():
+    """``json_report(results, backend)``: the JSON last line a backend's process printed; a skip where that
+    backend did not run (no JAX), a failure with the end of its stderr where the process failed."""
+    import json
+
+    def read(results, backend):
+        if backend not in results:
+            pytest.skip(f"{backend} is not installed")
+        result = results[backend]
+        assert result.returncode == 0, result.stderr[-4000:]
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    return read
 
 
 #: The slowest test files, started first: `make test` spreads whole files over two worker processes,

@@ -5,8 +5,6 @@ JAX with ``XLA_FLAGS=--xla_force_host_platform_device_count=2``, TensorFlow with
 devices from ``tf.config.set_logical_device_configuration``.
 """
 
-import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -73,24 +71,14 @@ BACKENDS = ("jax", "tensorflow")
 
 
 @pytest.fixture(scope="module")
-def results(run_at_once, tmp_path_factory):
-    """One process per backend, run side by side: ``{backend: CompletedProcess}`` (no JAX: not run)."""
-    commands = {}
-    for backend in BACKENDS:
-        if backend == "jax" and importlib.util.find_spec("jax") is None:
-            continue
-        environment = {**os.environ, "KERAS_BACKEND": backend, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-        commands[backend] = ([sys.executable, "-c", SCRIPT, str(tmp_path_factory.mktemp(backend))], environment)
-    return run_at_once(commands)
+def results(run_per_backend):
+    """One process per backend, run side by side: ``{backend: CompletedProcess}``."""
+    return run_per_backend(SCRIPT, BACKENDS, XLA_FLAGS="--xla_force_host_platform_device_count=2")
 
 
 @pytest.fixture(params=BACKENDS)
-def report(request, results):
-    if request.param not in results:
-        pytest.skip("jax is not installed")
-    result = results[request.param]
-    assert result.returncode == 0, result.stderr[-4000:]
-    return request.param, json.loads(result.stdout.strip().splitlines()[-1])
+def report(request, results, json_report):
+    return request.param, json_report(results, request.param)
 
 
 def test_the_run_uses_both_devices(report):

@@ -1,11 +1,7 @@
 """Mixed precision: the layers compute in float16 or bfloat16, the loss stays float32, and training,
 saving and the importance-weighted evaluation work on TensorFlow and JAX."""
 
-import importlib.util
-import json
 import math
-import os
-import sys
 
 import keras
 import pytest
@@ -44,25 +40,15 @@ BACKENDS = ("tensorflow", "jax")
 
 
 @pytest.fixture(scope="module")
-def results(run_at_once, tmp_path_factory):
+def results(run_per_backend):
     """One process per backend, run side by side, trains, saves, reloads and evaluates a run under each
-    mixed policy: ``{backend: CompletedProcess}`` (no JAX: not run)."""
-    commands = {}
-    for backend in BACKENDS:
-        if backend == "jax" and importlib.util.find_spec("jax") is None:
-            continue
-        argv = [sys.executable, "-c", SCRIPT, str(tmp_path_factory.mktemp(backend))]
-        commands[backend] = (argv, {**os.environ, "KERAS_BACKEND": backend})
-    return run_at_once(commands)
+    mixed policy: ``{backend: CompletedProcess}``."""
+    return run_per_backend(SCRIPT, BACKENDS)
 
 
 @pytest.fixture(params=BACKENDS)
-def reports(request, results):
-    if request.param not in results:
-        pytest.skip("jax is not installed")
-    result = results[request.param]
-    assert result.returncode == 0, result.stderr[-3000:]
-    return request.param, json.loads(result.stdout.strip().splitlines()[-1])
+def reports(request, results, json_report):
+    return request.param, json_report(results, request.param)
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
