@@ -44,7 +44,7 @@ def _run_at_once(commands, timeout=600):
         for name, (process, out, err) in started.items():
             process.wait(timeout=timeout)
             out.seek(0), err.seek(0)
-            results[name] = subprocess.CompletedProcess(argv, process.returncode, out.read(), err.read())
+            results[name] = subprocess.CompletedProcess(process.args, process.returncode, out.read(), err.read())
         return results
     finally:
         for process, out, err in started.values():
