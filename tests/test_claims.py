@@ -73,6 +73,13 @@ def test_to_dict_and_box_carry_the_claim_and_the_numbers():
     box = claims.verdict_box([verdict])
     assert "reproduced" in box and "varlog epsilon" in box and "NaN in kl" in box
     assert claims.count([entry, claims.not_run("kw_z2", "skipped").to_dict()]) == {R: 1, F: 0, D: 0, INC: 1}
+    # Given the run's notebooks, a claim whose notebook did not complete counts as "not run".
+    pair = [entry, claims.not_run("kw_z2", "skipped").to_dict()]
+    ran = {"02_fixed_vs_fitted_variance": {"status": "completed"}, "06_mnist_reproduction": {"status": "completed"}}
+    assert claims.count(pair, ran) == {R: 1, F: 0, D: 0, INC: 1, claims.NOT_RUN: 0}
+    assert claims.count(pair, {"06_mnist_reproduction": {"status": "skipped"}}) == {
+        R: 0, F: 0, D: 0, INC: 0, claims.NOT_RUN: 2
+    }  # fmt: skip
 
 
 # --------------------------------------------------------------------------

@@ -47,7 +47,12 @@ def finished_run(tmp_path):
             }
         )  # fmt: skip
     )
-    status = {"06_mnist_reproduction": {"status": "completed"}, "09_mnist_benchmark": {"status": "completed"}}
+    status = {
+        "06_mnist_reproduction": {"status": "completed", "started": "2026-12-01 09:00:00", "seconds": 7200.4,
+                                  "commit": "0ld0000"},
+        "09_mnist_benchmark": {"status": "completed", "started": "2026-12-02 10:00:00", "seconds": 3600.0,
+                               "commit": "abc1234"},
+    }  # fmt: skip
     (out / "status.json").write_text(json.dumps(status))
     info = {"profile": "cpu", "dataset": "npz:/data/mnist.npz", "generated": "2026-12-02 23:00",
             "commit": "abc1234", "command": "vae-keras run --profile cpu --out runs/cpu"}  # fmt: skip
@@ -67,6 +72,11 @@ def test_publish_copies_the_writeup_and_renders_the_numbers(finished_run):
     assert json.loads((docs / "results.json").read_text())["headline"]["mnist_benchmark_nll"] == 88.254
     provenance = (docs / "README.md").read_text()
     assert "abc1234" in provenance and "vae-keras run --profile cpu --out runs/cpu" in provenance
+    # Each notebook says when and at which commit it ran (a resumed run can span commits).
+    assert "| 06_mnist_reproduction | completed | 2026-12-01 09:00:00 | 7,200 | 0ld0000 |" in provenance
+    assert "| 09_mnist_benchmark | completed | 2026-12-02 10:00:00 | 3,600 | abc1234 |" in provenance
+    # The index links results.json as its neighbour, and docs/ has it there.
+    assert 'href="results.json"' in (docs / "index.html").read_text()
     text = readme.read_text()
     assert text.startswith("# Project\n\nIntro.\n\n") and text.endswith("## Quickstart\n")
     block = publish.readme_results(text)
@@ -75,10 +85,17 @@ def test_publish_copies_the_writeup_and_renders_the_numbers(finished_run):
     )
     assert "| + Adam 1e-3 | 145.3 | 146.12 | reproduced |" in block  # 0.82 nats: within 3
     assert "| z=20 | 96.1 | 101.50 | differs |" in block  # 5.4 nats worse at their full budget
-    assert "| K&W 784-1000-3-500-784, Adagrad | 147.3 | not run | inconclusive |" in block
+    assert "| K&W 784-1000-3-500-784, Adagrad | 147.3 | not run | inconclusive |" in block  # 06 ran: no number
     assert "| Burda et al. (2016), VAE 784-200-200-50, k=1 training | 86.76 | 3,280 |" in block
     assert f"![Samples of the benchmark VAE](docs/figures/{publish.SAMPLES_FIGURE})" in block
-    assert f"1 reproduced, 0 refuted, 1 differs, {len(claims.CLAIMS) - 2} inconclusive" in block
+    # The claims of notebooks this run did not select are "not run", apart from the inconclusive ones.
+    in_06 = len(claims.for_notebook("06_mnist_reproduction"))
+    not_run = len(claims.CLAIMS) - in_06
+    assert (
+        f"1 reproduced, 0 refuted, 1 differs, {in_06 - 2} inconclusive; {not_run} not run (their notebooks did not "
+        "complete in this run)." in block
+    )
+    assert not_run > 0 and in_06 > 2
     assert "`npz:mnist.npz`" in block and "/data/" not in block
     assert publish.check(docs, readme) == []
     # A hand edit of a number is caught.

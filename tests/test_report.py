@@ -38,7 +38,12 @@ def _notebook(title, *, error=False):
             outputs=[
                 v4.new_output(
                     "display_data", data={"image/png": base64.b64encode(PNG).decode(), "text/plain": "<Figure>"}
-                )
+                ),
+                v4.new_output(  # as ``Page.show`` displays a figure: its title as the alt text
+                    "display_data",
+                    data={"image/png": base64.b64encode(PNG).decode() + "\n", "text/plain": "<Image>"},
+                    metadata={"image/png": {"alt": "Samples <of> the VAE"}},
+                ),
             ],
         ),
         v4.new_code_cell(
@@ -233,6 +238,8 @@ def test_notebook_page_reads_like_an_article(run_folder):
     assert "removed-cell-output" not in page and "removed-output-text" not in page
     assert "jp-InputPrompt" not in page.split("</style>")[-1] and "In&nbsp;[" not in page.split("</style>")[-1]
     assert "data:image/png;base64" in page
+    described = re.search(r'<img alt="Samples &lt;of&gt; the VAE" src="data:image/png;base64,([^"]+)"', page)
+    assert described and base64.b64decode(described.group(1)) == PNG
     # Math as MathML, nothing left for MathJax; code spans and fences untouched; \$ is a dollar.
     assert page.count("<math") == 2 and 'display="block"' in page
     assert "$\\sigma" not in page and "$$" not in page
@@ -260,12 +267,14 @@ def test_index_lists_claims_figures_and_notebooks(run_folder):
     assert "A VAE on SVHN" in text and "Kingma" in text  # introduction
     assert "abc1234" in text and "2025-01-01 12:00" in text and "<strong>mnist</strong>" in text
     assert "most verdicts are expected to be" in text  # a smoke profile says so
-    counts = claims.count(merged["claims"])
+    counts = claims.count(merged["claims"], merged["notebooks"])
+    assert counts[claims.NOT_RUN] > 0 and counts["inconclusive"] > 0  # both kinds occur in this run
     for verdict, number in counts.items():
         assert re.search(rf">{verdict}</span> {number}</span>", text), verdict
     for entry in merged["claims"]:
         row = re.search(rf'<tr id="claim-{entry["id"]}">(.*?)</tr>', text, re.DOTALL).group(1)
-        assert f">{entry['verdict']}</span>" in row
+        completed = merged["notebooks"].get(entry["notebook"], {}).get("status") == "completed"
+        assert f">{entry['verdict'] if completed else claims.NOT_RUN}</span>" in row
         assert report._inline(entry["statement"]) in row
         assert f"{entry['source']} &middot; " in row
     kw = re.search(r'<tr id="claim-kw_z20">(.*?)</tr>', text, re.DOTALL).group(1)
@@ -280,7 +289,8 @@ def test_index_lists_claims_figures_and_notebooks(run_folder):
     assert not (out / "report" / "08_numpy_from_scratch.html").exists()
     assert 'href="08_numpy_from_scratch.html"' not in text
     assert 'class="failed">failed' in text
-    assert 'href="../results.json"' in text
+    assert 'href="results.json"' in text
+    assert (out / "report" / "results.json").read_bytes() == (out / "results.json").read_bytes()
     assert report.page_problems(text) == []
     assert str(out) not in text and str(out.parent) not in text
 
@@ -420,6 +430,10 @@ def test_run_skips_injects_the_profile_and_writes_the_ledger(tmp_path, monkeypat
         "metrics": {},
     }
     assert merged["notebooks"]["07_latent_dimensions"]["metrics"] == {"x": 1.0}
+    # Each executed notebook records when it started and at which commit (resumed runs can span commits).
+    executed = merged["notebooks"]["07_latent_dimensions"]
+    assert executed["commit"] == merged["run"]["commit"] and executed["seconds"] >= 0
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", executed["started"])
     ledger = {entry["id"]: entry for entry in merged["claims"]}
     assert ledger["convolutions_work_at_100"]["verdict"] == "refuted"
     assert ledger["kw_z20"]["reason"].startswith("notebook 06_mnist_reproduction was skipped: needs mnist")

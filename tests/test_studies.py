@@ -128,6 +128,12 @@ def test_output_records_verdicts_banner_settings_and_headline(tmp_path):
     output.show(plots.bars({"c": 3.0}, "y"), "third")
     saved = json.loads((tmp_path / "results" / "04_implementation_notes.json").read_text())
     assert [c["id"] for c in saved["claims"]] == ["big_term_first", "big_batch_faster"]
+    # A figure's alt text on the page: its title, else its panels' titles, else its name.
+    figure = plots.bars({"a": 1.0}, "y", title="Loss by run")
+    assert studies.page.figure_description(figure, "loss_by_run") == "Loss by run"
+    assert studies.page.figure_description(plots.bars({"a": 1.0}, "y"), "loss_by_run") == "loss by run"
+    figure.suptitle("Everything")
+    assert studies.page.figure_description(figure, "loss_by_run") == "Everything"
     assert saved["claims"][1]["reason"] == "only one batch size was run"
     assert saved["banner"] == {
         "dataset": "npz:/somewhere/private/mnist.npz",

@@ -860,6 +860,30 @@ def verdict_box(verdicts):
     )
 
 
-def count(verdicts):
-    """``{verdict: number}`` over a list of verdict dicts, in the order of ``VERDICTS``."""
-    return {name: sum(entry["verdict"] == name for entry in verdicts) for name in VERDICTS}
+#: How the ledger shows a claim whose notebook did not complete in the run (its verdict stays
+#: ``inconclusive`` in ``results.json``): "not run" is not a budget that could not decide.
+NOT_RUN = "not run"
+
+
+def shown_verdict(entry, notebooks):
+    """A ledger entry's verdict as readers see it: ``NOT_RUN`` when its notebook did not complete.
+
+    Args:
+        entry: one claim of ``results.json``'s ``claims``.
+        notebooks: ``results.json``'s ``notebooks`` (``{name: {"status": ...}}``).
+    """
+    if notebooks.get(entry.get("notebook"), {}).get("status") != "completed":
+        return NOT_RUN
+    return entry.get("verdict", INCONCLUSIVE)
+
+
+def count(verdicts, notebooks=None):
+    """``{verdict: number}`` over a list of verdict dicts, in the order of ``VERDICTS``.
+
+    With ``notebooks`` (``results.json``'s), counts the verdicts as ``shown_verdict`` shows them, with
+    ``NOT_RUN`` last.
+    """
+    if notebooks is None:
+        return {name: sum(entry["verdict"] == name for entry in verdicts) for name in VERDICTS}
+    shown = [shown_verdict(entry, notebooks) for entry in verdicts]
+    return {name: shown.count(name) for name in (*VERDICTS, NOT_RUN)}

@@ -88,8 +88,8 @@ def readme_block(results, docs="docs"):
             + "\n"
         )
     run, top = results.get("run", {}), results.get("headline", {})
-    ledger = results.get("claims", [])
-    counts = {verdict: sum(c["verdict"] == verdict for c in ledger) for verdict in claims_lib.VERDICTS}
+    ledger, notebooks = results.get("claims", []), results.get("notebooks", {})
+    counts = claims_lib.count(ledger, notebooks)
     dataset = str(run.get("dataset") or "")
     dataset = "npz:" + dataset.rsplit("/", 1)[-1] if dataset.startswith("npz:") else dataset
     lines = [
@@ -97,11 +97,17 @@ def readme_block(results, docs="docs"):
         "## Results",
         "",
         f"From the published run in [`{docs}/`]({docs}/index.html): profile `{run.get('profile')}` on "
-        f"`{dataset}`, commit `{run.get('commit')}`, generated {run.get('generated')}. "
+        f"`{dataset}`, generated {run.get('generated')} at commit `{run.get('commit')}` (the commit each notebook "
+        f"ran at: [`{docs}/README.md`]({docs}/README.md)). "
         f"[Read the writeup]({docs}/index.html).",
         "",
         f"**Claims ledger:** {len(ledger)} claims of the four write-ups: "
         + ", ".join(f"{counts[v]} {v}" for v in claims_lib.VERDICTS)
+        + (
+            f"; {counts[claims_lib.NOT_RUN]} not run (their notebooks did not complete in this run)"
+            if counts[claims_lib.NOT_RUN]
+            else ""
+        )
         + ". Each verdict gives its reason and numbers on the writeup's index.",
         "",
         '**Kingma & Welling\'s MNIST runs,** as re-run in "A Musing Upon Variational Autoencoders" '
@@ -114,7 +120,8 @@ def readme_block(results, docs="docs"):
     for claim_id, (name, _train, theirs_test, _budget) in claims_lib.KINGMA_WELLING_ROWS.items():
         entry = by_id.get(claim_id, {})
         ours = entry.get("evidence", {}).get("ours_test")
-        lines.append(f"| {name} | {theirs_test:g} | {_fmt(ours)} | {entry.get('verdict', 'not run')} |")
+        shown = claims_lib.shown_verdict(entry, notebooks) if entry else claims_lib.NOT_RUN
+        lines.append(f"| {name} | {theirs_test:g} | {_fmt(ours)} | {shown} |")
     nll, epochs = top.get("mnist_benchmark_nll"), top.get("mnist_benchmark_epochs")
     k, images = top.get("mnist_benchmark_k"), top.get("mnist_benchmark_test_images")
     evaluation = f"k={k:,} on {images:,} test images" if k and images else "not run"
@@ -128,7 +135,6 @@ def readme_block(results, docs="docs"):
         f"{'not run' if epochs is None else f'{epochs:,}'} |",
     ]
     lines += [f"| {name} | {value:.2f} | {budget} |" for name, value, budget in REFERENCES]
-    notebooks = results.get("notebooks", {})
     if SAMPLES_FIGURE in notebooks.get(runner.BENCHMARK_NOTEBOOK, {}).get("figures", []):
         lines += ["", f"![Samples of the benchmark VAE]({docs}/figures/{SAMPLES_FIGURE})"]
     lines.append(README_END)
@@ -188,6 +194,7 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README):
             f"- command: `{run.get('command')}`\n"
             f"- generated: {run.get('generated')}\n"
             f"- profile: `{run.get('profile')}`, dataset: `{run.get('dataset')}`\n"
+            + _provenance(results.get("notebooks", {}))
         )
         if docs_dir.exists():
             shutil.rmtree(docs_dir)
@@ -196,6 +203,25 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README):
         shutil.rmtree(staging, ignore_errors=True)
     io_utils.atomic_write_text(readme, readme_text)
     return docs_dir, _folder_bytes(docs_dir)
+
+
+def _provenance(notebooks):
+    """The docs README's table of notebooks: status, when each started, how long it ran and at which commit.
+
+    A run resumed across sessions executes its notebooks at different times and perhaps commits; this says which.
+    """
+    lines = [
+        "",
+        "| notebook | status | started | seconds | commit |",
+        "|---|---|---|---:|---|",
+    ]
+    for name, entry in sorted(notebooks.items()):
+        seconds = entry.get("seconds")
+        lines.append(
+            f"| {name} | {entry.get('status', '')} | {entry.get('started', '')} | "
+            f"{'' if seconds is None else f'{seconds:,.0f}'} | {entry.get('commit') or 'not recorded'} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def _relative(path, start):

@@ -19,7 +19,13 @@ from vae_keras import io_utils
 #: Profiles whose budgets are too small for most claims to be decided.
 TINY_PROFILES = ("smoke", "quick", "demo")
 
-VERDICT_COLOURS = {"reproduced": "#1a7f37", "refuted": "#cf222e", "differs": "#9a6700", "inconclusive": "#57606a"}
+VERDICT_COLOURS = {
+    "reproduced": "#1a7f37",
+    "refuted": "#cf222e",
+    "differs": "#9a6700",
+    "inconclusive": "#57606a",
+    "not run": "#8c959f",
+}
 
 INTRODUCTION = (
     "This project builds variational autoencoders in Keras 3 and uses them to reproduce four write-ups: "
@@ -68,6 +74,9 @@ th { background: #f6f8fa; font-weight: 600; }
 #: Notebook pages: nbconvert's lab styles in a reading column, without prompts.
 PAGE_STYLE = """
 body.jp-Notebook { max-width: 960px; margin: 1.5rem auto; padding: 0 1.2rem; }
+.pager, .banner, .failed-banner { font-family: var(--jp-ui-font-family, -apple-system, 'Segoe UI', Helvetica, Arial,
+                                  sans-serif); }
+.pager a { color: #0969da; text-decoration: none; } .pager a:hover { text-decoration: underline; }
 body.jp-Notebook main { padding: 0; }
 .jp-Cell { padding: 0; }
 .jp-InputPrompt, .jp-OutputPrompt, .jp-Collapser { display: none; }
@@ -303,9 +312,23 @@ def prepare_notebook(notebook, hidden_paths=None):
                         data[mime] = _public(data[mime], hidden_paths)
                 if isinstance(data.get("text/markdown"), str):
                     data["text/markdown"] = replace_math(data["text/markdown"], placeholders)
+                _describe_image(output)
             outputs.append(output)
         cell.outputs = outputs
     return placeholders
+
+
+def _describe_image(output):
+    """A PNG output whose metadata has ``alt`` (``Page.show`` sets it) becomes an <img> with that alt text.
+
+    nbconvert's lab template writes no alt text of its own, only a placeholder.
+    """
+    data = output.get("data", {})
+    alt = output.get("metadata", {}).get("image/png", {}).get("alt")
+    if not alt or not isinstance(data.get("image/png"), str):
+        return
+    png = data.pop("image/png").replace("\n", "")
+    data["text/html"] = f'<img src="data:image/png;base64,{png}" alt="{html.escape(alt)}">'
 
 
 def _exporter():
@@ -422,11 +445,11 @@ def _badge(verdict):
     return f'<span class="badge" style="background:{colour}">{html.escape(verdict)}</span>'
 
 
-def _ledger(claims, pages, titles):
-    """The claims ledger: counts per verdict, then one row per claim."""
-    from vae_keras.claims import VERDICTS
+def _ledger(claims, notebooks, pages, titles):
+    """The claims ledger: counts per verdict, then one row per claim ("not run" where its notebook did not complete)."""
+    from vae_keras.claims import count, shown_verdict
 
-    counts = {verdict: sum(entry.get("verdict") == verdict for entry in claims) for verdict in VERDICTS}
+    counts = count(claims, notebooks)
     summary = "".join(f'<span class="count">{_badge(v)} {n}</span>' for v, n in counts.items())
     rows = []
     for entry in claims:
@@ -438,7 +461,7 @@ def _ledger(claims, pages, titles):
         )
         claim_id = html.escape(str(entry.get("id", "")))
         rows.append(
-            f'<tr id="claim-{claim_id}"><td>{_badge(entry.get("verdict", "inconclusive"))}</td>'
+            f'<tr id="claim-{claim_id}"><td>{_badge(shown_verdict(entry, notebooks))}</td>'
             f"<td>{_inline(str(entry.get('statement', '')))}</td><td>{source}</td><td>{cell}</td>"
             f"<td>{html.escape(str(entry.get('reason', '')))}</td></tr>"
         )
@@ -568,17 +591,19 @@ def build_report(out, profile=None):
 <h2>The claims</h2>
 <p>Each claim of the write-ups, with the verdict this run's numbers give it: <em>reproduced</em> (the run
 agrees, beyond the seed-to-seed noise), <em>refuted</em> (it points the other way), <em>differs</em> (neither,
-with the reason) or <em>inconclusive</em> (the run cannot decide, e.g. the models did not train at this budget,
-or the notebook did not run).</p>
-{_ledger(results.get("claims") or [], pages, titles)}
+with the reason) or <em>inconclusive</em> (the run cannot decide, e.g. the models did not train at this budget).
+A claim is <em>not run</em> when its notebook did not complete in this run; the reason says why.</p>
+{_ledger(results.get("claims") or [], results.get("notebooks") or {}, pages, titles)}
 <h2>The studies at a glance</h2>
 {f'<div class="figures">{"".join(figures)}</div>' if figures else "<p>No headline figures in this run.</p>"}
 <h2>The notebooks</h2>
 <table><thead><tr><th>#</th><th>Notebook</th><th>Status</th><th>Note</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
-<p class="note">Every number above is in <a href="../results.json">results.json</a>, beside this report.</p>
+<p class="note">Every number above is in <a href="results.json">results.json</a>, beside this page.</p>
 </body></html>
 """
     index = report_dir / "index.html"
     io_utils.atomic_write_text(index, page)
+    if (out / "results.json").exists():  # the page links it as a neighbour, here and in docs/
+        io_utils.atomic_write_bytes(report_dir / "results.json", (out / "results.json").read_bytes())
     return index

@@ -470,7 +470,7 @@ def merge_results(out, status, run=None):
             "status": entry["status"],
             **({"error": entry["error"]} if "error" in entry else {}),
             **({"reason": entry["reason"]} if "reason" in entry else {}),
-            **({"keras_backend": entry["keras_backend"]} if "keras_backend" in entry else {}),
+            **{key: entry[key] for key in ("keras_backend", "commit", "started", "seconds") if key in entry},
             "title": _title(out, name),
             "metrics": found.get("metrics", {}),
             "settings": found.get("settings", {}),
@@ -556,7 +556,12 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
         chosen["out_dir"] = str(out)
         backend = _KerasBackend(backends.get(name))
         print(f"[{index}/{len(notebooks)}] {name} with {chosen}", flush=True)
-        status[name] = {"status": RUNNING, "parameters": chosen, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        status[name] = {
+            "status": RUNNING,
+            "parameters": chosen,
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "commit": info.get("commit"),  # a run resumed across sessions may span several commits
+        }
         (out / "results" / f"{name}.json").unlink(missing_ok=True)  # never mix in an older run's numbers
         start = time.time()
         try:

@@ -97,7 +97,7 @@ class Output:
         if headline or self.headline_figure is None:
             self.headline_figure = path.name
         self._write()
-        _display_or_print(_image(path), f"figure: {path.name}")
+        _display_or_print(_image(path, alt=figure_description(figure, name)), f"figure: {path.name}")
 
     def say(self, text):
         """Shows a sentence about this run's outcome, written from its numbers, as Markdown."""
@@ -281,10 +281,22 @@ def _display_or_print(obj, fallback):
     print(fallback)
 
 
-def _image(path):
+def figure_description(figure, name):
+    """A figure's alternative text for the page: its title, else its panels' titles, else ``name``."""
+    title = figure._suptitle.get_text().strip() if getattr(figure, "_suptitle", None) is not None else ""
+    if title:
+        return title
+    panels = [ax.get_title().strip() for ax in figure.get_axes() if ax.get_title().strip()]
+    if panels:
+        return "; ".join(dict.fromkeys(panels))
+    return name.replace("_", " ")
+
+
+def _image(path, alt=None):
     from IPython.display import Image
 
-    return Image(filename=str(path))
+    # The report turns ``metadata["image/png"]["alt"]`` into the <img>'s alt text (``report.prepare_notebook``).
+    return Image(filename=str(path), metadata={"alt": alt} if alt else None)
 
 
 def _markdown(text):
