@@ -289,6 +289,10 @@ def test_index_lists_claims_figures_and_notebooks(run_folder):
     assert not (out / "report" / "08_numpy_from_scratch.html").exists()
     assert 'href="08_numpy_from_scratch.html"' not in text
     assert 'class="failed">failed' in text
+    # A notebook this run did not select is listed too, as not run, in the notebooks' order.
+    listed = re.findall(r"<tr><td>(\d\d)</td><td>.*?</td><td class=\"([a-z-]+)\">", text)
+    assert ("03", "not-run") in listed and "not selected in this run" in text
+    assert [number for number, _ in listed] == sorted(number for number, _ in listed)
     assert 'href="results.json"' in text
     assert (out / "report" / "results.json").read_bytes() == (out / "results.json").read_bytes()
     assert report.page_problems(text) == []

@@ -65,7 +65,7 @@ th, td { border-bottom: 1px solid #d0d7de; padding: 0.4rem 0.6rem; text-align: l
 th { background: #f6f8fa; font-weight: 600; }
 .counts span.count { margin-right: 1.1rem; white-space: nowrap; }
 .completed { color: #1a7f37; font-weight: 600; } .failed { color: #cf222e; font-weight: 600; }
-.running { color: #9a6700; font-weight: 600; } .skipped { color: #57606a; font-weight: 600; }
+.running { color: #9a6700; font-weight: 600; } .skipped, .not-run { color: #57606a; font-weight: 600; }
 .note { color: #57606a; font-size: 0.88rem; }
 .figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); gap: 1.2rem; }
 .figures figure { margin: 0; }
@@ -548,14 +548,15 @@ def build_report(out, profile=None):
         figures.append(f"<figure>{image}<figcaption>{_inline(titles[name])}</figcaption></figure>")
 
     rows = []
-    for name, entry in notebooks.items():
+    not_selected = {name: {"status": "not run", "reason": "not selected in this run"} for name in titles}
+    for name, entry in sorted({**not_selected, **notebooks}.items()):
         status = entry.get("status", "")
         shown = _inline(titles[name])
         title = f'<a href="{html.escape(pages[name])}">{shown}</a>' if name in pages else shown
         note = entry.get("reason") or entry.get("error") or ""
         rows.append(
             f"<tr><td>{html.escape(name.split('_', 1)[0])}</td><td>{title}</td>"
-            f'<td class="{html.escape(status)}">{html.escape(status)}</td>'
+            f'<td class="{html.escape(status.replace(" ", "-"))}">{html.escape(status)}</td>'
             f'<td class="note">{html.escape(_public(note, hidden))}</td></tr>'
         )
 
