@@ -138,8 +138,10 @@ output.settings(dataset=dataset, images=f"{len(x_train):,} training, {len(x_test
 # %%
 vae = models.build_vae(image_shape, latent_dim, hidden_units=(hidden_width,), seed=seed)
 reference = numpy_vae.from_keras(vae, dtype="float64")
+keras_trainable = sum(int(np.prod(w.shape)) for w in vae.trainable_weights)
+same = "the same number" if keras_trainable == reference.count_params() else "a different number"
 output.say(f"The NumPy VAE has {reference.count_params():,} trainable parameters in {len(reference.weight_names)} "
-           f"arrays; the Keras VAE it was copied from counts {vae.count_params():,} parameters.")
+           f"arrays; the Keras VAE it was copied from has {keras_trainable:,} in {len(vae.trainable_weights)} ({same}).")
 
 # %% [markdown]
 # ## 2. Gradient check by finite differences
@@ -261,7 +263,7 @@ output.show(plots.curves(columns["epoch"], {"NumPy": columns["numpy_seconds"], "
 # The source write-up found the NumPy VAE's samples blurrier than the framework's. Blur can be
 # measured: the **sharpness** of an image is the mean absolute difference between horizontally and
 # vertically neighbouring pixels,
-# $\tfrac{1}{2}\big(\overline{|x_{i,j+1} - x_{i,j}|} + \overline{|x_{i+1,j} - x_{i,j}|}\big)$,
+# $\tfrac{1}{2}\big(\operatorname{mean}_{i,j}|x_{i,j+1} - x_{i,j}| + \operatorname{mean}_{i,j}|x_{i+1,j} - x_{i,j}|\big)$,
 # small for a blurry image and large for crisp strokes. The claim holds when the NumPy samples are
 # less sharp than the Keras samples decoded from the same draws of $z$, by more than the noise band
 # over samples.
