@@ -267,6 +267,11 @@ def test_index_lists_claims_figures_and_notebooks(run_folder):
     assert "A VAE on SVHN" in text and "Kingma" in text  # introduction
     assert "abc1234" in text and "2025-01-01 12:00" in text and "<strong>mnist</strong>" in text
     assert "most verdicts are expected to be" in text  # a smoke profile says so
+    # The headline number, from results.json, beside the published ones, linking the benchmark's page.
+    headline = re.search(r"<h2>The headline number</h2><p>(.*?)</p>", text, re.DOTALL).group(1)
+    assert "<strong>88.25 nats</strong> after 1,000 epochs" in headline
+    assert "k=5,000 importance samples on 10,000 test images" in headline and "86.76 (3,280 epochs)" in headline
+    assert 'href="09_mnist_benchmark.html"' in headline
     counts = claims.count(merged["claims"], merged["notebooks"])
     assert counts[claims.NOT_RUN] > 0 and counts["inconclusive"] > 0  # both kinds occur in this run
     for verdict, number in counts.items():
@@ -444,6 +449,7 @@ def test_run_skips_injects_the_profile_and_writes_the_ledger(tmp_path, monkeypat
     assert json.loads((out / "status.json").read_text())["06_mnist_reproduction"]["status"] == "skipped"
     index = (out / "report" / "index.html").read_text()
     assert not (out / "report" / "06_mnist_reproduction.html").exists() and 'href="07_latent_dimensions.html"' in index
+    assert "The headline number" not in index  # notebook 09 did not run: no benchmark number to show
     assert report.page_problems(index) == []
 
     # Every selected notebook skipped: a ValueError naming the argument and what each accepts, before any work.

@@ -474,6 +474,28 @@ def _ledger(claims, notebooks, pages, titles):
     )
 
 
+def _headline(results, pages):
+    """The run's headline number (the binarised-MNIST benchmark) beside the published ones, or ``""``."""
+    from vae_keras import runner
+
+    top = results.get("headline") or {}
+    nll = top.get("mnist_benchmark_nll")
+    if nll is None:
+        return ""
+    epochs, k, images = (top.get(f"mnist_benchmark_{key}") for key in ("epochs", "k", "test_images"))
+    evaluation = f"k={k:,} importance samples on {images:,} test images" if k and images else "its evaluation"
+    published = "; ".join(f"{who}: {value:.2f} ({budget} epochs)" for who, value, budget in runner.BENCHMARK_REFERENCES)
+    name = runner.BENCHMARK_NOTEBOOK
+    more = f' <a href="{html.escape(pages[name])}">The benchmark page</a> has the protocol.' if name in pages else ""
+    trained = f"after {epochs:,} epochs" if epochs else "after training"
+    return (
+        "<h2>The headline number</h2>"
+        "<p>On dynamically binarised MNIST, Burda et al.'s VAE 784-200-200-50, trained with their protocol, "
+        f"reaches a test negative log-likelihood of <strong>{nll:.2f} nats</strong> {trained} here "
+        f"({evaluation}; lower is better). Published: {html.escape(published)}.{more}</p>"
+    )
+
+
 def build_report(out, profile=None):
     """Writes ``OUT/report/index.html``, one page per executed notebook, and the headline figures.
 
@@ -589,6 +611,7 @@ def build_report(out, profile=None):
 <h1>Variational autoencoders in Keras 3: four write-ups reproduced</h1>
 <p>{INTRODUCTION}</p>
 <div class="banner">{banner_html}</div>
+{_headline(results, pages)}
 <h2>The claims</h2>
 <p>Each claim of the write-ups, with the verdict this run's numbers give it: <em>reproduced</em> (the run
 agrees, beyond the seed-to-seed noise), <em>refuted</em> (it points the other way), <em>differs</em> (neither,
