@@ -484,7 +484,10 @@ def _headline(results, pages):
         return ""
     epochs, k, images = (top.get(f"mnist_benchmark_{key}") for key in ("epochs", "k", "test_images"))
     evaluation = f"k={k:,} importance samples on {images:,} test images" if k and images else "its evaluation"
-    published = "; ".join(f"{who}: {value:.2f} ({budget} epochs)" for who, value, budget in runner.BENCHMARK_REFERENCES)
+    published = "; ".join(
+        f"{who}: {value:.2f}" + (f" ({budget} epochs)" if budget[:1].isdigit() else "")
+        for who, value, budget in runner.BENCHMARK_REFERENCES
+    )
     name = runner.BENCHMARK_NOTEBOOK
     more = f' <a href="{html.escape(pages[name])}">The benchmark page</a> has the protocol.' if name in pages else ""
     trained = f"after {epochs:,} epochs" if epochs else "after training"
