@@ -315,6 +315,27 @@ def test_kingma_welling_rows(ours_test, examples_seen, expected, reason):
     assert verdict == expected and reason in text
 
 
+@pytest.mark.parametrize(
+    ("ours_train", "reason"),
+    [
+        (137.0, "train 137.00 vs 145 (-8.00): the training images show the same gap, so the models fit differently"),
+        (
+            144.0,
+            "train 144.00 vs 145 (-1.00): the training numbers are closer, so most of the gap is in generalisation",
+        ),
+        (float("nan"), None),
+    ],
+)
+def test_a_differing_kingma_welling_row_says_whether_training_shows_the_gap(ours_train, reason):
+    """Adagrad row, theirs 145 train / 147.3 test; ours 140 test: 7.30 nats better."""
+    verdict = claims.judge("kw_adagrad", ours_test=140.0, ours_train=ours_train, examples_seen=12_000_000)
+    assert verdict.verdict == D and verdict.reason.startswith("7.30 nats better")
+    if reason is None:
+        assert "train " not in verdict.reason and "train_difference" not in verdict.evidence
+    else:
+        assert reason in verdict.reason and verdict.evidence["train_difference"] == ours_train - 145.0
+
+
 def test_every_kingma_welling_row_is_its_own_claim():
     tests = [claims.KINGMA_WELLING_ROWS[c][2] for c in claims.KINGMA_WELLING_ROWS]
     assert tests == [147.3, 145.3, 144.1, 142.0, 96.1, 160.5, 161.4]

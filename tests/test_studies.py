@@ -31,6 +31,43 @@ def test_latent_grid_spacings():
         studies.latent_grid(5, spacing="log")
 
 
+def test_the_continuous_entropy_floor_is_the_summed_binary_entropy_of_the_grey_levels():
+    black_and_white = np.array([[0, 255, 255, 0]], dtype=np.uint8)
+    assert studies.continuous_entropy_floor(black_and_white) == 0.0  # binary targets: no floor
+    half = np.full((2, 4), 128, dtype=np.uint8)
+    assert studies.continuous_entropy_floor(half, scale=256.0) == pytest.approx(4 * np.log(2))  # 0.5: ln 2 each
+    # Dividing by 256 keeps white below 1, so white pixels add to the floor.
+    assert studies.continuous_entropy_floor(black_and_white, scale=256.0) == pytest.approx(
+        2 * -(255 / 256 * np.log(255 / 256) + 1 / 256 * np.log(1 / 256))
+    )
+    with pytest.raises(ValueError, match=r"`images` must be uint8 grey levels \(0-255\). Received: dtype=float32"):
+        studies.continuous_entropy_floor(half.astype(np.float32))
+    with pytest.raises(ValueError, match=r"Received: scale=100. Accepted: 255.0, 256.0"):
+        studies.continuous_entropy_floor(half, scale=100)
+
+
+def _kw_row(test_difference, train_difference, share=1.0):
+    return {"our test": 140.0, "test difference": test_difference, "train difference": train_difference,
+            "our examples": share * 12_000_000, "their examples": 12_000_000}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([_kw_row(-9.0, -8.0, share=0.5), {"status": "diverged"}], "No row trained on at least 90%"),
+        ([_kw_row(-3.5, -3.0)], "That is within what the scaling of the grey levels (+1.30) and the 3-nat"),
+        (
+            [_kw_row(-9.0, -8.0), _kw_row(-10.0, -9.0), _kw_row(-30.0, -30.0, share=0.5)],
+            "by -9.50 nats on average and our training numbers by -8.50. The scaling of the grey levels can account "
+            "for about 1.3 nats of that, not all of it; the training images show a gap of the same sign",
+        ),
+        ([_kw_row(9.0, 1.0)], "cannot explain a gap in this direction; the training numbers are closer, so most"),
+    ],
+)
+def test_explain_gaps_reads_the_cause_off_the_full_budget_rows(rows, expected):
+    assert expected in studies.explain_gaps(rows, floor_255=45.5, floor_256=46.8)
+
+
 def test_epochs_for_examples():
     assert studies.epochs_for_examples(12_000_000, 60_000) == 200
     assert studies.epochs_for_examples(12_000_000, 60_000, scale=0.02) == 4

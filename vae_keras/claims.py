@@ -776,7 +776,25 @@ def _kw_row(claim, ours_test, ours_train, examples_seen):
             INCONCLUSIVE, f"trained on {examples_seen / budget:.1%} of the write-up's budget: {text}", **evidence
         )
     side = "worse" if difference > 0 else "better"
-    return claim.verdict(DIFFERS, f"{abs(difference):.2f} nats {side} than the write-up: {text}", **evidence)
+    train_side = _kw_train_side(evidence)  # adds evidence["train_difference"] when there is a train number
+    return claim.verdict(
+        DIFFERS, f"{abs(difference):.2f} nats {side} than the write-up: {text}{train_side}", **evidence
+    )
+
+
+def _kw_train_side(evidence):
+    """Where a Kingma & Welling row's test gap comes from, read off the training numbers (``""``: no train number)."""
+    ours_train, difference = evidence["ours_train"], evidence["difference"]
+    if ours_train is None or not math.isfinite(ours_train):
+        return ""
+    train_difference = ours_train - evidence["theirs_train"]
+    evidence["train_difference"] = train_difference
+    numbers = f"train {ours_train:.2f} vs {evidence['theirs_train']:g} ({train_difference:+.2f})"
+    if train_difference * difference > 0 and abs(train_difference) >= abs(difference) / 2:
+        return f"; {numbers}: the training images show the same gap, so the models fit differently (not overfitting)"
+    if abs(train_difference) < abs(difference) / 2:
+        return f"; {numbers}: the training numbers are closer, so most of the gap is in generalisation"
+    return f"; {numbers}"
 
 
 for _claim_id, (_run, _train, _test, _budget) in KINGMA_WELLING_ROWS.items():

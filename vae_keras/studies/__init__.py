@@ -56,7 +56,9 @@ from vae_keras.studies.page import (
     setup,
 )
 from vae_keras.studies.reproduction import (
+    continuous_entropy_floor,
     epochs_for_examples,
+    explain_gaps,
     negative_elbo_by_split,
     reproduction_table,
 )
@@ -119,7 +121,9 @@ __all__ = [
     "predicted_std",
     "edge_correlation",
     "effective_beta",
+    "continuous_entropy_floor",
     "epochs_for_examples",
+    "explain_gaps",
     "negative_elbo_by_split",
     "reproduction_table",
     "load_splits",
