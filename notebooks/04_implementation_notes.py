@@ -47,6 +47,7 @@ latent_dim: int = 50  # size of z
 pca_components: int = 500  # principal components of the inputs
 batch_sizes: list = [100, 1000]  # batch sizes to compare
 learning_rates: list = [0.001, 0.0001]  # Adam learning rates to compare
+lr_epochs: int = 0  # epochs of each learning-rate run (0: num_epochs); calling both rates stable takes 2,000 steps
 num_seeds: int = 3  # seeds per layer recipe: the ranking compares gaps with the seed-to-seed spread
 eval_samples: int = 100  # importance samples per test image for log p(x)
 eval_examples: int = 2000  # test images evaluated (0: all)
@@ -67,7 +68,8 @@ base = studies.base_config(
     seed=seed,
 )
 output.settings(dataset=dataset, inputs=f"{pca_components} PCA components", model=f"MLP {hidden_width}-{hidden_width}",
-                latent_dim=latent_dim, epochs=num_epochs, batch_size=batch_size, optimizer="Adam 1e-4 (section 3: both rates)",
+                latent_dim=latent_dim, epochs=num_epochs, learning_rate_run_epochs=lr_epochs or num_epochs,
+                batch_size=batch_size, optimizer="Adam 1e-4 (section 3: both rates)",
                 decoder="fitted-variance Gaussian, floor 0.01", seeds=seeds, backend=versions["backend"])
 
 # %% [markdown]
@@ -150,7 +152,8 @@ output.verdicts(batch_verdict)
 
 # %%
 lr_runs, lr_table = studies.train_variants(
-    base, {f"lr {lr:g}": {"learning_rate": lr, "steps_per_execution": 1} for lr in learning_rates}, output,
+    base, {f"lr {lr:g}": {"learning_rate": lr, "steps_per_execution": 1, "num_epochs": lr_epochs or num_epochs}
+           for lr in learning_rates}, output,
     num_samples=eval_samples, eval_examples=eval_examples, record_batches=True)
 traces = {n: np.load(output.run_dir(n) / "batch_losses.npy") for n in lr_runs}
 output.show(plots.curves({n: np.arange(1, len(t) + 1) for n, t in traces.items()}, traces, "optimizer step",
