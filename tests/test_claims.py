@@ -315,6 +315,14 @@ def test_kingma_welling_rows(ours_test, examples_seen, expected, reason):
     assert verdict == expected and reason in text
 
 
+def test_gap_source_reads_a_test_gap_off_the_training_gap():
+    assert claims.gap_source(-9.0, -8.0) == "fit"  # the same gap on the training images
+    assert claims.gap_source(9.0, 4.5) == "fit"
+    assert claims.gap_source(9.0, 4.4) == "generalisation"  # less than half of it
+    assert claims.gap_source(-9.0, 1.0) == "generalisation"
+    assert claims.gap_source(9.0, -6.0) is None  # large and the other way
+
+
 @pytest.mark.parametrize(
     ("ours_train", "reason"),
     [

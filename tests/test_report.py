@@ -297,7 +297,8 @@ def test_index_lists_claims_figures_and_notebooks(run_folder):
     assert 'class="failed">failed' in text
     # A notebook this run did not select is listed too, as not run, in the notebooks' order.
     listed = re.findall(r"<tr><td>(\d\d)</td><td>.*?</td><td class=\"([a-z-]+)\">", text)
-    assert ("03", "not-run") in listed and "not selected in this run" in text
+    assert ("03", "not-run") in listed and ("05", "not-run") in listed and "not selected in this run" in text
+    assert [number for number, _ in listed] == [name[:2] for name in runner.list_notebooks()]  # every notebook
     assert [number for number, _ in listed] == sorted(number for number, _ in listed)
     assert 'href="results.json"' in text
     assert (out / "report" / "results.json").read_bytes() == (out / "results.json").read_bytes()

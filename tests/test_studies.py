@@ -62,6 +62,7 @@ def _kw_row(test_difference, train_difference, share=1.0):
             "for about 1.3 nats of that, not all of it; the training images show a gap of the same sign",
         ),
         ([_kw_row(9.0, 1.0)], "cannot explain a gap in this direction; the training numbers are closer, so most"),
+        ([_kw_row(9.0, -6.0)], "cannot explain a gap in this direction; on the training images the gap points the"),
     ],
 )
 def test_explain_gaps_reads_the_cause_off_the_full_budget_rows(rows, expected):

@@ -790,11 +790,27 @@ def _kw_train_side(evidence):
     train_difference = ours_train - evidence["theirs_train"]
     evidence["train_difference"] = train_difference
     numbers = f"train {ours_train:.2f} vs {evidence['theirs_train']:g} ({train_difference:+.2f})"
-    if train_difference * difference > 0 and abs(train_difference) >= abs(difference) / 2:
+    source = gap_source(difference, train_difference)
+    if source == "fit":
         return f"; {numbers}: the training images show the same gap, so the models fit differently (not overfitting)"
-    if abs(train_difference) < abs(difference) / 2:
+    if source == "generalisation":
         return f"; {numbers}: the training numbers are closer, so most of the gap is in generalisation"
     return f"; {numbers}"
+
+
+def gap_source(test_difference, train_difference):
+    """Where a gap between two test numbers lies, read off the gap between the training numbers.
+
+    Returns:
+        ``"fit"`` when the training gap has the same sign and at least half the size (the models fit the
+        data differently), ``"generalisation"`` when it is less than half the size, else ``None`` (the
+        training gap points the other way).
+    """
+    if abs(train_difference) < abs(test_difference) / 2:
+        return "generalisation"
+    if train_difference * test_difference > 0:
+        return "fit"
+    return None
 
 
 for _claim_id, (_run, _train, _test, _budget) in KINGMA_WELLING_ROWS.items():

@@ -527,10 +527,8 @@ def build_report(out, profile=None):
     from vae_keras import runner
 
     titles, pages = {}, {}
-    for claim in results.get("claims") or []:  # notebooks of this project that this run did not select
-        committed = runner.NOTEBOOKS_DIR / f"{claim.get('notebook')}.ipynb"
-        if committed.exists():
-            titles[claim["notebook"]] = notebook_title(committed)
+    for name in runner.list_notebooks():  # the project's notebooks, including those this run did not select
+        titles[name] = notebook_title(runner.NOTEBOOKS_DIR / f"{name}.ipynb")
     for name, entry in notebooks.items():
         executed = out / "notebooks" / f"{name}.ipynb"
         titles[name] = entry.get("title") or (notebook_title(executed) if executed.exists() else name)

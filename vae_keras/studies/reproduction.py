@@ -10,6 +10,7 @@ import numpy as np
 
 from vae_keras import evaluate
 from vae_keras.checks import choice
+from vae_keras.claims import gap_source
 from vae_keras.studies.page import Table
 
 
@@ -128,9 +129,12 @@ def explain_gaps(rows, floor_255, floor_256, tolerance=3.0, min_share=0.9):
             "Scaling by 256 would make the write-up's numbers higher, not lower, so it cannot explain a gap in "
             "this direction"
         )
-    if train_gap * test_gap > 0 and abs(train_gap) >= abs(test_gap) / 2:
+    source = gap_source(test_gap, train_gap)
+    if source == "fit":
         return text + (
             "; the training images show a gap of the same sign and similar size, so the rest lies in how the "
             "models were trained, which the write-up does not state in full."
         )
-    return text + "; the training numbers are closer, so most of the gap is in how the models generalise."
+    if source == "generalisation":
+        return text + "; the training numbers are closer, so most of the gap is in how the models generalise."
+    return text + "; on the training images the gap points the other way."
