@@ -85,7 +85,7 @@ def test_publish_copies_the_writeup_and_renders_the_numbers(finished_run):
     )
     assert "| + Adam 1e-3 | 145.3 | 146.12 | reproduced |" in block  # 0.82 nats: within 3
     assert "| z=20 | 96.1 | 101.50 | differs |" in block  # 5.4 nats worse at their full budget
-    assert "| K&W 784-1000-3-500-784, Adagrad | 147.3 | not run | inconclusive |" in block  # 06 ran: no number
+    assert "| K&W 784-1000-3-500-784, Adagrad | 147.3 | — | inconclusive |" in block  # 06 ran: no number
     assert "| Burda et al. (2016), VAE 784-200-200-50, k=1 training | 86.76 | 3,280 |" in block
     assert f"![Samples of the benchmark VAE](docs/figures/{publish.SAMPLES_FIGURE})" in block
     # The claims of notebooks this run did not select are "not run", apart from the inconclusive ones.

@@ -117,7 +117,7 @@ def readme_block(results, docs="docs"):
         entry = by_id.get(claim_id, {})
         ours = entry.get("evidence", {}).get("ours_test")
         shown = claims_lib.shown_verdict(entry, notebooks) if entry else claims_lib.NOT_RUN
-        lines.append(f"| {name} | {theirs_test:g} | {_fmt(ours)} | {shown} |")
+        lines.append(f"| {name} | {theirs_test:g} | {'—' if ours is None else f'{ours:.2f}'} | {shown} |")
     nll, epochs = top.get("mnist_benchmark_nll"), top.get("mnist_benchmark_epochs")
     k, images = top.get("mnist_benchmark_k"), top.get("mnist_benchmark_test_images")
     evaluation = f"k={k:,} on {images:,} test images" if k and images else "not run"
