@@ -139,7 +139,7 @@ output.show(plots.curves(counts, {"cumulative share of variance": variance_kept}
                          "share of pixel variance", title="PCA on training images", log_x=True), "pca_variance")
 shown_counts = sorted({1, 10, 50, 100, pca_components} & set(counts))
 output.say("Share of the pixel variance kept: " + ", ".join(
-    f"{k} component{'s' if k > 1 else ''}: {variance_kept[k - 1]:.1%}" for k in shown_counts) + ".")
+    f"{studies.counted(k, 'component')}: {variance_kept[k - 1]:.1%}" for k in shown_counts) + ".")
 
 # %% [markdown]
 # The rows below are the originals, then reconstructions from more and more components. What to

@@ -203,10 +203,10 @@ if curves:
 num_train = len(next(iter(completed.values())).prepared.train[0]) if completed else 0
 examples_seen = int(unstable.row["epochs"]) * num_train
 if unstable.row["status"] == "completed":
-    output.say(f"The 1e-9 floor finished all {unstable.row['epochs']} epochs ({examples_seen:,} training examples) "
+    output.say(f"The 1e-9 floor finished all {studies.counted(int(unstable.row['epochs']), 'epoch')} ({examples_seen:,} training examples) "
                f"without a non-finite loss; its test ELBO is {unstable.row['test_elbo']:.1f} nats.")
 else:
-    output.say(f"The 1e-9 floor stopped after {unstable.row['epochs']} completed epochs: {unstable.row.get('error')}")
+    output.say(f"The 1e-9 floor stopped after {studies.counted(int(unstable.row['epochs']), 'completed epoch')}: {unstable.row.get('error')}")
 verdict_floor = output.decide("variance_floor_needed", status=unstable.row["status"], epochs=unstable.row["epochs"],
                               examples_seen=examples_seen, error=unstable.row.get("error"))
 output.verdicts(verdict_floor)
@@ -245,12 +245,13 @@ results = output.record(
     unstable_status=unstable.row["status"], unstable_epochs=unstable.row["epochs"], dataset=dataset,
     num_epochs=num_epochs, seeds=seeds, eval_samples=eval_samples, table=table.rows,
 )
-lines = [f"On `{dataset}` with {num_epochs} epochs per model and {len(seeds)} seed(s):"]
+lines = [f"On `{studies.dataset_label(dataset)}` with {studies.counted(num_epochs, 'epoch')} per model and "
+         f"{studies.counted(len(seeds), 'seed')}:"]
 if ranking:
     lines.append(f"* the lowest test bits/dim is **{ranking[0]}**, "
                  f"{studies.mean_sd(comparable[ranking[0]].values('bits_per_dim'), '.3f')}; the best fixed sigma scores "
                  f"{studies.mean_sd(comparable[best_fixed].values('bits_per_dim'), '.3f') if best_fixed else 'n/a'};")
 lines.append(f"* the fitted variance with a 1e-9 floor on raw pixels ended **{unstable.row['status']}** after "
-             f"{unstable.row['epochs']} epochs;")
+             f"{studies.counted(int(unstable.row['epochs']), 'epoch')};")
 lines += output.claim_lines()
 output.say("\n".join(lines))

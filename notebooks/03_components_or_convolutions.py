@@ -196,11 +196,13 @@ results = output.record(
     best_pixel_mse=completed[ranking[0]].row["pixel_mse"] if ranking else None,
     collapsed_variants=collapsed,
 )
-lines = [f"On `{dataset}` with {num_epochs} epochs per model and {len(seeds)} seed(s):"]
+lines = [f"On `{studies.dataset_label(dataset)}` with {studies.counted(num_epochs, 'epoch')} per model and "
+         f"{studies.counted(len(seeds), 'seed')}:"]
 if ranking:
     lines.append(f"* the lowest reconstruction error in pixel space is **{ranking[0]}**, "
                  f"{studies.mean_sd(completed[ranking[0]].values('pixel_mse'), '.4f')} per pixel;")
 if collapsed:
-    lines.append(f"* {len(collapsed)} model(s) did not use their latent space (KL below 1 nat): {'; '.join(collapsed)};")
+    lines.append(f"* {studies.counted(len(collapsed), 'model')} did not use {'its' if len(collapsed) == 1 else 'their'} "
+                 f"latent space (KL below 1 nat): {'; '.join(collapsed)};")
 lines += output.claim_lines()
 output.say("\n".join(lines))

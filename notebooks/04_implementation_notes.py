@@ -206,9 +206,9 @@ results = output.record(
     batch_loss_spikes=spikes, dataset=dataset, num_epochs=num_epochs, seeds=seeds,
     layer_table=layer_table.rows, batch_table=batch_table.rows, learning_rate_table=lr_table.rows,
 )
-lines = [f"On `{dataset}` with {num_epochs} epochs per model:"]
+lines = [f"On `{studies.dataset_label(dataset)}` with {studies.counted(num_epochs, 'epoch')} per model:"]
 if ranking:
     lines.append(f"* the best layer recipe by test ELBO is **{ranking[0]}** "
-                 f"({studies.mean_sd(done[ranking[0]].values('test_elbo'), '.1f')} nats over {len(seeds)} seed(s));")
+                 f"({studies.mean_sd(done[ranking[0]].values('test_elbo'), '.1f')} nats over {studies.counted(len(seeds), 'seed')});")
 lines += output.claim_lines()
 output.say("\n".join(lines))

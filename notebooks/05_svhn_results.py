@@ -96,7 +96,7 @@ validation = model.curve("val_nelbo")
 trained_enough = model.row["test_kl"] >= claims.KL_FLOOR
 if len(validation) >= 2:
     last_drop = validation[-2] - validation[-1]
-    output.say(f"After {model.row['epochs']} epochs ({model.row['examples_seen']:,} training examples) the validation "
+    output.say(f"After {studies.counted(int(model.row['epochs']), 'epoch')} ({model.row['examples_seen']:,} training examples) the validation "
                f"negative ELBO is {validation[-1]:.1f} nats, {'still falling' if last_drop > 0 else 'no longer falling'} "
                f"({last_drop:+.2f} in the last epoch); the test KL is {model.row['test_kl']:.1f} nats per image"
                + ("." if trained_enough else ", below 1 nat: the model ignores z and every image below is the same "
@@ -172,7 +172,7 @@ output.show(plots.image_grid(grid, num_columns=len(classes) + 1,
                              row_labels=[f"test image {i + 1}" for i in range(8)],
                              title=f"Test image (first column), then its style drawn as labels {classes[0]}-{classes[-1]}"),
             "conditional_analogies")
-output.say(f"The conditional VAE trained {conditional.row['epochs']} epochs; its test KL is "
+output.say(f"The conditional VAE trained {studies.counted(int(conditional.row['epochs']), 'epoch')}; its test KL is "
            f"{conditional.row['test_kl']:.1f} nats" + ("." if conditional.row["test_kl"] >= claims.KL_FLOOR else
                                                        ", below 1 nat: its rows carry no style of their own."))
 
@@ -207,7 +207,8 @@ results = output.record(
     conditional_epochs=conditional.row["epochs"], conditional_test_elbo=conditional.row["test_elbo"],
 )
 output.say("\n".join([
-    f"* The recipe ({model.row['parameters']:,} parameters) trained {model.row['epochs']} epochs on `{dataset}` "
+    f"* The recipe ({model.row['parameters']:,} parameters) trained {studies.counted(int(model.row['epochs']), 'epoch')} on "
+    f"`{studies.dataset_label(dataset)}` "
     f"'{train_split}' at {studies.fmt(model.row['seconds_per_epoch'], '.2f')} s per epoch.",
     f"* On {metrics['num_examples']:,} test images: ELBO {metrics['elbo']:.2f} nats, importance-weighted log p(x) "
     f"{metrics['log_px']:.2f} ± {metrics['log_px_stderr']:.2f} nats (± one standard error over images, k={eval_samples}), "

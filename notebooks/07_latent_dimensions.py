@@ -68,7 +68,6 @@ splits = studies.load_splits(dataset, ["train", "test"])
 train_images, train_labels = splits["train"]
 test_images, test_labels = splits["test"]
 grey = test_images.shape[-1] == 1
-data_label = "npz:" + dataset.rsplit("/", 1)[-1] if dataset.startswith("npz:") else dataset  # no paths on the page
 base = studies.base_config(
     dataset=dataset, hidden_units=[hidden_width, hidden_width], batch_size=batch_size, num_epochs=num_epochs,
     max_train_examples=max_train_examples, seed=seed, activation="relu",
@@ -126,10 +125,11 @@ studies.Table(table.rows, columns=[c for c in ("variant", "status", "epochs", "t
 # %%
 if failed:
     output.say(f"{len(failed)} of {len(trained)} models did not finish (every seed diverged) and are left out below: "
-               + "; ".join(f"**{n}** ({trained[n].row['status']} after {trained[n].row['epochs']} epochs)"
+               + "; ".join(f"**{n}** ({trained[n].row['status']} after {studies.counted(int(trained[n].row['epochs']), 'epoch')})"
                            for n in failed) + ".")
 else:
-    output.say(f"All {len(trained)} models finished their {num_epochs} epoch(s) with every seed ({len(seeds)}).")
+    output.say(f"All {len(trained)} models finished their {studies.counted(num_epochs, 'epoch')} with every seed "
+               f"({len(seeds)}).")
 
 # %% [markdown]
 # ## 2. Likelihood and KL against latent size
@@ -378,19 +378,19 @@ results = output.record(
     test_image_distance=test_distance, dataset=dataset, latent_sizes=latent_sizes,
     num_epochs=num_epochs, seeds=seeds, eval_samples=eval_samples, table=table.rows,
 )
-lines = [f"On `{data_label}`, latent sizes {', '.join(map(str, latent_sizes))}, with {num_epochs} epoch(s) and "
-         f"{len(seeds)} seed(s) per model:"]
+lines = [f"On `{studies.dataset_label(dataset)}`, latent sizes {', '.join(map(str, latent_sizes))}, with "
+         f"{studies.counted(num_epochs, 'epoch')} and {studies.counted(len(seeds), 'seed')} per model:"]
 for f, name in best.items():
     lines.append(f"* the best **{f}** model by test log p(x) is z={completed[name].config.latent_dim}, "
                  f"{studies.mean_sd(completed[name].values('test_log_px'), '.2f')} nats "
                  f"(KL {completed[name].row['test_kl']:.2f} nats);")
 if collapsed:
-    lines.append(f"* {len(collapsed)} model(s) store almost nothing in z (test KL below {claims.KL_FLOOR:g} nat): "
+    lines.append(f"* {studies.counted(len(collapsed), 'model')} store{'s' if len(collapsed) == 1 else ''} almost nothing in z (test KL below {claims.KL_FLOOR:g} nat): "
                  f"{', '.join(collapsed)};")
 elif completed:
     lines.append(f"* every finished model stores at least {claims.KL_FLOOR:g} nat in z (no collapse);")
 if failed:
-    lines.append(f"* {len(failed)} model(s) did not finish: {', '.join(failed)};")
+    lines.append(f"* {studies.counted(len(failed), 'model')} did not finish: {', '.join(failed)};")
 if tile_distance is not None and tile_distance > test_distance:
     lines.append(f"* the z=2 manifold's tiles are further from the training digits than real test images are (median "
                  f"RMS distance {tile_distance:.3f} vs {test_distance:.3f}), so its verdict below rests on labels "

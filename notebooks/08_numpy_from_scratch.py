@@ -60,7 +60,7 @@ out_dir: str = "runs/notebooks"  # folder for figures and results
 studies.seed_everything(seed)
 output = studies.Output(out_dir, "08_numpy_from_scratch")
 train_budget = f"at most {max_train_examples:,}" if max_train_examples else "all"
-epochs_text = f"{num_epochs:,} epoch{'s' if num_epochs != 1 else ''}"
+epochs_text = studies.counted(num_epochs, "epoch")
 output.banner(dataset, profile, f"{epochs_text} of each implementation, batch {batch_size:,}, "
                                 f"{train_budget} training images, one run each")
 train_images, _ = data.load(dataset, "train")
@@ -69,7 +69,7 @@ test_images, _ = data.load(dataset, "test")
 x_train = preprocessing.binarize(train_images[: max_train_examples or None], seed=seed)
 x_test = preprocessing.binarize(test_images[: eval_examples or None], seed=seed + 1)
 image_shape = x_train.shape[1:]
-dataset_label = dataset.split("/")[-1]  # "mnist.npz" for npz:PATH
+dataset_label = studies.dataset_label(dataset)  # "npz:mnist.npz" for npz:PATH: no paths on the page
 output.settings(dataset=dataset, images=f"{len(x_train):,} training, {len(x_test):,} test, "
                                         f"{'x'.join(map(str, image_shape))}, binarised once",
                 model=f"MLP {hidden_width}, z={latent_dim}, Bernoulli pixels", epochs=num_epochs, batch_size=batch_size,

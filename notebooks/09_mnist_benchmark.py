@@ -54,7 +54,7 @@ out_dir: str = "runs/notebooks"  # folder for runs, figures and results
 # %%
 studies.seed_everything(seed)
 output = studies.Output(out_dir, "09_mnist_benchmark")
-output.banner(dataset, profile, f"{benchmark_epochs:,} epoch{'s' if benchmark_epochs != 1 else ''}, one seed")
+output.banner(dataset, profile, f"{studies.counted(benchmark_epochs, 'epoch')}, one seed")
 splits = studies.load_splits(dataset, ["train", "test"])
 num_train, num_test = len(splits["train"][0]), len(splits["test"][0])
 eval_images = min(eval_examples or num_test, num_test)
@@ -181,7 +181,7 @@ if comparison_epochs:
     comparison = [{"model": label, "train bound": bound, "epochs": row["epochs"], "test -log p(x)": -row["test_log_px"],
                    "test -ELBO": -row["test_elbo"], "test KL": row["test_kl"], "seconds per epoch": row["seconds_per_epoch"]}
                   for label, bound, row in ((name, "ELBO (k=1)", vae_row), (iwae_name, f"k={iwae_samples}", iwae_row))]
-    comparison_table = studies.Table(comparison, title=f"VAE vs IWAE after {comparison_epochs:,} epoch{'s' if comparison_epochs != 1 else ''} each "
+    comparison_table = studies.Table(comparison, title=f"VAE vs IWAE after {studies.counted(comparison_epochs, 'epoch')} each "
                                      f"(k={eval_samples:,} on {eval_images:,} test images, nats per image)")
 else:
     vae_row = iwae_row = comparison_table = None
@@ -203,7 +203,7 @@ if comparison_epochs:
     else:
         verdict = f"refuted at this budget: the IWAE is {-iwae_gain:.2f} nats worse"
     output.say(
-        f"After {comparison_epochs:,} epoch{'s' if comparison_epochs != 1 else ''} each, the IWAE (k={iwae_samples}) has a test negative log-likelihood of "
+        f"After {studies.counted(comparison_epochs, 'epoch')} each, the IWAE (k={iwae_samples}) has a test negative log-likelihood of "
         f"**{-iwae_row['test_log_px']:.2f}** nats against the VAE's **{-vae_row['test_log_px']:.2f}**; "
         f"its negative ELBO is {-iwae_row['test_elbo']:.2f} against {-vae_row['test_elbo']:.2f}. "
         f"Burda et al.'s finding that the IWAE is at least 1 nat better: {verdict}. One seed each: a gap of a few "
@@ -231,7 +231,7 @@ results = output.record(
 )
 last_gain = float(history[max(0, len(history) - 1 - max(1, len(history) // 10))] - history[-1]) if len(history) > 1 else 0.0
 output.say(
-    f"After {epochs:,} epoch{'s' if epochs != 1 else ''}, the VAE's test negative log-likelihood is **{nll:.2f} nats** "
+    f"After {studies.counted(epochs, 'epoch')}, the VAE's test negative log-likelihood is **{nll:.2f} nats** "
     f"(k={eval_samples:,} on {eval_images:,} test images), {nll - 86.76:+.2f} from Burda et al.'s VAE (86.76), "
     f"{nll - 84.78:+.2f} from their IWAE (84.78) and {nll - 89.78:+.2f} from Pythae's VAE (89.78). "
     f"The negative ELBO is {nelbo:.2f}, {nelbo - nll:.2f} nats above it. "

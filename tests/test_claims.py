@@ -364,3 +364,11 @@ def test_kw_z2_bottom_distorted():
     assert bottom(near, far, kl=0.3)[0] == INC
     verdict, text = bottom(near, far, real=0.05)  # even the better half is twice as far from digits as real ones
     assert verdict == INC and "neither half looks like digits" in text
+
+
+def test_counted_puts_the_noun_in_the_right_number():
+    assert claims.counted(1, "epoch") == "1 epoch"
+    assert claims.counted(0, "epoch") == "0 epochs"
+    assert claims.counted(3000, "training image") == "3,000 training images"
+    assert claims.counted(2, "analysis", "analyses") == "2 analyses"
+    assert claims.counted(1.5, "nat") == "1.5 nats"

@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -312,6 +313,17 @@ def test_notebook_sources_and_ipynb_files_are_in_sync():
             f"{name}.ipynb is out of date: run `make notebooks`"
         )
         assert notebook.metadata.get("vae_keras", {}).get("datasets"), name
+
+
+def test_no_notebook_prints_the_dataset_argument_as_given():
+    """``npz:PATH`` holds the machine's path: a page shows ``studies.dataset_label(dataset)`` instead.
+
+    The smoke run uses the embedded digits (no path), so this is checked on the sources; publishing also refuses a
+    page with an absolute path (``report.page_problems``).
+    """
+    for name in NOTEBOOKS:
+        source = (runner.NOTEBOOKS_DIR / f"{name}.py").read_text()
+        assert re.findall(r"[^\w.]\{dataset\}", source) == [], f"{name} shows `{{dataset}}`: use studies.dataset_label"
 
 
 def test_resume_skips_completed_notebooks(smoke_run, capsys):

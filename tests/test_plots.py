@@ -30,3 +30,11 @@ def test_manifold_ticks_follow_the_width_of_non_square_tiles():
 def test_log_x_curves_label_their_few_x_values_plainly():
     axis = plots.curves([2, 5, 20, 50, 100], {"a": [1, 2, 3, 4, 5]}, "latent size", "y", log_x=True).axes[0]
     assert [t.get_text() for t in axis.get_xticklabels()] == ["2", "5", "20", "50", "100"]
+
+
+def test_a_one_point_series_gets_a_marker_and_longer_ones_a_plain_line():
+    x = {"short": [1], "long": [1, 2, 3]}
+    axis = plots.curves(x, {"short": [5.0], "long": [1.0, 2.0, 3.0]}, "epoch", "y").axes[0]
+    lines = {line.get_label(): line for line in axis.get_lines()}
+    assert lines["short"].get_marker() == "o"  # a line through one point draws nothing
+    assert lines["long"].get_marker() in ("None", None, "")

@@ -127,6 +127,15 @@ def test_an_unfinished_run_or_an_oversized_writeup_is_refused_before_anything_is
     readme.write_text("# no markers\n")
     with pytest.raises(ValueError, match="results markers"):
         publish.publish(run, docs_dir=docs, readme=readme)
+    readme.write_text(before)
+    # A page that shows a machine's path (here a dataset given as npz:PATH) is not published.
+    monkeypatch.setattr(publish, "MAX_DOCS_BYTES", 25 * 2**20)
+    page = run / "notebooks" / "06_mnist_reproduction.ipynb"
+    notebook = nbformat.read(page, as_version=4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell("On `npz:/srv/data/mnist.npz` with 1 epoch."))
+    nbformat.write(notebook, page)
+    with pytest.raises(ValueError, match=r"no training logs, absolute paths.*06_mnist_reproduction.html: absolute"):
+        publish.publish(run, docs_dir=docs, readme=readme)
     assert not docs.exists()
     readme.write_text(before)
     assert not list(docs.parent.glob(".docs-*"))  # no staging folder left behind

@@ -1,6 +1,7 @@
 """The writeup and the run folder's results.json, on a synthetic run (no notebook is executed)."""
 
 import base64
+import html
 import json
 import re
 from pathlib import Path
@@ -282,7 +283,7 @@ def test_index_lists_claims_figures_and_notebooks(run_folder):
         completed = merged["notebooks"].get(entry["notebook"], {}).get("status") == "completed"
         assert f">{entry['verdict'] if completed else claims.NOT_RUN}</span>" in row
         assert report._inline(entry["statement"]) in row
-        assert f"{entry['source']} &middot; " in row
+        assert f"<td>{html.escape(entry['source_title'])}</td>" in row
     kw = re.search(r'<tr id="claim-kw_z20">(.*?)</tr>', text, re.DOTALL).group(1)
     assert 'href="06_mnist_reproduction.html"' in kw  # a notebook with a page is linked
     numpy = re.search(r'<tr id="claim-numpy_blurrier">(.*?)</tr>', text, re.DOTALL).group(1)
@@ -316,6 +317,7 @@ def test_page_problems_finds_each_kind():
     assert report.page_problems("<p>see /tmp/pytest-1/run</p>")[0].startswith("absolute path")
     assert report.page_problems('<a href="/home/me/x">x</a>')[0].startswith("absolute path")
     assert report.page_problems("<p>/root/.keras/datasets</p>")[0].startswith("absolute path")
+    assert report.page_problems("<p>On <code>npz:/work/shared/mnist.npz</code></p>")[0].startswith("absolute path")
     assert report.page_problems("<p>C:\\Users\\me\\run</p>")[0].startswith("absolute path")
     assert report.page_problems("<pre>Traceback (most recent call last):</pre>")[0].startswith("Python traceback")
     clean = '<div><a href="https://example.org/a">x</a> <a href="https://host.org/home/tmp/">y</a></div>'

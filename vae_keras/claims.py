@@ -306,19 +306,19 @@ def _fixed_sigma_poor(claim, fixed, fitted, kl, fixed_name="fixed sigma", fitted
 def _variance_floor_needed(claim, status, epochs, examples_seen, error=None):
     evidence = {"status": status, "epochs": epochs, "examples_seen": examples_seen}
     if status == "diverged":
-        return claim.verdict(REPRODUCED, f"the run went non-finite after {epochs} epochs: {error}", **evidence)
+        reason = f"the run went non-finite after {counted(epochs, 'epoch')}: {error}"
+        return claim.verdict(REPRODUCED, reason, **evidence)
     if status != "completed":
         return claim.verdict(INCONCLUSIVE, f"the run ended as {status!r}", **evidence)
     if examples_seen < claim.thresholds["min_examples"]:
         return claim.verdict(
             INCONCLUSIVE,
-            f"no NaN in {examples_seen:,} training examples ({epochs} epochs), fewer than the "
+            f"no NaN in {examples_seen:,} training examples ({counted(epochs, 'epoch')}), fewer than the "
             f"{claim.thresholds['min_examples']:,} needed to call it stable",
             **evidence,
         )
-    return claim.verdict(
-        REFUTED, f"trained {examples_seen:,} examples ({epochs} epochs) with a 1e-9 floor and stayed finite", **evidence
-    )
+    reason = f"trained {examples_seen:,} examples ({counted(epochs, 'epoch')}) with a 1e-9 floor and stayed finite"
+    return claim.verdict(REFUTED, reason, **evidence)
 
 
 @_register(
@@ -461,7 +461,7 @@ def _throughput_outcome(comparison, small_batch, big_batch):
     text = (
         f"batch {big_batch}: {comparison['mean_a']:,.0f} images/s vs batch {small_batch}: "
         f"{comparison['mean_b']:,.0f} images/s (noise band ±{comparison['noise']:,.0f}, over "
-        f"{comparison['seeds_a']} and {comparison['seeds_b']} epochs)"
+        f"{comparison['seeds_a']} and {counted(comparison['seeds_b'], 'epoch')})"
     )
     if comparison["better"] == "within noise":
         return DIFFERS, f"within noise: {text}"
@@ -486,7 +486,8 @@ def _big_term_first(claim, reconstruction, kl):
     if reconstruction.size < claim.thresholds["min_epochs"]:
         return claim.verdict(
             INCONCLUSIVE,
-            f"{reconstruction.size} epochs: at least {claim.thresholds['min_epochs']} are needed to see an order",
+            f"{counted(int(reconstruction.size), 'epoch')}: at least {claim.thresholds['min_epochs']} are needed "
+            "to see an order",
             **evidence,
         )
     problem = _untrained(kl[-1:])
@@ -871,6 +872,16 @@ def _kw_bottom(claim, top_distances, bottom_distances, kl, real_distance):
 # Display
 # --------------------------------------------------------------------------
 
+
+def counted(number, noun, plural=None):
+    """``number`` with ``noun`` in the right number: ``counted(1, "epoch")`` -> ``"1 epoch"``, else ``"3,000 epochs"``.
+
+    ``plural`` for a noun that does not take an ``s`` (``counted(2, "model", "models")`` needs none).
+    """
+    shown = f"{number:,}" if isinstance(number, int) and not isinstance(number, bool) else f"{number:g}"
+    return f"{shown} {noun if number == 1 else (plural or noun + 's')}"
+
+
 COLOURS = {REPRODUCED: "#1a7f37", REFUTED: "#cf222e", DIFFERS: "#9a6700", INCONCLUSIVE: "#57606a"}
 
 
@@ -884,7 +895,7 @@ def verdict_box(verdicts):
             f'<div style="margin:0.4rem 0"><span style="background:{colour};color:white;border-radius:3px;'
             f'padding:0 0.4rem;font-weight:600;font-size:0.85em">{entry["verdict"]}</span> '
             f"<strong>{html.escape(entry['statement'])}</strong> "
-            f'<span style="color:#57606a">({html.escape(entry["source"])}: {html.escape(entry["source_title"])})'
+            f'<span style="color:#57606a">({html.escape(entry["source_title"])})'
             f"</span><br><span>{html.escape(entry['reason'])}</span></div>"
         )
     return (

@@ -260,7 +260,9 @@ def curves(x, series, xlabel, ylabel, title=None, log_x=False, log_y=False, mark
     axis = figure.add_subplot()
     for name, values in series.items():
         xs = x[name] if isinstance(x, dict) else x
-        axis.plot(xs, values, "-o" if markers else "-", label=str(name), markersize=3)
+        # A lone point draws no line: give it a marker, or the series is invisible (a one-epoch run).
+        marker = markers or np.size(values) == 1
+        axis.plot(xs, values, "-o" if marker else "-", label=str(name), markersize=3)
     axis.set_xscale("log" if log_x else "linear")
     axis.set_yscale("log" if log_y else "linear")
     if log_x and not isinstance(x, dict) and len(x) <= 12:

@@ -163,7 +163,8 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README):
 
     Raises:
         FileNotFoundError, ValueError: for a folder that is not a finished run, a README
-            without the markers, or a writeup over ``MAX_DOCS_BYTES``; nothing is written then.
+            without the markers, a page with a log, absolute path or traceback (``report.page_problems``),
+            or a writeup over ``MAX_DOCS_BYTES``; nothing is written then.
     """
     from vae_keras import report
 
@@ -171,6 +172,16 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README):
     results = load_run(run_dir)
     readme_text = _replace_block(readme.read_text(), readme_block(results, docs=_relative(docs_dir, readme.parent)))
     report.build_report(run_dir)
+    problems = [
+        f"{page.name}: {problem}"
+        for page in sorted((run_dir / "report").glob("*.html"))
+        for problem in report.page_problems(page.read_text())
+    ]
+    if problems:
+        raise ValueError(
+            "A published page must show no training logs, absolute paths or tracebacks. Received: "
+            + "; ".join(problems)
+        )
     size = _folder_bytes(run_dir / "report") + (run_dir / "results.json").stat().st_size
     if size > MAX_DOCS_BYTES:
         raise ValueError(

@@ -217,7 +217,7 @@ _PAGE_PROBLEMS = (
     (
         "absolute path",
         re.compile(
-            r"(?<![\w/.:+=~-])/(?:work|tmp|home|root|Users|mnt|opt|var|private|scratch|usr|srv)/"
+            r"(?<![\w/.+=~-])/(?:work|tmp|home|root|Users|mnt|opt|var|private|scratch|usr|srv)/"
             r"|(?<![\w\\])[A-Za-z]:\\\\?[\w.$-]"
         ),
     ),
@@ -456,9 +456,7 @@ def _ledger(claims, notebooks, pages, titles):
         notebook = entry.get("notebook", "")
         shown = _inline(titles.get(notebook, notebook))
         cell = f'<a href="{html.escape(pages[notebook])}">{shown}</a>' if notebook in pages else shown
-        source = (
-            f"{html.escape(str(entry.get('source', '')))} &middot; {html.escape(str(entry.get('source_title', '')))}"
-        )
+        source = html.escape(str(entry.get("source_title", "")))
         claim_id = html.escape(str(entry.get("id", "")))
         rows.append(
             f'<tr id="claim-{claim_id}"><td>{_badge(shown_verdict(entry, notebooks))}</td>'

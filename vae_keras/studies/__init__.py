@@ -26,6 +26,7 @@ Notebooks use the names below as ``studies.X``; each lives in one submodule:
   (notebook 01).
 """
 
+from vae_keras.claims import counted
 from vae_keras.studies.exploration import (
     examples_per_class,
     find_distractor_crops,
@@ -94,6 +95,7 @@ __all__ = [
     "SMALL_PROFILES",
     "dataset_label",
     "budget_text",
+    "counted",
     "progress",
     "fmt",
     "Table",

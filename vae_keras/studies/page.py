@@ -248,11 +248,11 @@ def dataset_label(dataset):
 
 def budget_text(num_epochs, max_train_examples=0, num_seeds=1, batch_size=None):
     """The training budget in words, for a page's banner."""
-    parts = [f"{num_epochs:,} epochs per model"]
+    parts = [f"{claims_lib.counted(num_epochs, 'epoch')} per model"]
     if batch_size:
         parts.append(f"batch {batch_size:,}")
     parts.append(f"at most {max_train_examples:,} training images" if max_train_examples else "all training images")
-    parts.append(f"{num_seeds} seed{'s' if num_seeds != 1 else ''} per compared variant")
+    parts.append(f"{claims_lib.counted(num_seeds, 'seed')} per compared variant")
     return ", ".join(parts)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from vae_keras import evaluate
 from vae_keras.checks import choice
-from vae_keras.claims import gap_source
+from vae_keras.claims import counted, gap_source
 from vae_keras.studies.page import Table
 
 
@@ -113,7 +113,7 @@ def explain_gaps(rows, floor_255, floor_256, tolerance=3.0, min_share=0.9):
     train_gap = float(np.mean([r["train difference"] for r in full]))
     shift = floor_256 - floor_255
     text = (
-        f"Over the {len(full)} row{'s' if len(full) > 1 else ''} trained on at least {min_share:.0%} of the "
+        f"Over the {counted(len(full), 'row')} trained on at least {min_share:.0%} of the "
         f"write-up's examples, our test numbers differ from the write-up's by {test_gap:+.2f} nats on average "
         f"and our training numbers by {train_gap:+.2f}. "
     )
