@@ -124,7 +124,7 @@ output.show(plots.image_grid(train_images[distractors], num_columns=12, title="B
 #
 # **Dequantisation.** Pixels are integers, but a Gaussian decoder is a density over real numbers:
 # on integer data it can put unbounded density on exact values. Adding uniform noise,
-# $	ilde{x} = (x + u)/256$ with $u \sim U(0, 1)$ redrawn every epoch, makes the continuous
+# $\tilde{x} = (x + u)/256$ with $u \sim U(0, 1)$ redrawn every epoch, makes the continuous
 # likelihood a lower bound on the probability of the 8-bit image, so the bits/dim reported later
 # are honest upper bounds.
 #

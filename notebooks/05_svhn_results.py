@@ -17,10 +17,11 @@
 # %% [markdown]
 # # SVHN results: the write-up's recipe, its samples and its "analogies"
 #
-# This page trains the final model of the SVHN write-up with its recipe: an MLP on the first 500
-# principal components, batch normalisation, ReLU and dropout 0.2, a fitted-variance Gaussian
-# decoder with a variance floor of 0.01, Adam at $10^{-4}$, batches of 1000, and up to 1000 epochs
-# fed by `tf.data`. The run checkpoints as it goes, so it can be stopped and resumed. We then look
+# The SVHN write-up's final model follows a recipe: an MLP on the first 500 principal components,
+# batch normalisation, ReLU and dropout 0.2, a fitted-variance Gaussian decoder with a variance
+# floor of 0.01, Adam at $10^{-4}$, batches of 1000, and up to 1000 epochs fed by `tf.data`. This
+# page trains it with the settings in the table below (a profile sets the number of components, the
+# widths and the budget). The run checkpoints as it goes, so it can be stopped and resumed. We then look
 # at what it learned: random samples, reconstructions, interpolations between images, the
 # write-up's "analogies" (many decodes of one image, keeping the most different), and a
 # conditional VAE that draws one image's style as every label. The page ends with the test ELBO
@@ -182,14 +183,16 @@ output.say(f"The conditional VAE trained {studies.counted(int(conditional.row['e
 # The ELBO and the importance-weighted estimate
 # $\log p(x) \approx \log \frac{1}{k}\sum_{i=1}^{k} \frac{p(x, z_i)}{q(z_i \mid x)}$, $z_i \sim q(z \mid x)$,
 # are densities over the PCA components, in nats. Bits per pixel are not defined for a model of
-# 500 of the 3072 values; we report the figure per component instead, and the log-determinant
-# that relates the component density to a density on the 500-dimensional subspace of pixel space.
+# only the leading components (the write-up: 500 of SVHN's 3072 values); we report the figure per
+# component instead, and the log-determinant that relates the component density to a density on
+# the subspace of pixel space that the components span.
 
 # %%
 metrics = studies.evaluate_variant(model.vae, model.prepared, eval_samples, max_examples=eval_examples)
 pca = model.prepared.preprocessor
 bits_per_component = -metrics["log_px"] / (pca.num_components * np.log(2))
 log_det = float(pca.log_det_jacobian())
+output.say(f"Here the model sees {pca.num_components:,} of the {int(np.prod(x_test.shape[1:])):,} values of each image.")
 studies.Table([{**metrics, "bits_per_component": bits_per_component, "log_det_jacobian": log_det}],
               columns=["num_examples", "elbo", "log_px", "log_px_stderr", "kl", "bits_per_component", "log_det_jacobian",
                        "pixel_mse"])
@@ -209,7 +212,8 @@ results = output.record(
 output.say("\n".join([
     f"* The recipe ({model.row['parameters']:,} parameters) trained {studies.counted(int(model.row['epochs']), 'epoch')} on "
     f"`{studies.dataset_label(dataset)}` "
-    f"'{train_split}' at {studies.fmt(model.row['seconds_per_epoch'], '.2f')} s per epoch.",
+    f"'{train_split}'" + (f" at {model.row['seconds_per_epoch']:.2f} s per epoch." if model.row.get("seconds_per_epoch")
+                          else "."),
     f"* On {metrics['num_examples']:,} test images: ELBO {metrics['elbo']:.2f} nats, importance-weighted log p(x) "
     f"{metrics['log_px']:.2f} ± {metrics['log_px_stderr']:.2f} nats (± one standard error over images, k={eval_samples}), "
     f"{bits_per_component:.3f} bits per PCA component; KL {metrics['kl']:.1f} nats.",

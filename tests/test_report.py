@@ -326,6 +326,25 @@ def test_page_problems_finds_each_kind():
     assert report.page_problems('<img src="data:image/png;base64,AAAA/tmp/BBBB+/home/CC==">') == []
 
 
+def test_a_page_shows_an_npz_dataset_by_its_file_name(tmp_path):
+    """A notebook that prints ``npz:PATH`` as given still shows no machine path: the report hides the folder."""
+    out = tmp_path / "run"
+    (out / "notebooks").mkdir(parents=True)
+    printed = v4.new_output("stream", name="stdout", text="'npz:/srv/data/mnist/mnist.npz' has no 'extra'")
+    cell = v4.new_code_cell("load()", outputs=[printed])
+    notebook = v4.new_notebook(cells=[v4.new_markdown_cell("# Data"), cell])
+    nbformat.write(notebook, out / "notebooks" / "01_svhn_data.ipynb")
+    status = {"01_svhn_data": {"status": "completed"}}
+    (out / "status.json").write_text(json.dumps(status))
+    runner.merge_results(out, status, run={"profile": "cpu", "dataset": "npz:/srv/data/mnist/mnist.npz"})
+    report.build_report(out)
+    page = (out / "report" / "01_svhn_data.html").read_text()
+    assert "&#x27;npz:mnist.npz&#x27; has no" in page or "'npz:mnist.npz' has no" in page
+    assert report.page_problems(page) == []
+    # A dataset at the file system's root hides nothing (its folder is "/").
+    assert "/" not in report._hidden_paths(out, "npz:/mnist.npz")
+
+
 def test_math_conversion_leaves_code_and_escaped_dollars():
     converted = report.math_to_mathml("Cost \\$3 and $x^2$, `$y$`, $$z$$\n```\n$w$\n```\n")
     assert converted.count("<math") == 2

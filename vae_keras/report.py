@@ -261,10 +261,16 @@ def _public(text, hidden_paths):
     return text
 
 
-def _hidden_paths(out):
+def _hidden_paths(out, dataset=None):
     from vae_keras import runner
 
     paths = {str(Path(out).resolve()): "", str(runner.PROJECT_ROOT): ""}
+    if dataset and str(dataset).startswith("npz:"):
+        # ``npz:/data/mnist/mnist.npz`` is shown as ``npz:mnist.npz``, as ``studies.dataset_label`` does.
+        given = Path(str(dataset)[4:])
+        for folder in {str(given.parent), str(given.resolve().parent)}:
+            if folder.startswith("/") and folder != "/":  # an absolute folder, never the root
+                paths[folder] = ""
     home = str(Path.home())
     if home not in ("/", ""):
         paths[home] = "~/"
@@ -520,7 +526,7 @@ def build_report(out, profile=None):
     if profile and not run.get("profile"):
         run["profile"] = Path(str(profile)).stem
     notebooks = results["notebooks"]
-    hidden = _hidden_paths(out)
+    hidden = _hidden_paths(out, run.get("dataset"))
 
     from vae_keras import runner
 

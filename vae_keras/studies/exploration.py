@@ -10,7 +10,7 @@ crops that show neighbouring digits.
 import numpy as np
 
 from vae_keras import preprocessing
-from vae_keras.studies.page import Table
+from vae_keras.studies.page import Table, dataset_label
 
 
 def load_splits(dataset, splits=("train", "test", "extra")):
@@ -28,7 +28,7 @@ def load_splits(dataset, splits=("train", "test", "extra")):
     loaded = {}
     for split in splits:
         if split not in available:
-            print(f"{dataset!r} has no {split!r} split; skipped.")
+            print(f"{dataset_label(dataset)!r} has no {split!r} split; skipped.")
             continue
         loaded[split] = data.load(dataset, split)
     return loaded
