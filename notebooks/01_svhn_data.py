@@ -19,8 +19,8 @@
 #
 # The Street View House Numbers dataset (SVHN) holds digits cropped from photographs of house
 # numbers. Before we train a VAE on it, this notebook looks at what the model will see: how many
-# images there are, how the labels are balanced, what the crops look like (often with neighbouring
-# digits at the edges), and how the preprocessing choices of the later notebooks (scaling,
+# images there are, how the labels are balanced, what the crops look like (on SVHN, often with
+# neighbouring digits at the edges), and how the preprocessing choices of the later notebooks (scaling,
 # dequantisation, PCA and PCA whitening) change the input. The `dataset` parameter can point it at
 # MNIST or the embedded 8x8 digits instead; every number below is computed from the data it loads.
 
@@ -105,13 +105,13 @@ output.show(plots.image_grid(train_images[chosen], num_columns=10, row_labels=[f
                              title="Ten training images of each label"), "examples")
 
 # %% [markdown]
-# ### Images that hold several digits
+# ### Images with busy side borders
 #
 # An SVHN crop is centred on one digit, but the neighbouring digits of the house number often stay
 # in view at the left and right edges. These "distractors" are part of the data the VAE must
 # reconstruct. The images below are the ones whose side borders vary most relative to their
-# centre, a simple heuristic for finding them. On a dataset of centred single digits, this
-# heuristic finds only the widest digits.
+# centre, a simple heuristic for finding them. What to look for: on SVHN, neighbouring digits at
+# the edges; on a dataset of centred single digits, which digits the heuristic picks instead.
 
 # %%
 distractors = studies.find_distractor_crops(train_images, count=24)
@@ -189,7 +189,7 @@ output.say("\n".join([
     f"* `{studies.dataset_label(dataset)}`: " + ", ".join(f"{name} {size:,} images" for name, size in results["split_sizes"].items()) + ".",
     f"* The most common training label is {results['most_common_label']} ({shares.max():.1%} of the split, "
     f"against {1 / len(shares):.0%} if balanced).",
-    f"* {pca_components} principal components keep {results['pca_variance_kept']:.2%} of the pixel variance "
+    f"* {studies.counted(pca_components, 'principal component')} keep {results['pca_variance_kept']:.2%} of the pixel variance "
     f"(reconstruction error {results['pca_mse']:.2e} per pixel).",
     f"* Noise of standard deviation 0.3 on every whitened component moves pixels by {whitening_pixel_rms:.3f} RMS.",
 ]))

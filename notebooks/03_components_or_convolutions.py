@@ -121,7 +121,8 @@ collapsed = [n for n in completed if completed[n].row["test_kl"] < claims.KL_FLO
 text = "Pixel MSE, lowest first (mean ± sd over seeds): " + "; ".join(
     f"**{n}** {studies.mean_sd(completed[n].values('pixel_mse'), '.4f')}" for n in ranking) + "."
 if collapsed:
-    text += (" These models store almost nothing in z (KL below 1 nat), so their reconstructions are one average "
+    these = "These models store" if len(collapsed) > 1 else "This model stores"
+    text += (f" {these} almost nothing in z (KL below 1 nat), so the reconstructions are one average "
              "image: " + ", ".join(f"{n} ({completed[n].row['test_kl']:.2f} nats)" for n in collapsed) + ".")
 output.say(text)
 
@@ -134,8 +135,8 @@ output.show_samples_and_reconstructions(completed, num_images=10, seed=seed)
 # Whitening gives every component unit variance, so the decoder's Gaussian weighs an error on the
 # last component (fine texture and noise) as heavily as an error on the first (the overall shape),
 # as notebook 01 illustrates. There is also a problem at initialisation: the encoder's
-# log-variance head sees inputs of unit variance in every direction, so its outputs start large
-# and random, and the KL term starts large. A head with tiny initial weights starts
+# log-variance head sees inputs of unit variance in every direction, so its outputs can start
+# large and random, and with them the KL term. A head with tiny initial weights starts
 # $q(z \mid x)$ near unit variance and lets training pick up the signal gradually.
 #
 # What to look for: the pixel MSE of PCA against whitened PCA, and of whitened PCA with and

@@ -57,7 +57,12 @@ out_dir: str = "runs/notebooks"  # folder for runs, figures and results
 # %%
 studies.seed_everything(seed)
 output = studies.Output(out_dir, "04_implementation_notes")
-output.banner(dataset, profile, studies.budget_text(num_epochs, max_train_examples, num_seeds, batch_size), written_for="svhn")
+budget = studies.budget_text(num_epochs, max_train_examples, num_seeds, batch_size)
+if num_seeds > 1:
+    budget += "; the batch-size and learning-rate runs: 1 seed"
+if lr_epochs and lr_epochs != num_epochs:
+    budget += f"; the learning-rate runs: {studies.counted(lr_epochs, 'epoch')}"
+output.banner(dataset, profile, budget, written_for="svhn")
 seeds = studies.seeds_for(seed, num_seeds)
 test_images = studies.load_splits(dataset, ["test"])["test"][0]
 pca_components = studies.usable_components(test_images, pca_components)
@@ -69,7 +74,7 @@ base = studies.base_config(
 )
 output.settings(dataset=dataset, inputs=f"{pca_components} PCA components", model=f"MLP {hidden_width}-{hidden_width}",
                 latent_dim=latent_dim, epochs=num_epochs, learning_rate_run_epochs=lr_epochs or num_epochs,
-                batch_size=batch_size, optimizer="Adam 1e-4 (section 3: both rates)",
+                batch_size=batch_size, optimizer=f"Adam 1e-4 (section 3: {', '.join(f'{lr:g}' for lr in learning_rates)})",
                 decoder="fitted-variance Gaussian, floor 0.01", seeds=seeds, backend=versions["backend"])
 
 # %% [markdown]
@@ -79,7 +84,7 @@ output.settings(dataset=dataset, inputs=f"{pca_components} PCA components", mode
 # both (the write-up's recipe), and ELU without either. Batch normalisation standardises each
 # hidden unit over the batch, $\hat{h} = (h - \mu_B)/\sqrt{\sigma_B^2 + \epsilon}$, during training
 # and uses running averages at test time; dropout zeroes each unit with probability $p$ during
-# training only. Both make the training loss a noisier and more pessimistic number than the
+# training only. Both can make the training loss a noisier and more pessimistic number than the
 # validation loss, so compare the models by their test ELBO. What to look for: whether the
 # recipe's test ELBO is higher than the plain ReLU model's by more than the seed-to-seed spread.
 
@@ -116,9 +121,10 @@ output.say(text)
 # An epoch at batch size $B$ takes $N/B$ optimizer steps. A bigger batch means fewer, larger
 # matrix products and fewer round trips between Python and the compiled step, so an epoch can
 # take less time, but each epoch also takes fewer steps. Whether the bigger batch is faster
-# depends on the hardware: a GPU runs a batch of 1000 in about the time of a batch of 100, a
-# 2-core CPU does not. What to look for: images per second at each batch size, with the spread
-# over epochs, and the loss reached per epoch.
+# depends on the hardware: on a GPU a batch ten times larger can take about as long per step as
+# the small one; on a CPU it usually takes longer per step, so whether it wins per image must be
+# measured. What to look for: images per second at each batch size, and the test ELBO each
+# reached; the verdict gives the spread of the epoch times.
 
 # %%
 batch_runs, batch_table = studies.train_variants(
@@ -166,8 +172,11 @@ studies.Table([{**row, "spikes": spikes.get(row["variant"])} for row in lr_table
 # %%
 high, low = f"lr {max(learning_rates):g}", f"lr {min(learning_rates):g}"
 if high in lr_runs and low in lr_runs and high != low:
-    output.say(f"Final test ELBO: {high} {studies.fmt(lr_runs[high].row.get('test_elbo'), '.1f')}, "
-               f"{low} {studies.fmt(lr_runs[low].row.get('test_elbo'), '.1f')} nats.")
+    outcomes = [f"test ELBO {lr_runs[name].row['test_elbo']:.1f} nats" if lr_runs[name].row["status"] == "completed"
+                else f"{lr_runs[name].row['status']} after {studies.counted(int(lr_runs[name].row['epochs']), 'epoch')} "
+                "(no test ELBO)" for name in (high, low)]
+    output.say(f"Learning rate {max(learning_rates):g}: {outcomes[0]}; learning rate {min(learning_rates):g}: "
+               f"{outcomes[1]}.")
     output.verdicts(output.decide(
         "learning_rate_blowups", high_status=lr_runs[high].row["status"], low_status=lr_runs[low].row["status"],
         high_spikes=spikes[high], low_spikes=spikes[low], steps=min(len(traces[high]), len(traces[low]))))
@@ -181,16 +190,17 @@ else:
 # The negative ELBO is the sum of two terms: the reconstruction term
 # $-\mathbb{E}_{q}[\log p(x \mid z)]$ and $\mathrm{KL}(q(z \mid x) \Vert p(z))$. The write-up
 # noticed that the larger one drops first. To compare terms of different sizes, the rule looks at
-# when each has made half of its total change between the first and the last epoch. Note that
-# the KL term usually *rises* early, as the encoder starts to use $z$. The curves show each term
-# divided by its value after the first epoch.
+# when each has made half of its total change between the first and the last epoch. The KL term
+# can rise early, as the encoder starts to use $z$, or fall from the end of the first epoch on.
+# The curves show each term divided by its absolute value after the first epoch. What to look
+# for: which term moves first, and which way the KL term goes.
 
 # %%
 recipe = layer_runs["relu + batch norm + dropout"]
 terms = {"reconstruction": recipe.curve("reconstruction"), "KL": recipe.curve("kl")}
 if len(terms["KL"]):
     output.show(plots.curves(np.arange(1, len(terms["KL"]) + 1), {k: v / abs(v[0]) for k, v in terms.items()},
-                             "epoch", "value / value after epoch 1", title="Loss terms of the recipe"), "terms_relative")
+                             "epoch", "value / |value after epoch 1|", title="Loss terms of the recipe"), "terms_relative")
     output.verdicts(output.decide("big_term_first", reconstruction=terms["reconstruction"], kl=terms["KL"]))
 else:
     output.verdicts(output.undecided("big_term_first", "the recipe did not complete any epoch"))
@@ -206,7 +216,9 @@ results = output.record(
     batch_loss_spikes=spikes, dataset=dataset, num_epochs=num_epochs, seeds=seeds,
     layer_table=layer_table.rows, batch_table=batch_table.rows, learning_rate_table=lr_table.rows,
 )
-lines = [f"On `{studies.dataset_label(dataset)}` with {studies.counted(num_epochs, 'epoch')} per model:"]
+lines = [f"On `{studies.dataset_label(dataset)}`: the layer recipes trained {studies.counted(num_epochs, 'epoch')} "
+         f"with {studies.counted(len(seeds), 'seed')}, the batch sizes {studies.counted(num_epochs, 'epoch')} and "
+         f"the learning rates {studies.counted(lr_epochs or num_epochs, 'epoch')}, one seed each:"]
 if ranking:
     lines.append(f"* the best layer recipe by test ELBO is **{ranking[0]}** "
                  f"({studies.mean_sd(done[ranking[0]].values('test_elbo'), '.1f')} nats over {studies.counted(len(seeds), 'seed')});")

@@ -129,8 +129,9 @@ output.show(plots.image_grid(np.concatenate([preprocessing.to_unit_interval(orig
 # ## 4. Interpolations
 #
 # Straight lines between the posterior means of two test images, decoded at ten points. In a
-# smooth latent space, one image turns into the other through plausible images; colour and shape
-# need not change at the same moment.
+# smooth latent space, one image turns into the other through plausible images (on SVHN, colour and
+# shape need not change at the same moment). What to look for: whether the middle frames look like
+# images of the data or like a blend of the two ends.
 
 # %%
 x_test = model.prepared.model_inputs(model.prepared.test[0][:12])
@@ -144,7 +145,9 @@ output.show(plots.image_grid(model.prepared.to_images(np.concatenate(rows)), num
 #
 # For one test image, draw 200 codes from $q(z \mid x)$, decode them all, and keep the ten that
 # differ most (the first column is the decode of the posterior mean). What varies is what the
-# model is unsure of for that image: colour, contrast, neighbouring digits, sometimes the digit.
+# model is unsure of for that image. What to look for: what changes along a row (on SVHN the
+# write-up saw colour, contrast and neighbouring digits; on any data, stroke, shape and sometimes
+# the digit itself).
 
 # %%
 rows = [studies.diverse_decodes(model.vae, x_test[i], num_draws=200, keep=10, seed=seed) for i in range(6)]
@@ -157,7 +160,7 @@ output.show(plots.image_grid(model.prepared.to_images(np.concatenate(rows)), num
 #
 # A conditional VAE gets the label as an extra input of its decoder, $p(x \mid z, y)$. Since the
 # decoder is told which digit to draw, $z$ has no reason to store it and can keep the *style*:
-# colours, font, thickness, background. Encoding a test image and decoding its $z$ with every
+# thickness and slant, and on SVHN also colours, font and background. Encoding a test image and decoding its $z$ with every
 # label draws that image's style as every digit. What to look for: whether each row keeps one
 # style while the columns change the digit.
 

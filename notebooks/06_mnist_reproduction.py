@@ -21,7 +21,8 @@
 # *Auto-Encoding Variational Bayes*: first the paper's small model (784-1000-3-500-784, trained
 # with Adagrad), then the changes it tried next: Adam, ELU units, wider networks, a larger latent
 # space, and a 2-D latent space whose manifold can be drawn. This page repeats each run with the
-# same architecture, optimizer and number of training examples, puts our train and test negative
+# same architecture and optimizer and the profile's share of the write-up's training examples
+# (`examples_scale` in the settings; 1 is the write-up's budget, in whole epochs), puts our train and test negative
 # ELBO beside the write-up's, and decides whether each row reproduces. It then tests the
 # write-up's remark about the 2-D manifold. (The benchmark the literature compares on, Burda et
 # al.'s VAE on dynamically binarised MNIST, has its own page: notebook 09.)
@@ -106,7 +107,8 @@ trained, _ = studies.train_variants(base, runs, output, num_samples=run_eval_sam
                                     eval_examples=run_eval_examples, allow_divergence=False)
 
 # %% [markdown]
-# The last row goes on from the z=2 model with ten million more examples at a learning rate of
+# The last row goes on from the z=2 model with the write-up's ten million more examples (times
+# `examples_scale`) at a learning rate of
 # $10^{-4}$. It starts from the saved weights of the z=2 run with a fresh Adam, and its budget counts
 # only the added examples.
 
@@ -185,7 +187,7 @@ output.say(studies.explain_gaps(comparison.rows, floor_255, floor_256))
 # its distance to the nearest training image, the root-mean-square pixel difference
 # $\min_{x \in \text{train}} \sqrt{\tfrac{1}{D}\lVert \text{tile} - x \rVert^2}$, is small for a
 # tile that looks like some real digit and large for a distorted one. The top half is the first 10
-# rows ($z_2 > 0$), the bottom half the last 10 rows; the claim holds when the bottom half's mean
+# rows (`z[1]` > 0, the second coordinate), the bottom half the last 10 rows; the claim holds when the bottom half's mean
 # distance is larger by more than the noise band over tiles.
 
 # %%
