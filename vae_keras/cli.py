@@ -6,6 +6,8 @@ Subcommands:
 * ``vae-keras evaluate RUN_DIR [--k 5000] [--split test] [--max-examples N]``:
   writes ``RUN_DIR/metrics-<split>-k<K>.json``
 * ``vae-keras run --profile smoke|quick|full [--dataset NAME] [--only 02,05] [--out DIR]``
+* ``vae-keras progress OUT``: how far a run folder has got (reads files only; safe while it runs)
+* ``vae-keras publish OUT``: the writeup into ``docs/``, its headline numbers into the README
 
 Each setting of ``vae_keras.config.ExperimentConfig`` is a flag
 (``--latent-dim 20``); flags override the config file. Errors in the input
@@ -91,7 +93,18 @@ def build_parser(list_choices=True):
     publish.add_argument(
         "--readme", default=None, help="the README whose results block is rendered (default: the project's)"
     )
+    progress = commands.add_parser(
+        "progress", help="how far a `vae-keras run` folder has got: epochs per run, time trained, time left"
+    )
+    progress.add_argument("out", help="the run folder (written by `vae-keras run --out DIR`)")
     return parser
+
+
+def _progress(args):
+    from vae_keras import progress
+
+    print(progress.format_summary(progress.summarize(args.out)))
+    return 0
 
 
 def _publish(args):
@@ -221,7 +234,7 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    handlers = {"train": _train, "evaluate": _evaluate, "run": _run, "publish": _publish}
+    handlers = {"train": _train, "evaluate": _evaluate, "run": _run, "publish": _publish, "progress": _progress}
     try:
         return handlers[args.command](args)
     except (ValueError, FileNotFoundError) as error:
