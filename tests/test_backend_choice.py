@@ -77,3 +77,24 @@ def test_the_cli_trains_a_dense_model_on_jax_by_default_and_resumes_a_tensorflow
     assert state["jit_compile"] is True
     losses = [row["loss"] for row in state["history"]]
     assert len(losses) == 2 and losses[1] < losses[0]
+
+
+def _onednn_in_fresh_process(preset):
+    code = (
+        "import os; import vae_keras; import tensorflow as tf; "
+        "from tensorflow.python.util import _pywrap_util_port; "
+        "print(os.environ['TF_ENABLE_ONEDNN_OPTS'], _pywrap_util_port.IsMklEnabled())"
+    )
+    environment = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
+    if preset is not None:
+        environment["TF_ENABLE_ONEDNN_OPTS"] = preset
+    environment["KERAS_BACKEND"] = "tensorflow"
+    result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_importing_the_package_turns_tensorflows_onednn_kernels_on_unless_the_user_chose():
+    # On an AVX2-only CPU TensorFlow's own default is off, and its conv VAEs train about half as fast.
+    assert _onednn_in_fresh_process(None) == ["1", "True"]
+    assert _onednn_in_fresh_process("0") == ["0", "False"]

@@ -162,7 +162,7 @@ def test_backend_gap_quick_run_measures_every_variant_on_its_backends(tmp_path, 
     processes = result["processes"]
     assert processes["tf_onednn"]["onednn_enabled"] and processes["tf_1thread"]["intra_op_parallelism_threads"] == 1
     assert processes["jax_1thread"]["env"]["XLA_FLAGS"] == backend_gap.ONE_THREAD_XLA_FLAGS
-    assert processes["tf"]["env"]["XLA_FLAGS"] is None and processes["tf"]["env"]["TF_ENABLE_ONEDNN_OPTS"] is None
+    assert processes["tf"]["env"]["XLA_FLAGS"] is None and processes["tf"]["env"]["TF_ENABLE_ONEDNN_OPTS"] == "0"
     # The model's GEMMs: 15 per step as counted (3 per dense layer), 14 as the step runs them.
     flops = {name: result["variants"][f"tf/{name}"]["flops_per_image"] for name in ("fit", "gemms", "gemms_step")}
     assert flops["gemms"] == flops["fit"] == 6 * 652_824 - 6 * (400 + 20 + 20 + 400 + 784)
@@ -195,3 +195,21 @@ def test_fused_adam_of_the_backend_gap_benchmark_trains_as_keras_adam(monkeypatc
         weights.append([weight.numpy() for weight in model.trainable_weights])
     for ours, fused in zip(*weights):
         np.testing.assert_allclose(fused, ours, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow  # two TensorFlow processes train two small models for a few steps (about 40 s)
+def test_onednn_quick_run_measures_both_settings_in_their_own_processes(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks import onednn
+
+    onednn.main(["--quick", "--out", str(tmp_path)])
+    result = json.loads((tmp_path / "onednn.json").read_text())
+    assert not result["errors"]
+    processes = result["processes"]
+    assert processes["off"]["env"]["TF_ENABLE_ONEDNN_OPTS"] == "0" and not processes["off"]["onednn_enabled"]
+    assert processes["on"]["env"]["TF_ENABLE_ONEDNN_OPTS"] == "1" and processes["on"]["onednn_enabled"]
+    assert set(result["on_over_off"]) == set(onednn.MODELS)
+    for model in onednn.MODELS:
+        assert _finite_positive(result["on_over_off"][model]["ratio"])
+        for setting in onednn.SETTINGS:
+            assert _finite_positive(result["throughput"][f"{model}/{setting}"]["images_per_second"])
