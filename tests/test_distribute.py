@@ -52,12 +52,12 @@ settings = dict(dataset="digits", binarize=True, latent_dim=4, hidden_units=(64,
 histories = {}
 for name, enabled in (("single", False), ("parallel", True)):
     config = ExperimentConfig(num_epochs=2, distribute=enabled, **settings)
-    _, _, state = train.train(config, f"{out}/{name}", verbose=0)
+    _, _, state = train.train(config, f"{out}/{name}", verbose=0, figures=False)
     histories[name] = [row["loss"] for row in state["history"]]
 first = ExperimentConfig(num_epochs=1, distribute=True, **settings)
-train.train(first, f"{out}/resumed", verbose=0)
+train.train(first, f"{out}/resumed", verbose=0, figures=False)
 second = ExperimentConfig(num_epochs=2, distribute=True, **settings)
-vae, prepared, state = train.train(second, f"{out}/resumed", verbose=0)
+vae, prepared, state = train.train(second, f"{out}/resumed", verbose=0, figures=False)
 histories["resumed"] = [row["loss"] for row in state["history"]]
 report["histories"] = histories
 report["status"] = state["status"]
