@@ -34,6 +34,10 @@ def finished_run(tmp_path):
         claims.judge("kw_z20", ours_test=101.5, ours_train=99.0, examples_seen=15_000_000).to_dict(),
     ]
     (out / "results" / "06_mnist_reproduction.json").write_text(json.dumps({"metrics": {}, "claims": verdicts}))
+    for row, seconds in (("z=20", 3600.0), ("z=2", 1800.0)):  # two run folders: 1.5 h of epochs between them
+        folder = out / "runs" / "06_mnist_reproduction" / row
+        folder.mkdir(parents=True)
+        (folder / "history.csv").write_text(f"epoch,loss,seconds\n1,100.0,{seconds / 2}\n2,99.0,{seconds / 2}\n")
     (out / "figures" / publish.SAMPLES_FIGURE).write_bytes(PNG)
     metrics = {"benchmark_nll": 88.254, "benchmark_epochs": 1000, "benchmark_eval_samples": 5000,
                "benchmark_eval_images": 10000}  # fmt: skip
@@ -73,8 +77,10 @@ def test_publish_copies_the_writeup_and_renders_the_numbers(finished_run):
     provenance = (docs / "README.md").read_text()
     assert "abc1234" in provenance and "vae-keras run --profile cpu --out runs/cpu" in provenance
     # Each notebook says when and at which commit it ran (a resumed run can span commits).
-    assert "| 06_mnist_reproduction | completed | 2026-12-01 09:00:00 | 7,200 | 0ld0000 |" in provenance
-    assert "| 09_mnist_benchmark | completed | 2026-12-02 10:00:00 | 3,600 | abc1234 |" in provenance
+    assert "| 06_mnist_reproduction | completed | 2026-12-01 09:00:00 | 7,200 | 1.50 h | 0ld0000 |" in provenance
+    assert (
+        "| 09_mnist_benchmark | completed | 2026-12-02 10:00:00 | 3,600 |  | abc1234 |" in provenance
+    )  # no run folder
     # The index links results.json as its neighbour, and docs/ has it there.
     assert 'href="results.json"' in (docs / "index.html").read_text()
     text = readme.read_text()

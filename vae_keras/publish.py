@@ -201,7 +201,7 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README):
             f"- command: `{run.get('command')}`\n"
             f"- generated: {run.get('generated')}\n"
             f"- profile: `{run.get('profile')}`, dataset: `{run.get('dataset')}`\n"
-            + _provenance(results.get("notebooks", {}))
+            + _provenance(results.get("notebooks", {}), run_dir)
         )
         if docs_dir.exists():
             shutil.rmtree(docs_dir)
@@ -212,21 +212,36 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README):
     return docs_dir, _folder_bytes(docs_dir)
 
 
-def _provenance(notebooks):
-    """The docs README's table of notebooks: status, when each started, how long it ran and at which commit.
+def _provenance(notebooks, run_dir=None):
+    """The docs README's table of notebooks: status, start, seconds, the training behind it, and commit.
 
     A run resumed across sessions executes its notebooks at different times and perhaps commits; this says which.
+    A notebook that finds its trainings completed reuses them, so its own seconds can be short: the ``trained``
+    column sums the epoch times of its run folders (``OUT/runs/<notebook>/*``), whenever they were trained.
     """
+    from vae_keras import progress
+
     lines = [
         "",
-        "| notebook | status | started | seconds | commit |",
-        "|---|---|---|---:|---|",
+        "`seconds`: how long the notebook ran in this run; `trained`: the epoch times of its run folders, summed "
+        "(trainings a rerun finds completed are reused, not repeated).",
+        "",
+        "| notebook | status | started | seconds | trained | commit |",
+        "|---|---|---|---:|---:|---|",
     ]
     for name, entry in sorted(notebooks.items()):
         seconds = entry.get("seconds")
+        folder = Path(run_dir) / "runs" / name if run_dir is not None else None
+        runs = (
+            [progress.run_progress(p) for p in sorted(folder.iterdir()) if p.is_dir()]
+            if folder and folder.is_dir()
+            else []
+        )
+        trained = sum(run["trained_seconds"] for run in runs)
         lines.append(
             f"| {name} | {entry.get('status', '')} | {entry.get('started', '')} | "
-            f"{'' if seconds is None else f'{seconds:,.0f}'} | {entry.get('commit') or 'not recorded'} |"
+            f"{'' if seconds is None else f'{seconds:,.0f}'} | {f'{trained / 3600:.2f} h' if runs else ''} | "
+            f"{entry.get('commit') or 'not recorded'} |"
         )
     return "\n".join(lines) + "\n"
 
