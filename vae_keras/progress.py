@@ -82,6 +82,12 @@ def run_progress(run_dir):
     }
 
 
+def notebook_runs(out, notebook):
+    """``run_progress`` of every run folder of ``notebook`` in the run folder ``out`` (``[]`` when it has none)."""
+    folder = Path(out) / "runs" / notebook
+    return [run_progress(p) for p in sorted(folder.iterdir()) if p.is_dir()] if folder.is_dir() else []
+
+
 def summarize(out):
     """The progress of every notebook and run folder of the run folder ``out``.
 
@@ -106,8 +112,7 @@ def summarize(out):
     names += sorted(n for n in set(status) | {p.name for p in (out / "runs").glob("*") if p.is_dir()} if n not in names)
     notebooks, not_started = [], []
     for name in names:
-        folder = out / "runs" / name
-        runs = [run_progress(p) for p in sorted(folder.iterdir()) if p.is_dir()] if folder.is_dir() else []
+        runs = notebook_runs(out, name)
         entry = status.get(name, {})
         shown = entry.get("status") or ("started" if runs else "not started")
         if shown == "not started":

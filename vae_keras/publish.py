@@ -231,12 +231,7 @@ def _provenance(notebooks, run_dir=None):
     ]
     for name, entry in sorted(notebooks.items()):
         seconds = entry.get("seconds")
-        folder = Path(run_dir) / "runs" / name if run_dir is not None else None
-        runs = (
-            [progress.run_progress(p) for p in sorted(folder.iterdir()) if p.is_dir()]
-            if folder and folder.is_dir()
-            else []
-        )
+        runs = progress.notebook_runs(run_dir, name) if run_dir is not None else []
         trained = sum(run["trained_seconds"] for run in runs)
         lines.append(
             f"| {name} | {entry.get('status', '')} | {entry.get('started', '')} | "
