@@ -1,6 +1,7 @@
 """Mixed precision: the layers compute in float16 or bfloat16, the loss stays float32, and training,
 saving and the importance-weighted evaluation work on TensorFlow and JAX."""
 
+import json
 import math
 
 import keras
@@ -10,12 +11,12 @@ from vae_keras import train
 from vae_keras.config import ExperimentConfig
 
 SCRIPT = """
-import json, math, sys
+import json, math, os, sys
 import keras, numpy as np
 from vae_keras import evaluate, train
 from vae_keras.config import ExperimentConfig
 reports = {}
-for policy in ("mixed_float16", "mixed_bfloat16"):
+for policy in json.loads(os.environ["POLICIES"])[keras.backend.backend()]:
     config = ExperimentConfig(dataset="digits", binarize=True, latent_dim=4, hidden_units=(64,), batch_size=64,
                               num_epochs=2, dtype_policy=policy, tensorboard=False)
     vae, prepared, state = train.train(config, sys.argv[1] + "/" + policy, verbose=0, figures=False)
@@ -37,24 +38,41 @@ print(json.dumps(reports))
 
 
 BACKENDS = ("tensorflow", "jax")
+POLICIES = ("mixed_float16", "mixed_bfloat16")
+#: The default suite runs each policy on one backend (float16's loss scaling on TensorFlow, the CI backend);
+#: ``-m slow`` runs every pair. Each pair costs a training, a save, a reload and an evaluation.
+QUICK = {"tensorflow": ["mixed_float16"], "jax": ["mixed_bfloat16"]}
+
+
+def _run(run_per_backend, policies):
+    """One process per backend, run side by side, trains, saves, reloads and evaluates a run under each of
+    its ``policies[backend]``: ``{backend: CompletedProcess}``."""
+    return run_per_backend(SCRIPT, BACKENDS, POLICIES=json.dumps(policies))
 
 
 @pytest.fixture(scope="module")
-def results(run_per_backend):
-    """One process per backend, run side by side, trains, saves, reloads and evaluates a run under each
-    mixed policy: ``{backend: CompletedProcess}``."""
-    return run_per_backend(SCRIPT, BACKENDS)
+def quick_results(run_per_backend):
+    return _run(run_per_backend, QUICK)
 
 
-@pytest.fixture(params=BACKENDS)
-def reports(request, results, json_report):
-    return request.param, json_report(results, request.param)
+@pytest.fixture(scope="module")
+def all_results(run_per_backend):
+    return _run(run_per_backend, {backend: list(POLICIES) for backend in BACKENDS})
 
 
-@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
-def test_mixed_precision_trains_and_evaluates_with_float32_losses(reports, policy):
-    backend, by_policy = reports
-    report = by_policy[policy]
+@pytest.mark.parametrize("backend, policy", [(b, p) for b, policies in QUICK.items() for p in policies])
+def test_mixed_precision_trains_and_evaluates_with_float32_losses(quick_results, json_report, backend, policy):
+    _check(json_report(quick_results, backend)[policy], backend, policy)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("policy", POLICIES)
+def test_every_policy_on_every_backend(all_results, json_report, backend, policy):
+    _check(json_report(all_results, backend)[policy], backend, policy)
+
+
+def _check(report, backend, policy):
     half = policy.split("_")[1]
     assert report["backend"] == backend
     assert report["compute"] == half and report["variables"] == "float32" and report["loaded"] == half

@@ -153,3 +153,104 @@ def test_the_cli_names_a_folder_that_is_not_a_run(tmp_path):
     )
     assert result.returncode == 2
     assert "vae-keras publish: error: `run_dir` must be a folder written by `vae-keras run`" in result.stderr
+
+
+def _later_run(out, dataset="npz:/data/mnist.npz"):
+    """A second run of the fixture's profile: 02 and 06 completed (06 judged anew), 09 failed."""
+    for sub in ("notebooks", "results", "figures"):
+        (out / sub).mkdir(parents=True)
+    for name in ("02_fixed_vs_fitted_variance", "06_mnist_reproduction", "09_mnist_benchmark"):
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {name}, the later run")])
+        nbformat.write(notebook, out / "notebooks" / f"{name}.ipynb")
+    verdict = claims.judge("kw_adam", ours_test=150.5, ours_train=149.0, examples_seen=12_000_000).to_dict()
+    (out / "results" / "06_mnist_reproduction.json").write_text(json.dumps({"metrics": {}, "claims": [verdict]}))
+    (out / "figures" / "02_fixed_vs_fitted_variance__bits.png").write_bytes(PNG)
+    (out / "results" / "02_fixed_vs_fitted_variance.json").write_text(
+        json.dumps({"metrics": {}, "claims": [], "headline_figure": "02_fixed_vs_fitted_variance__bits.png"})
+    )
+    status = {
+        "02_fixed_vs_fitted_variance": {"status": "completed", "started": "2026-12-03 19:00:00", "commit": "new5678"},
+        "06_mnist_reproduction": {"status": "completed", "started": "2026-12-03 20:00:00", "commit": "new5678"},
+        "09_mnist_benchmark": {"status": "failed", "error": "boom", "commit": "new5678"},
+    }
+    info = {"profile": "cpu", "dataset": dataset, "generated": "2026-12-03 21:00", "commit": "new5678",
+            "command": "vae-keras run --profile cpu --only 02,06,09 --out runs/later"}  # fmt: skip
+    runner.merge_results(out, status, run=info)
+    return out
+
+
+def test_publish_add_grows_the_writeup_run_by_run(finished_run, tmp_path):
+    """--add keeps the published notebooks a later run did not complete, and takes the ones it did."""
+    run, docs, readme = finished_run
+    publish.publish(run, docs_dir=docs, readme=readme)
+    later = _later_run(tmp_path / "later")
+    publish.publish(later, docs_dir=docs, readme=readme, add=True)
+    results = json.loads((docs / "results.json").read_text())
+    notebooks = results["notebooks"]
+    # 09 failed in the later run: the published, completed one stays, with its page and headline.
+    assert notebooks["09_mnist_benchmark"]["status"] == "completed"
+    assert notebooks["09_mnist_benchmark"]["commit"] == "abc1234"
+    assert results["headline"]["mnist_benchmark_nll"] == 88.254
+    assert "09_mnist_benchmark, the later run" not in (docs / "09_mnist_benchmark.html").read_text()
+    assert (docs / "figures" / publish.SAMPLES_FIGURE).is_file()
+    # 06 and 02 completed in the later run: theirs replace (06) or join (02) the published ones.
+    assert notebooks["06_mnist_reproduction"]["commit"] == "new5678"
+    assert 'id="06_mnist_reproduction,-the-later-run"' in (docs / "06_mnist_reproduction.html").read_text()
+    assert (docs / "figures" / "02_fixed_vs_fitted_variance__bits.png").is_file()
+    by_id = {entry["id"]: entry for entry in results["claims"]}
+    assert by_id["kw_adam"]["evidence"]["ours_test"] == 150.5
+    assert "reported no verdict" in by_id["kw_z20"]["reason"]  # the later 06 did not judge it: not the old verdict
+    assert [entry["id"] for entry in results["claims"]] == list(claims.CLAIMS)
+    # Each notebook keeps the command that made it; the pages link their new neighbours.
+    assert results["run"]["commands"] == [
+        "vae-keras run --profile cpu --out runs/cpu",
+        "vae-keras run --profile cpu --only 02,06,09 --out runs/later",
+    ]
+    page_02 = (docs / "02_fixed_vs_fitted_variance.html").read_text()
+    assert 'href="06_mnist_reproduction.html"' in page_02 and 'href="09_mnist_benchmark.html"' not in page_02
+    assert 'href="06_mnist_reproduction.html"' in (docs / "09_mnist_benchmark.html").read_text()
+    index = (docs / "index.html").read_text()
+    assert "Published from 2 runs" in index and 'href="02_fixed_vs_fitted_variance.html"' in index
+    provenance = (docs / "README.md").read_text()
+    assert "| 09_mnist_benchmark | completed | 2026-12-02 10:00:00 | 3,600 |  | abc1234 | 1 |" in provenance
+    assert "| 02_fixed_vs_fitted_variance | completed | 2026-12-03 19:00:00 |  |  | new5678 | 2 |" in provenance
+    assert "| 06_mnist_reproduction | completed | 2026-12-01 09:00:00" not in provenance
+    assert publish.check(docs, readme) == []
+    block = publish.readme_results(readme.read_text())
+    assert "| + Adam 1e-3 | 145.3 | 150.50 | differs |" in block
+    assert "From 2 runs published in [`docs/`](docs/index.html)" in block and "at commit `new5678`" in block
+
+
+def test_publish_add_refuses_a_run_of_another_dataset(finished_run, tmp_path):
+    run, docs, readme = finished_run
+    publish.publish(run, docs_dir=docs, readme=readme)
+    before = (docs / "results.json").read_text(), readme.read_text()
+    other = _later_run(tmp_path / "other", dataset="svhn")
+    with pytest.raises(ValueError, match=r"must have its dataset. Received: dataset 'svhn', while docs/ holds "):
+        publish.publish(other, docs_dir=docs, readme=readme, add=True)
+    assert ((docs / "results.json").read_text(), readme.read_text()) == before
+    # Without a published writeup, --add publishes the run as it is.
+    publish.publish(other, docs_dir=tmp_path / "fresh", readme=readme, add=True)
+    assert json.loads((tmp_path / "fresh" / "results.json").read_text())["run"]["dataset"] == "svhn"
+
+
+def test_publish_add_takes_what_completed_from_a_run_still_in_progress(finished_run):
+    """A notebook still marked running is published as not finished, without its half page or its claims."""
+    run, docs, readme = finished_run
+    results = json.loads((run / "results.json").read_text())
+    results["notebooks"]["06_mnist_reproduction"]["status"] = "running"
+    (run / "results.json").write_text(json.dumps(results))
+    with pytest.raises(ValueError, match=r"still marked running.*or publish what completed with --add"):
+        publish.publish(run, docs_dir=docs, readme=readme)
+    publish.publish(run, docs_dir=docs, readme=readme, add=True)
+    published = json.loads((docs / "results.json").read_text())
+    entry = published["notebooks"]["06_mnist_reproduction"]
+    assert entry["status"] == publish.NOT_FINISHED and "still training" in entry["reason"]
+    assert "metrics" not in entry and not (docs / "06_mnist_reproduction.html").exists()
+    assert (docs / "09_mnist_benchmark.html").is_file() and published["headline"]["mnist_benchmark_nll"] == 88.254
+    index = (docs / "index.html").read_text()
+    assert ">not finished<" in index and 'href="06_mnist_reproduction.html"' not in index
+    block = publish.readme_results(readme.read_text())
+    assert "| + Adam 1e-3 | 145.3 | — | not run |" in block  # no number or verdict as if decided
+    assert all("did not finish" in c["reason"] for c in published["claims"] if c["notebook"] == "06_mnist_reproduction")
+    assert publish.check(docs, readme) == []

@@ -93,6 +93,12 @@ def build_parser(list_choices=True):
     publish.add_argument(
         "--readme", default=None, help="the README whose results block is rendered (default: the project's)"
     )
+    publish.add_argument(
+        "--add",
+        action="store_true",
+        help="add the run's completed notebooks to the published writeup, keeping the published pages of the "
+        "others (same profile and dataset); without it, docs/ is replaced",
+    )
     progress = commands.add_parser(
         "progress", help="how far a `vae-keras run` folder has got: epochs per run, time trained, time left"
     )
@@ -111,7 +117,7 @@ def _publish(args):
     from vae_keras import publish
 
     docs, size = publish.publish(
-        args.run_dir, docs_dir=args.docs or publish.DOCS_DIR, readme=args.readme or publish.README
+        args.run_dir, docs_dir=args.docs or publish.DOCS_DIR, readme=args.readme or publish.README, add=args.add
     )
     print(f"Published {docs} ({size / 2**20:.1f} MB) and the results block of {args.readme or publish.README}")
     return 0

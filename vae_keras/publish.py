@@ -38,12 +38,19 @@ def _folder_bytes(folder):
     return sum(f.stat().st_size for f in Path(folder).rglob("*") if f.is_file())
 
 
-def load_run(run_dir):
+#: How ``publish --add`` lists a notebook that was still running (or was stopped) in the run it adds.
+NOT_FINISHED = "not finished"
+
+
+def load_run(run_dir, running_ok=False):
     """The run's ``results.json``; refuses a folder that is not a finished run.
+
+    Args:
+        running_ok: accept notebooks still marked running (``publish --add`` publishes only what completed).
 
     Raises:
         FileNotFoundError: without ``RUN_DIR/results.json``.
-        ValueError: when a notebook is still marked running.
+        ValueError: when a notebook is still marked running (unless ``running_ok``).
     """
     run_dir = Path(run_dir)
     path = run_dir / "results.json"
@@ -54,12 +61,26 @@ def load_run(run_dir):
         )
     results = json.loads(path.read_text())
     running = [name for name, entry in results.get("notebooks", {}).items() if entry.get("status") == runner.RUNNING]
-    if running:
+    if running and not running_ok:
         raise ValueError(
             f"`run_dir` must be a run that is not in progress. Received: {str(run_dir)!r}, where "
             f"{', '.join(running)} is still marked running (a run in progress, or one that was stopped: "
-            "finish it with `vae-keras run ... --resume`)"
+            "finish it with `vae-keras run ... --resume`, or publish what completed with --add)"
         )
+    for name in running:
+        entry = results["notebooks"][name]
+        results["notebooks"][name] = {
+            "status": NOT_FINISHED,
+            "reason": "it was still training, or was stopped, when this writeup was published; "
+            "`vae-keras run ... --resume` goes on",
+            **{key: entry[key] for key in ("title", "commit", "started", "keras_backend") if key in entry},
+        }
+    results["claims"] = [
+        claims_lib.not_run(claim["id"], f"notebook {claim['notebook']} did not finish in this run").to_dict()
+        if claim.get("notebook") in running
+        else claim
+        for claim in results.get("claims", [])
+    ]
     return results
 
 
@@ -92,10 +113,7 @@ def readme_block(results, docs="docs"):
         README_BEGIN,
         "## Results",
         "",
-        f"From the published run in [`{docs}/`]({docs}/index.html): profile `{run.get('profile')}` on "
-        f"`{dataset}`, generated {run.get('generated')} at commit `{run.get('commit')}` (the commit each notebook "
-        f"ran at: [`{docs}/README.md`]({docs}/README.md)). "
-        f"[Read the writeup]({docs}/index.html).",
+        _provenance_line(run, dataset, docs) + f"[Read the writeup]({docs}/index.html).",
         "",
         f"**Claims ledger:** {len(ledger)} claims of the four write-ups: "
         + ", ".join(f"{counts[v]} {v}" for v in claims_lib.VERDICTS)
@@ -115,8 +133,8 @@ def readme_block(results, docs="docs"):
     by_id = {c["id"]: c for c in ledger}
     for claim_id, (name, _train, theirs_test, _budget) in claims_lib.KINGMA_WELLING_ROWS.items():
         entry = by_id.get(claim_id, {})
-        ours = entry.get("evidence", {}).get("ours_test")
         shown = claims_lib.shown_verdict(entry, notebooks) if entry else claims_lib.NOT_RUN
+        ours = entry.get("evidence", {}).get("ours_test") if shown != claims_lib.NOT_RUN else None
         lines.append(f"| {name} | {theirs_test:g} | {'—' if ours is None else f'{ours:.2f}'} | {shown} |")
     nll, epochs = top.get("mnist_benchmark_nll"), top.get("mnist_benchmark_epochs")
     k, images = top.get("mnist_benchmark_k"), top.get("mnist_benchmark_test_images")
@@ -137,6 +155,22 @@ def readme_block(results, docs="docs"):
     return "\n".join(lines) + "\n"
 
 
+def _provenance_line(run, dataset, docs):
+    """Where the README's numbers come from: the published run, or the runs a writeup was published from."""
+    where = f"[`{docs}/README.md`]({docs}/README.md)"
+    if not run.get("commands"):
+        return (
+            f"From the published run in [`{docs}/`]({docs}/index.html): profile `{run.get('profile')}` on "
+            f"`{dataset}`, generated {run.get('generated')} at commit `{run.get('commit')}` (the commit each notebook "
+            f"ran at: {where}). "
+        )
+    return (
+        f"From {len(run['commands'])} runs published in [`{docs}/`]({docs}/index.html): profile "
+        f"`{run.get('profile')}` on `{dataset}`, the latest generated {run.get('generated')} at commit "
+        f"`{run.get('commit')}` (the command and commit behind each notebook: {where}). "
+    )
+
+
 def readme_results(text):
     """The results block of a README's text (markers included), or ``None`` if it has none."""
     start, end = text.find(README_BEGIN), text.find(README_END)
@@ -155,54 +189,142 @@ def _replace_block(text, block):
     return text.replace(current, block, 1)
 
 
-def publish(run_dir, docs_dir=DOCS_DIR, readme=README):
+def merge_published(published, results):
+    """A published ``results.json`` with a newer run's completed notebooks added (``publish(..., add=True)``).
+
+    A notebook of the run replaces the published one when it completed, or when the published one did not; every
+    other published notebook stays, with its claims, its headline figure and (in ``docs/``) its page. The claims
+    ledger keeps the registry's order; the headline is the benchmark notebook's, wherever that came from.
+
+    Args:
+        published: ``docs/results.json`` as published.
+        results: the run's ``results.json``, each notebook entry carrying its ``command`` (see ``publish``).
+
+    Returns:
+        ``(merged, taken)``: the merged results and the names of the notebooks taken from the run.
+
+    Raises:
+        ValueError: when the run's profile or dataset is not the published one.
+    """
+    ours, theirs = results.get("run", {}), published.get("run", {})
+    for key in ("profile", "dataset"):
+        if ours.get(key) != theirs.get(key):
+            raise ValueError(
+                f"A run added to the published writeup must have its {key}. Received: {key} {ours.get(key)!r}, "
+                f"while docs/ holds {theirs.get(key)!r}; publish it without adding to replace the writeup"
+            )
+    mine, kept = results.get("notebooks", {}), published.get("notebooks", {})
+    taken = {
+        name
+        for name, entry in mine.items()
+        if entry.get("status") == runner.COMPLETED or kept.get(name, {}).get("status") != runner.COMPLETED
+    }
+    notebooks = {}
+    for name in sorted(set(mine) | set(kept)):
+        entry = dict(mine[name] if name in taken else kept[name])
+        if name not in taken:  # published before notebooks recorded their command: the published run's
+            entry.setdefault("command", theirs.get("command"))
+        notebooks[name] = entry
+    before = {entry.get("id"): entry for entry in published.get("claims", [])}
+    ledger = [
+        entry if entry.get("notebook") in taken or entry.get("id") not in before else before[entry.get("id")]
+        for entry in results.get("claims", [])
+    ]
+    used = {entry.get("command") for entry in notebooks.values()}
+    earlier = theirs.get("commands") or [theirs.get("command")]
+    commands = [
+        command for command in dict.fromkeys([*earlier, ours.get("command")]) if command in used
+    ]  # oldest first
+    run = {key: ours.get(key) for key in ("profile", "dataset", "generated", "commit")}
+    if len(commands) == 1:
+        run["command"] = commands[0]
+    else:
+        run["commands"] = commands
+    benchmark = runner.BENCHMARK_NOTEBOOK
+    headline = runner.headline(run, notebooks)
+    if benchmark not in taken and benchmark in kept:
+        headline = published.get("headline", headline)
+    return {"run": run, "headline": headline, "notebooks": notebooks, "claims": ledger}, taken
+
+
+def publish(run_dir, docs_dir=DOCS_DIR, readme=README, add=False):
     """Copies the run's report and results into ``docs_dir`` and renders the README's results block.
+
+    Args:
+        run_dir: a finished ``vae-keras run`` folder.
+        docs_dir, readme: where the writeup and the README are.
+        add: keep the published notebooks this run did not complete (see ``merge_published``), so that
+            a writeup can grow run by run (a study split across machines or sessions); the pages are
+            relinked and the index rebuilt from the merged results. Without it, ``docs_dir`` is replaced.
 
     Returns:
         ``(docs_dir, bytes)``: where it went and its size.
 
     Raises:
-        FileNotFoundError, ValueError: for a folder that is not a finished run, a README
-            without the markers, a page with a log, absolute path or traceback (``report.page_problems``),
-            or a writeup over ``MAX_DOCS_BYTES``; nothing is written then.
+        FileNotFoundError, ValueError: for a folder that is not a finished run, a README without the markers,
+            a run of another profile or dataset than the published one (``add``), a page with a log,
+            absolute path or traceback (``report.page_problems``), or a writeup over ``MAX_DOCS_BYTES``;
+            nothing is written then.
     """
-    from vae_keras import report
+    from vae_keras import progress, report
 
     run_dir, docs_dir, readme = Path(run_dir), Path(docs_dir), Path(readme)
-    results = load_run(run_dir)
+    results = load_run(run_dir, running_ok=add)
+    command = results.get("run", {}).get("command")
+    for name, entry in results.get("notebooks", {}).items():
+        entry["command"] = command
+        runs = progress.notebook_runs(run_dir, name)
+        if runs:
+            entry["trained_seconds"] = round(sum(run["trained_seconds"] for run in runs), 1)
+    published = docs_dir / "results.json"
+    existing = json.loads(published.read_text()) if add and published.is_file() else None
+    if existing is not None:
+        results, taken = merge_published(existing, results)
+    else:
+        taken = set(results.get("notebooks", {}))
     readme_text = _replace_block(readme.read_text(), readme_block(results, docs=_relative(docs_dir, readme.parent)))
     report.build_report(run_dir)
-    problems = [
-        f"{page.name}: {problem}"
-        for page in sorted((run_dir / "report").glob("*.html"))
-        for problem in report.page_problems(page.read_text())
-    ]
-    if problems:
-        raise ValueError(
-            "A published page must show no training logs, absolute paths or tracebacks. Received: "
-            + "; ".join(problems)
-        )
-    size = _folder_bytes(run_dir / "report") + (run_dir / "results.json").stat().st_size
-    if size > MAX_DOCS_BYTES:
-        raise ValueError(
-            f"The writeup must be at most {MAX_DOCS_BYTES // 2**20} MB to publish. Received: {size / 2**20:.1f} MB "
-            f"in {run_dir / 'report'}"
-        )
     staging = Path(tempfile.mkdtemp(prefix=".docs-", dir=docs_dir.parent))
     try:
-        shutil.copytree(run_dir / "report", staging, dirs_exist_ok=True)
-        shutil.copy2(run_dir / "results.json", staging / "results.json")
-        run = results.get("run", {})
-        (staging / "README.md").write_text(
-            "# The published writeup\n\n"
-            "Generated by `vae-keras publish`; never edited by hand. Rerun the command below, then\n"
-            "`vae-keras publish RUN_DIR`, to regenerate it (up to run-to-run noise).\n\n"
-            f"- commit: `{run.get('commit')}`\n"
-            f"- command: `{run.get('command')}`\n"
-            f"- generated: {run.get('generated')}\n"
-            f"- profile: `{run.get('profile')}`, dataset: `{run.get('dataset')}`\n"
-            + _provenance(results.get("notebooks", {}), run_dir)
-        )
+        if add:
+            if existing is not None:
+                shutil.copytree(docs_dir, staging, dirs_exist_ok=True)
+            for name in taken:  # the run's pages and figures of these notebooks replace the published ones
+                (staging / f"{name}.html").unlink(missing_ok=True)
+                for figure in (staging / "figures").glob(f"{name}__*"):
+                    figure.unlink()
+            for name in taken:
+                if results["notebooks"][name].get("status") not in (runner.COMPLETED, runner.FAILED):
+                    continue  # no page: skipped, or not finished (its page would be half a notebook)
+                for source in [
+                    run_dir / "report" / f"{name}.html",
+                    *(run_dir / "report" / "figures").glob(f"{name}__*"),
+                ]:
+                    if source.is_file():
+                        target = staging / source.relative_to(run_dir / "report")
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copy2(source, target)
+            _rebuild_index(staging, results, report._hidden_paths(run_dir, results["run"].get("dataset")))
+        else:
+            shutil.copytree(run_dir / "report", staging, dirs_exist_ok=True)
+        io_utils.atomic_write_json(staging / "results.json", results, sort_keys=False)
+        problems = [
+            f"{page.name}: {problem}"
+            for page in sorted(staging.glob("*.html"))
+            for problem in report.page_problems(page.read_text())
+        ]
+        if problems:
+            raise ValueError(
+                "A published page must show no training logs, absolute paths or tracebacks. Received: "
+                + "; ".join(problems)
+            )
+        size = _folder_bytes(staging)
+        if size > MAX_DOCS_BYTES:
+            raise ValueError(
+                f"The writeup must be at most {MAX_DOCS_BYTES // 2**20} MB to publish. Received: "
+                f"{size / 2**20:.1f} MB in {run_dir / 'report'}" + (" with the published pages" if add else "")
+            )
+        (staging / "README.md").write_text(_docs_readme(results))
         if docs_dir.exists():
             shutil.rmtree(docs_dir)
         staging.rename(docs_dir)
@@ -212,32 +334,66 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README):
     return docs_dir, _folder_bytes(docs_dir)
 
 
-def _provenance(notebooks, run_dir=None):
-    """The docs README's table of notebooks: status, start, seconds, the training behind it, and commit.
+def _rebuild_index(folder, results, hidden):
+    """Relinks the pages in ``folder`` in notebook order and writes its index from the merged ``results``."""
+    from vae_keras import report
+
+    notebooks = results["notebooks"]
+    titles = report.notebook_titles(notebooks)
+    pages = {name: f"{name}.html" for name in sorted(notebooks) if (folder / f"{name}.html").is_file()}
+    for name, (previous, following) in report.neighbours(pages, titles).items():
+        page = folder / pages[name]
+        io_utils.atomic_write_text(page, report.relink(page.read_text(), previous, following))
+    report.write_index(folder, results, titles, pages, hidden)
+
+
+def _docs_readme(results):
+    """``docs/README.md``: how the writeup was made, and the run behind each notebook."""
+    run, notebooks = results.get("run", {}), results.get("notebooks", {})
+    if run.get("command"):
+        commands = f"- command: `{run['command']}`\n"
+    else:
+        commands = "- commands (the writeup was published from several runs; the table says which made each page):\n"
+        commands += "".join(f"  {number}. `{command}`\n" for number, command in enumerate(run["commands"], 1))
+    return (
+        "# The published writeup\n\n"
+        "Generated by `vae-keras publish`; never edited by hand. Rerun the command below, then\n"
+        "`vae-keras publish RUN_DIR` (`--add` to add to what is published), to regenerate it "
+        "(up to run-to-run noise).\n\n"
+        f"- last published: commit `{run.get('commit')}`, generated {run.get('generated')}\n"
+        + commands
+        + f"- profile: `{run.get('profile')}`, dataset: `{run.get('dataset')}`\n"
+        + _provenance(notebooks, run.get("commands"))
+    )
+
+
+def _provenance(notebooks, commands=None):
+    """The docs README's table of notebooks: status, start, seconds, the training behind it, commit (and run).
 
     A run resumed across sessions executes its notebooks at different times and perhaps commits; this says which.
-    A notebook that finds its trainings completed reuses them, so its own seconds can be short: the ``trained``
-    column sums the epoch times of its run folders (``OUT/runs/<notebook>/*``), whenever they were trained.
+    A notebook that finds its trainings completed reuses them, so its own seconds can be short: ``trained``
+    (recorded by ``publish`` from ``OUT/runs/<notebook>/*``) sums the epoch times of its run folders.
+    ``commands``: the numbered commands of a writeup published from several runs; a ``run`` column says which.
     """
-    from vae_keras import progress
-
     lines = [
         "",
         "`seconds`: how long the notebook ran in this run; `trained`: the epoch times of its run folders, summed "
         "(trainings a rerun finds completed are reused, not repeated).",
         "",
-        "| notebook | status | started | seconds | trained | commit |",
-        "|---|---|---|---:|---:|---|",
+        "| notebook | status | started | seconds | trained | commit |" + (" run |" if commands else ""),
+        "|---|---|---|---:|---:|---|" + ("---:|" if commands else ""),
     ]
     for name, entry in sorted(notebooks.items()):
-        seconds = entry.get("seconds")
-        runs = progress.notebook_runs(run_dir, name) if run_dir is not None else []
-        trained = sum(run["trained_seconds"] for run in runs)
-        lines.append(
+        seconds, trained = entry.get("seconds"), entry.get("trained_seconds")
+        trained = "" if trained is None else f"{trained / 3600:.2f} h"
+        row = (
             f"| {name} | {entry.get('status', '')} | {entry.get('started', '')} | "
-            f"{'' if seconds is None else f'{seconds:,.0f}'} | {f'{trained / 3600:.2f} h' if runs else ''} | "
+            f"{'' if seconds is None else f'{seconds:,.0f}'} | {trained} | "
             f"{entry.get('commit') or 'not recorded'} |"
         )
+        if commands:
+            row += f" {commands.index(entry['command']) + 1 if entry.get('command') in commands else ''} |"
+        lines.append(row)
     return "\n".join(lines) + "\n"
 
 

@@ -378,6 +378,43 @@ def _shown_dataset(dataset):
     return "npz:" + Path(dataset[4:]).name if dataset.startswith("npz:") else dataset
 
 
+def pager(previous=None, following=None):
+    """A page's navigation: its neighbours, ``(href, title)`` or ``None``, around the link to the index."""
+
+    def link(neighbour, arrow, before):
+        if not neighbour:
+            return "<span></span>"
+        text = f"{arrow} {html.escape(neighbour[1])}" if before else f"{html.escape(neighbour[1])} {arrow}"
+        return f'<a href="{html.escape(neighbour[0])}">{text}</a>'
+
+    return (
+        '<nav class="pager">'
+        f'{link(previous, "&larr;", True)}<a href="index.html">All studies and claims</a>'
+        f"{link(following, '&rarr;', False)}</nav>"
+    )
+
+
+_PAGER = re.compile(r'<nav class="pager">.*?</nav>', re.S)
+
+
+def relink(page_html, previous=None, following=None):
+    """``page_html`` with its navigation pointing at new neighbours (pages published from different runs)."""
+    if not _PAGER.search(page_html):
+        raise ValueError(
+            "`page_html` must be a page written by `render_notebook`. Received: a page without its navigation"
+        )
+    return _PAGER.sub(lambda _: pager(previous, following), page_html, count=1)
+
+
+def neighbours(pages, titles):
+    """``{name: (previous, following)}`` for ``pages`` (``{name: href}``) in order, as ``pager`` takes them."""
+    order = list(pages)
+    return {
+        name: tuple((pages[order[i]], titles[order[i]]) if 0 <= i < len(order) else None for i in (at - 1, at + 1))
+        for at, name in enumerate(order)
+    }
+
+
 def render_notebook(
     notebook_path,
     html_path,
@@ -408,18 +445,7 @@ def render_notebook(
     placeholders = prepare_notebook(notebook, hidden_paths)
     title = title or notebook_title(notebook_path)
 
-    def link(neighbour, arrow, before):
-        if not neighbour:
-            return "<span></span>"
-        text = f"{arrow} {html.escape(neighbour[1])}" if before else f"{html.escape(neighbour[1])} {arrow}"
-        return f'<a href="{html.escape(neighbour[0])}">{text}</a>'
-
-    header = (
-        '<nav class="pager">'
-        f'{link(previous, "&larr;", True)}<a href="index.html">All studies and claims</a>'
-        f"{link(following, '&rarr;', False)}</nav>"
-    )
-    header += _banner_html(banner or {})
+    header = pager(previous, following) + _banner_html(banner or {})
     if failed_message:
         header += (
             '<div class="failed-banner"><strong>This notebook failed:</strong> '
@@ -503,6 +529,20 @@ def _headline(results, pages):
     )
 
 
+def notebook_titles(notebooks, out=None):
+    """``{name: title}`` of the project's notebooks and of ``notebooks`` (``results.json`` entries).
+
+    An entry's recorded title wins, then the executed notebook's first heading in ``out``, then the name.
+    """
+    from vae_keras import runner
+
+    titles = {name: notebook_title(runner.NOTEBOOKS_DIR / f"{name}.ipynb") for name in runner.list_notebooks()}
+    for name, entry in notebooks.items():
+        executed = Path(out) / "notebooks" / f"{name}.ipynb" if out is not None else None
+        titles[name] = entry.get("title") or (notebook_title(executed) if executed and executed.exists() else name)
+    return titles
+
+
 def build_report(out, profile=None):
     """Writes ``OUT/report/index.html``, one page per executed notebook, and the headline figures.
 
@@ -527,25 +567,16 @@ def build_report(out, profile=None):
         run["profile"] = Path(str(profile)).stem
     notebooks = results["notebooks"]
     hidden = _hidden_paths(out, run.get("dataset"))
-
-    from vae_keras import runner
-
-    titles, pages = {}, {}
-    for name in runner.list_notebooks():  # the project's notebooks, including those this run did not select
-        titles[name] = notebook_title(runner.NOTEBOOKS_DIR / f"{name}.ipynb")
+    titles, pages = notebook_titles(notebooks, out), {}
     for name, entry in notebooks.items():
         executed = out / "notebooks" / f"{name}.ipynb"
-        titles[name] = entry.get("title") or (notebook_title(executed) if executed.exists() else name)
         if entry.get("status") != "skipped" and executed.exists():
             pages[name] = f"{name}.html"
         else:
             (report_dir / f"{name}.html").unlink(missing_ok=True)  # a page of an earlier run would mislead
-    order = list(pages)
-    for position, name in enumerate(order):
+    around = neighbours(pages, titles)
+    for name in pages:
         entry = notebooks[name]
-        neighbours = [
-            (pages[order[i]], titles[order[i]]) if 0 <= i < len(order) else None for i in (position - 1, position + 1)
-        ]
         banner = dict(entry.get("banner") or {})
         banner.setdefault("dataset", run.get("dataset"))
         banner.setdefault("profile", run.get("profile"))
@@ -555,20 +586,47 @@ def build_report(out, profile=None):
             failed_message=entry.get("error"),
             title=titles[name],
             banner=banner,
-            previous=neighbours[0],
-            following=neighbours[1],
+            previous=around[name][0],
+            following=around[name][1],
             hidden_paths=hidden,
         )
 
+    for entry in notebooks.values():
+        figure = entry.get("headline_figure")
+        source = out / "figures" / Path(figure).name if figure else None
+        if entry.get("status") == "completed" and source is not None and source.is_file():
+            shutil.copyfile(source, report_dir / "figures" / source.name)
+    index = write_index(report_dir, {**results, "run": run}, titles, pages, hidden)
+    if (out / "results.json").exists():  # the page links it as a neighbour, here and in docs/
+        io_utils.atomic_write_bytes(report_dir / "results.json", (out / "results.json").read_bytes())
+    return index
+
+
+def write_index(report_dir, results, titles, pages, hidden=None):
+    """Writes ``report_dir/index.html``: the headline, the claims ledger, headline figures and the notebooks.
+
+    Args:
+        report_dir: the folder of the pages; headline figures are taken from its ``figures/``.
+        results: a ``results.json`` dict (``run``, ``headline``, ``notebooks``, ``claims``). A ``run``
+            without ``command`` but with ``commands`` (a writeup published from several runs) points
+            to ``README.md`` for them.
+        titles: ``{notebook: title}`` of every notebook the index lists.
+        pages: ``{notebook: href}`` of the notebooks that have a page.
+        hidden: ``{absolute path: shown}`` for the notes (see ``_hidden_paths``).
+
+    Returns:
+        The path of ``index.html``.
+    """
+    report_dir, hidden = Path(report_dir), hidden or {}
+    run, notebooks = results.get("run") or {}, results.get("notebooks") or {}
     figures = []
     for name, entry in notebooks.items():
         figure = entry.get("headline_figure")
         if entry.get("status") != "completed" or not figure:
             continue
-        source = out / "figures" / Path(figure).name
+        source = report_dir / "figures" / Path(figure).name
         if not source.is_file():
             continue
-        shutil.copyfile(source, report_dir / "figures" / source.name)
         image = f'<img src="figures/{html.escape(source.name)}" alt="{html.escape(titles[name])}">'
         if name in pages:
             image = f'<a href="{html.escape(pages[name])}">{image}</a>'
@@ -601,6 +659,11 @@ def build_report(out, profile=None):
     banner_html = " &middot; ".join(banner)
     if run.get("command"):
         banner_html += f"<br>Reproduce: <code>{html.escape(_public(run['command'], hidden))}</code>"
+    elif run.get("commands"):
+        banner_html += (
+            f"<br>Published from {len(run['commands'])} runs: "
+            '<a href="README.md">README.md</a> gives the command and commit behind each notebook'
+        )
     if run.get("profile") in TINY_PROFILES:
         banner_html += (
             f'<span class="warn">The <code>{html.escape(run["profile"])}</code> profile trains for minutes, not '
@@ -633,6 +696,4 @@ A claim is <em>not run</em> when its notebook did not complete in this run; the 
 """
     index = report_dir / "index.html"
     io_utils.atomic_write_text(index, page)
-    if (out / "results.json").exists():  # the page links it as a neighbour, here and in docs/
-        io_utils.atomic_write_bytes(report_dir / "results.json", (out / "results.json").read_bytes())
     return index
