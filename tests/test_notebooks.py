@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -330,3 +331,33 @@ def test_resume_skips_completed_notebooks(smoke_run, capsys):
     out, _ = smoke_run
     runner.run("smoke", out=out, resume=True, only="01,02", report=False)
     assert capsys.readouterr().out.count("completed earlier, skipped") == 2
+
+
+def test_results_json_is_written_after_every_notebook_so_a_stopped_run_can_be_published(tmp_path, monkeypatch):
+    """A long run stopped in its third notebook still has the first two in results.json (``publish --add``)."""
+    import papermill
+
+    out = tmp_path / "out"
+    executed = []
+
+    def fake_execute(source, target, parameters, **kwargs):
+        name = Path(source).stem
+        if len(executed) == 2:  # the third notebook: the machine goes away mid-training
+            seen = json.loads((out / "results.json").read_text())["notebooks"]
+            assert {n: e["status"] for n, e in seen.items()} == dict.fromkeys(executed, "completed")
+            raise KeyboardInterrupt
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {name}")]), target)
+        (out / "results").mkdir(exist_ok=True)
+        (out / "results" / f"{name}.json").write_text(json.dumps({"metrics": {"ran": 1}, "claims": []}))
+        executed.append(name)
+
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run("smoke", only="01,02,03", out=out, report=False)
+    notebooks = json.loads((out / "results.json").read_text())["notebooks"]
+    assert {n: e["status"] for n, e in notebooks.items()} == {
+        "01_svhn_data": "completed",
+        "02_fixed_vs_fitted_variance": "completed",
+    }
+    assert notebooks["02_fixed_vs_fitted_variance"]["metrics"] == {"ran": 1}
+    assert json.loads((out / "status.json").read_text())["03_components_or_convolutions"]["status"] == "running"

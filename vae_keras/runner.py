@@ -590,6 +590,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
                 status=FAILED, error=message, cell=error.cell_index, seconds=round(time.time() - start, 1)
             )
             _write_status(out, status)
+            merge_results(out, status, run=info)  # results.json after every notebook: a long run publishes part-way
             failures.append(message)
             print(f"FAILED: {message}\n  the partial notebook is kept at {executed}", file=sys.stderr, flush=True)
             if not keep_going:
@@ -597,6 +598,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
             continue
         status[name].update(status=COMPLETED, seconds=round(time.time() - start, 1))
         _write_status(out, status)
+        merge_results(out, status, run=info)
         print(f"[{index}/{len(notebooks)}] {name}: completed in {status[name]['seconds']} s", flush=True)
     merged = merge_results(out, status, run=info)
     if report:
