@@ -210,6 +210,7 @@ def test_publish_add_grows_the_writeup_run_by_run(finished_run, tmp_path):
     assert 'href="06_mnist_reproduction.html"' in page_02 and 'href="09_mnist_benchmark.html"' not in page_02
     assert 'href="06_mnist_reproduction.html"' in (docs / "09_mnist_benchmark.html").read_text()
     index = (docs / "index.html").read_text()
+    assert "in none of the published runs" in index and "not selected in this run" not in index
     assert "Published from 2 runs" in index and 'href="02_fixed_vs_fitted_variance.html"' in index
     provenance = (docs / "README.md").read_text()
     assert "| 09_mnist_benchmark | completed | 2026-12-02 10:00:00 | 3,600 |  | abc1234 | 1 |" in provenance

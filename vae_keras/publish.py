@@ -71,8 +71,8 @@ def load_run(run_dir, running_ok=False):
         entry = results["notebooks"][name]
         results["notebooks"][name] = {
             "status": NOT_FINISHED,
-            "reason": "it was still training, or was stopped, when this writeup was published; "
-            "`vae-keras run ... --resume` goes on",
+            "reason": "it was still training, or had been stopped, when this writeup was published; "
+            "its run resumes where it stopped",
             **{key: entry[key] for key in ("title", "commit", "started", "keras_backend") if key in entry},
         }
     results["claims"] = [

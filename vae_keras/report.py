@@ -633,7 +633,8 @@ def write_index(report_dir, results, titles, pages, hidden=None):
         figures.append(f"<figure>{image}<figcaption>{_inline(titles[name])}</figcaption></figure>")
 
     rows = []
-    not_selected = {name: {"status": "not run", "reason": "not selected in this run"} for name in titles}
+    unselected = "in none of the published runs" if run.get("commands") else "not selected in this run"
+    not_selected = {name: {"status": "not run", "reason": unselected} for name in titles}
     for name, entry in sorted({**not_selected, **notebooks}.items()):
         status = entry.get("status", "")
         shown = _inline(titles[name])
