@@ -220,6 +220,7 @@ def test_publish_add_grows_the_writeup_run_by_run(finished_run, tmp_path):
     block = publish.readme_results(readme.read_text())
     assert "| + Adam 1e-3 | 145.3 | 150.50 | differs |" in block
     assert "From 2 runs published in [`docs/`](docs/index.html)" in block and "at commit `new5678`" in block
+    assert "not run (their notebooks did not complete in the published runs)" in block
 
 
 def test_publish_add_refuses_a_run_of_another_dataset(finished_run, tmp_path):
