@@ -192,7 +192,8 @@ if fitted_name is not None:
 # $10^{-9}$ by default) on raw, undequantised pixels. If a loss term
 # becomes NaN or infinite, the divergence guard stops the run and names the epoch, batch and term.
 # What to look for: whether it diverges, and after how many training examples. A run that simply
-# has not seen enough data to diverge is not evidence that the floor is unneeded.
+# has not seen enough data to diverge is not evidence that the floor is unneeded, nor is one whose
+# objective is still falling steeply at its last epoch: a longer run may still diverge.
 
 # %%
 curves = {f"{n} ({kind})": runs[n].curve(key)
@@ -213,7 +214,8 @@ if unstable.row["status"] == "completed":
 else:
     output.say(f"The {unstable_floor:g} floor stopped after {studies.counted(int(unstable.row['epochs']), 'completed epoch')}: {unstable.row.get('error')}")
 verdict_floor = output.decide("variance_floor_needed", status=unstable.row["status"], epochs=unstable.row["epochs"],
-                              examples_seen=examples_seen, error=unstable.row.get("error"))
+                              examples_seen=examples_seen, error=unstable.row.get("error"),
+                              train_curve=unstable.curve("nelbo").tolist())
 output.verdicts(verdict_floor)
 
 # %% [markdown]

@@ -372,3 +372,15 @@ def test_counted_puts_the_noun_in_the_right_number():
     assert claims.counted(3000, "training image") == "3,000 training images"
     assert claims.counted(2, "analysis", "analyses") == "2 analyses"
     assert claims.counted(1.5, "nat") == "1.5 nats"
+
+
+def test_a_floor_run_still_moving_at_its_end_is_not_called_stable():
+    """Finite after 1M examples is evidence only if the objective had settled; still plunging, it may diverge later."""
+    plunging = [-140.0, -400, -600, -700, -800, -900, -1000, -1130]  # the last 2 epochs: 230 of 990 nats
+    settled = [-140.0, -400, -600, -700, -720, -728, -730, -731]
+    verdict, text = verdict_of("variance_floor_needed", status="completed", epochs=8, examples_seen=2_000_000,
+                               train_curve=plunging)  # fmt: skip
+    assert verdict == INC and "still moving: it fell by 230.0 nats over the last 2 epochs, 23%" in text
+    verdict, _ = verdict_of("variance_floor_needed", status="completed", epochs=8, examples_seen=2_000_000,
+                            train_curve=settled)  # fmt: skip
+    assert verdict == F

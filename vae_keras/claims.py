@@ -302,8 +302,11 @@ def _fixed_sigma_poor(claim, fixed, fitted, kl, fixed_name="fixed sigma", fitted
     "Whether the fitted-variance decoder with a floor of 1e-9 on raw (undequantised) pixels diverges, and how many "
     "training examples it saw.",
     min_examples=1_000_000,
+    # Share of the training objective's whole change made in the last quarter of the epochs: above it, the
+    # run was still moving (towards an unbounded likelihood on saturated pixels) and a longer one may diverge.
+    max_late_change=0.1,
 )
-def _variance_floor_needed(claim, status, epochs, examples_seen, error=None):
+def _variance_floor_needed(claim, status, epochs, examples_seen, error=None, train_curve=None):
     evidence = {"status": status, "epochs": epochs, "examples_seen": examples_seen}
     if status == "diverged":
         reason = f"the run went non-finite after {counted(epochs, 'epoch')}: {error}"
@@ -317,6 +320,22 @@ def _variance_floor_needed(claim, status, epochs, examples_seen, error=None):
             f"{claim.thresholds['min_examples']:,} needed to call it stable",
             **evidence,
         )
+    curve = [float(v) for v in (train_curve if train_curve is not None else [])]
+    if len(curve) >= 4 and all(math.isfinite(v) for v in curve) and curve[0] != curve[-1]:
+        tail = max(1, len(curve) // 4)
+        late = curve[-1 - tail] - curve[-1]
+        share = abs(late) / abs(curve[0] - curve[-1])
+        evidence |= {"late_change": late, "late_epochs": tail, "late_share": share}
+        if share > claim.thresholds["max_late_change"]:
+            return claim.verdict(
+                INCONCLUSIVE,
+                f"stayed finite for {examples_seen:,} examples ({counted(epochs, 'epoch')}), but its training "
+                f"objective was still moving: it {'fell' if late > 0 else 'rose'} by {abs(late):.1f} nats over the "
+                f"last {counted(tail, 'epoch')}, "
+                f"{share:.0%} of its whole change (more than {claim.thresholds['max_late_change']:.0%}), so a "
+                "longer run may still diverge",
+                **evidence,
+            )
     reason = f"trained {examples_seen:,} examples ({counted(epochs, 'epoch')}) with a 1e-9 floor and stayed finite"
     return claim.verdict(REFUTED, reason, **evidence)
 
