@@ -31,7 +31,7 @@
 # %% tags=["remove-output"]
 import numpy as np
 
-from vae_keras import plots, studies
+from vae_keras import checks, plots, studies
 
 versions = studies.setup()
 
@@ -50,6 +50,7 @@ learning_rate: float = 0.001  # Adam learning rate
 sigmas: list = [0.05, 0.1, 0.2]  # fixed decoder standard deviations to compare
 variance_floors: list = [0.1, 0.01, 0.001]  # variance floors (varlog epsilon) of the fitted decoder
 unstable_floor: float = 1e-09  # a floor too small to be safe, trained on undequantised pixels
+unstable_epochs: int = 0  # epochs of that raw-pixel run (0: num_epochs); longer runs show whether it settles or diverges
 num_seeds: int = 3  # seeds per variant: the verdicts compare gaps with the seed-to-seed spread
 eval_samples: int = 1000  # importance samples per test image for log p(x)
 eval_examples: int = 2000  # test images evaluated (0: all)
@@ -71,9 +72,12 @@ variants = {f"fixed sigma={s:g}": {"likelihood": "gaussian_fixed", "sigma": s} f
 variants |= {f"fitted floor={f:g}": {"likelihood": "gaussian_fitted", "variance_floor": f} for f in variance_floors}
 variants["shared sigma"] = {"likelihood": "gaussian_shared"}
 unstable_name = f"fitted floor={unstable_floor:g}, raw pixels"
+unstable_epochs = checks.integer("unstable_epochs", unstable_epochs, 0) or num_epochs
+unstable_changes = {"variance_floor": unstable_floor, "dequantize": False, "num_epochs": unstable_epochs}
 output.settings(dataset=dataset, model=f"MLP {hidden_width}-{hidden_width}, z={latent_dim}", epochs=num_epochs,
                 batch_size=batch_size, optimizer=f"Adam {learning_rate:g}, clipnorm 100", seeds=seeds,
-                inputs="pixels in [0, 1], uniformly dequantised", log_px=f"k={eval_samples} on {eval_examples or 'all'} test images",
+                inputs="pixels in [0, 1], uniformly dequantised",
+                floor_run=f"floor {unstable_floor:g} on raw pixels, {studies.counted(unstable_epochs, 'epoch')}, 1 seed", log_px=f"k={eval_samples} on {eval_examples or 'all'} test images",
                 backend=versions["backend"])
 
 # %% [markdown]
@@ -97,7 +101,7 @@ output.settings(dataset=dataset, model=f"MLP {hidden_width}-{hidden_width}, z={l
 # %%
 trained, table = studies.train_variants(base, variants, output, num_samples=eval_samples,
                                         eval_examples=eval_examples, seeds=seeds)
-unstable_runs, _ = studies.train_variants(base, {unstable_name: {"variance_floor": unstable_floor, "dequantize": False}},
+unstable_runs, _ = studies.train_variants(base, {unstable_name: unstable_changes},
                                           output, num_samples=eval_samples, eval_examples=eval_examples)
 unstable = unstable_runs[unstable_name]
 studies.Table(table.rows, columns=[c for c in ("variant", "status", "epochs", "test_elbo", "test_log_px", "bits_per_dim",
@@ -189,11 +193,15 @@ if fitted_name is not None:
 # backgrounds). A fitted variance can then shrink towards zero on those pixels and collect an
 # unbounded likelihood, and the gradient through $e^{-r_d}$ grows without limit. The last variant
 # runs that risk on purpose: a floor far below any safe one (`unstable_floor` in the parameters;
-# $10^{-9}$ by default) on raw, undequantised pixels. If a loss term
+# $10^{-9}$ by default) on raw, undequantised pixels, for `unstable_epochs` epochs (by default as many as
+# the others; a profile may give it longer to settle or diverge). If a loss term
 # becomes NaN or infinite, the divergence guard stops the run and names the epoch, batch and term.
 # What to look for: whether it diverges, and after how many training examples. A run that simply
 # has not seen enough data to diverge is not evidence that the floor is unneeded, nor is one whose
 # objective is still falling steeply at its last epoch: a longer run may still diverge.
+# Every variant here clips the gradient's norm at 100, itself a guard against the runaway
+# steps a vanishing variance causes; a run that stays finite says the floor is not needed *with*
+# that clipping.
 
 # %%
 curves = {f"{n} ({kind})": runs[n].curve(key)
@@ -215,7 +223,7 @@ else:
     output.say(f"The {unstable_floor:g} floor stopped after {studies.counted(int(unstable.row['epochs']), 'completed epoch')}: {unstable.row.get('error')}")
 verdict_floor = output.decide("variance_floor_needed", status=unstable.row["status"], epochs=unstable.row["epochs"],
                               examples_seen=examples_seen, error=unstable.row.get("error"),
-                              train_curve=unstable.curve("nelbo").tolist())
+                              train_curve=unstable.curve("nelbo").tolist(), clipnorm=base.clipnorm)
 output.verdicts(verdict_floor)
 
 # %% [markdown]
@@ -254,7 +262,8 @@ results = output.record(
     num_epochs=num_epochs, seeds=seeds, eval_samples=eval_samples, table=table.rows,
 )
 lines = [f"On `{studies.dataset_label(dataset)}` with {studies.counted(num_epochs, 'epoch')} per model and "
-         f"{studies.counted(len(seeds), 'seed')} per compared variant (the raw-pixel floor run: 1 seed):"]
+         f"{studies.counted(len(seeds), 'seed')} per compared variant (the raw-pixel floor run: 1 seed, "
+         f"{studies.counted(unstable_epochs, 'epoch')}):"]
 if ranking:
     lines.append(f"* the lowest test bits/dim is **{ranking[0]}**, "
                  f"{studies.mean_sd(comparable[ranking[0]].values('bits_per_dim'), '.3f')}; "

@@ -306,8 +306,10 @@ def _fixed_sigma_poor(claim, fixed, fitted, kl, fixed_name="fixed sigma", fitted
     # run was still moving (towards an unbounded likelihood on saturated pixels) and a longer one may diverge.
     max_late_change=0.1,
 )
-def _variance_floor_needed(claim, status, epochs, examples_seen, error=None, train_curve=None):
+def _variance_floor_needed(claim, status, epochs, examples_seen, error=None, train_curve=None, clipnorm=None):
     evidence = {"status": status, "epochs": epochs, "examples_seen": examples_seen}
+    if clipnorm:
+        evidence["clipnorm"] = clipnorm
     if status == "diverged":
         reason = f"the run went non-finite after {counted(epochs, 'epoch')}: {error}"
         return claim.verdict(REPRODUCED, reason, **evidence)
@@ -337,6 +339,8 @@ def _variance_floor_needed(claim, status, epochs, examples_seen, error=None, tra
                 **evidence,
             )
     reason = f"trained {examples_seen:,} examples ({counted(epochs, 'epoch')}) with a 1e-9 floor and stayed finite"
+    if clipnorm:
+        reason += f", with its gradients clipped at norm {clipnorm:g}"
     return claim.verdict(REFUTED, reason, **evidence)
 
 
