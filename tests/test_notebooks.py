@@ -342,9 +342,13 @@ def test_results_json_is_written_after_every_notebook_so_a_stopped_run_can_be_pu
 
     def fake_execute(source, target, parameters, **kwargs):
         name = Path(source).stem
+        seen = json.loads((out / "results.json").read_text())["notebooks"]
+        assert seen[name]["status"] == "running"  # while it runs, results.json says so
         if len(executed) == 2:  # the third notebook: the machine goes away mid-training
-            seen = json.loads((out / "results.json").read_text())["notebooks"]
-            assert {n: e["status"] for n, e in seen.items()} == dict.fromkeys(executed, "completed")
+            assert {n: e["status"] for n, e in seen.items()} == {
+                **dict.fromkeys(executed, "completed"),
+                name: "running",
+            }
             raise KeyboardInterrupt
         nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {name}")]), target)
         (out / "results").mkdir(exist_ok=True)
@@ -358,6 +362,7 @@ def test_results_json_is_written_after_every_notebook_so_a_stopped_run_can_be_pu
     assert {n: e["status"] for n, e in notebooks.items()} == {
         "01_svhn_data": "completed",
         "02_fixed_vs_fitted_variance": "completed",
+        "03_components_or_convolutions": "running",
     }
     assert notebooks["02_fixed_vs_fitted_variance"]["metrics"] == {"ran": 1}
     assert json.loads((out / "status.json").read_text())["03_components_or_convolutions"]["status"] == "running"

@@ -257,3 +257,81 @@ def test_publish_add_takes_what_completed_from_a_run_still_in_progress(finished_
     assert "| + Adam 1e-3 | 145.3 | — | not run |" in block  # no number or verdict as if decided
     assert all("did not finish" in c["reason"] for c in published["claims"] if c["notebook"] == "06_mnist_reproduction")
     assert publish.check(docs, readme) == []
+
+
+def test_a_notebook_running_again_is_not_published_with_its_old_numbers(finished_run, tmp_path):
+    """status.json says 09 is running again while results.json still holds its last, completed numbers."""
+    run, docs, readme = finished_run
+    publish.publish(run, docs_dir=docs, readme=readme)
+    status = json.loads((run / "status.json").read_text())
+    status["09_mnist_benchmark"] = {"status": "running", "started": "2026-12-04 08:00:00", "commit": "rerun99"}
+    (run / "status.json").write_text(json.dumps(status))
+    with pytest.raises(ValueError, match=r"09_mnist_benchmark is still marked running"):
+        publish.publish(run, docs_dir=tmp_path / "plain", readme=readme)
+    assert publish.load_run(run, running_ok=True)["notebooks"]["09_mnist_benchmark"]["status"] == publish.NOT_FINISHED
+    # Added to the writeup, its published completed page stays; 06 completed and is taken again.
+    publish.publish(run, docs_dir=docs, readme=readme, add=True)
+    published = json.loads((docs / "results.json").read_text())
+    assert published["notebooks"]["09_mnist_benchmark"]["status"] == "completed"
+    assert published["headline"]["mnist_benchmark_nll"] == 88.254 and (docs / "09_mnist_benchmark.html").is_file()
+
+
+def test_an_add_that_brings_nothing_is_refused_and_commands_are_never_none(finished_run, tmp_path):
+    run, docs, readme = finished_run
+    publish.publish(run, docs_dir=docs, readme=readme)
+    later = _later_run(tmp_path / "later")
+    results = json.loads((later / "results.json").read_text())
+    for name in ("02_fixed_vs_fitted_variance", "06_mnist_reproduction"):
+        del results["notebooks"][name]
+    (later / "results.json").write_text(json.dumps(results))  # only 09, which failed: nothing to add
+    before = (docs / "results.json").read_text(), readme.read_text()
+    with pytest.raises(ValueError, match=r"must bring a notebook. Received: .*09_mnist_benchmark: failed"):
+        publish.publish(later, docs_dir=docs, readme=readme, add=True)
+    assert ((docs / "results.json").read_text(), readme.read_text()) == before
+    # A run that recorded no command adds its notebooks; no "None" is listed as a command.
+    other = _later_run(tmp_path / "other")
+    results = json.loads((other / "results.json").read_text())
+    del results["run"]["command"]
+    (other / "results.json").write_text(json.dumps(results))
+    publish.publish(other, docs_dir=docs, readme=readme, add=True)
+    run_entry = json.loads((docs / "results.json").read_text())["run"]
+    assert run_entry["command"] == "vae-keras run --profile cpu --out runs/cpu" and "commands" not in run_entry
+    assert "None" not in (docs / "README.md").read_text()
+
+
+def test_docs_hold_no_machine_path_and_a_failed_swap_keeps_the_old_writeup(finished_run, tmp_path, monkeypatch):
+    run, docs, readme = finished_run
+    publish.publish(run, docs_dir=docs, readme=readme)
+    assert json.loads((docs / "results.json").read_text())["run"]["dataset"] == "npz:mnist.npz"
+    assert (
+        "/data/" not in (docs / "README.md").read_text()
+        and "dataset: `npz:mnist.npz`" in (docs / "README.md").read_text()
+    )
+    assert oct(docs.stat().st_mode & 0o777) == "0o755"
+    # A later run on the same file elsewhere is the same dataset.
+    later = _later_run(tmp_path / "later", dataset="npz:/elsewhere/mnist.npz")
+    before = {p.relative_to(docs): p.read_bytes() for p in docs.rglob("*") if p.is_file()}
+
+    def broken_write(path, text):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(publish.io_utils, "atomic_write_text", broken_write)
+    with pytest.raises(OSError, match="disk full"):
+        publish.publish(later, docs_dir=docs, readme=readme, add=True)
+    assert {p.relative_to(docs): p.read_bytes() for p in docs.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in docs.parent.iterdir() if p.name.startswith(".")) == []
+    monkeypatch.undo()
+    # A crash between the swap's two renames leaves the old writeup aside; the next publish puts it back first.
+    docs.rename(docs.with_name(".docs-replaced"))
+    publish.publish(later, docs_dir=docs, readme=readme, add=True)
+    assert json.loads((docs / "results.json").read_text())["notebooks"]["09_mnist_benchmark"]["status"] == "completed"
+
+
+def test_a_rebuilt_report_drops_the_figures_of_an_earlier_build(finished_run):
+    run, docs, readme = finished_run
+    stale = run / "report" / "figures" / "02_fixed_vs_fitted_variance__renamed_since.png"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(PNG)
+    publish.publish(run, docs_dir=docs, readme=readme)
+    assert not stale.exists() and not (docs / "figures" / stale.name).exists()
+    assert (docs / "figures" / publish.SAMPLES_FIGURE).is_file()

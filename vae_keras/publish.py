@@ -21,6 +21,7 @@ from pathlib import Path
 
 from vae_keras import claims as claims_lib
 from vae_keras import io_utils, runner
+from vae_keras.report import _shown_dataset
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DOCS_DIR = PROJECT_ROOT / "docs"
@@ -60,6 +61,15 @@ def load_run(run_dir, running_ok=False):
             "results.json"
         )
     results = json.loads(path.read_text())
+    # The runner marks a notebook running in status.json as it starts it; an older runner did not say so in
+    # results.json, which then still holds the notebook's previous numbers (or nothing).
+    for name, entry in runner.read_status(run_dir).items():
+        if entry.get("status") == runner.RUNNING:
+            results.setdefault("notebooks", {})[name] = {
+                **entry,
+                **results.get("notebooks", {}).get(name, {}),
+                "status": runner.RUNNING,
+            }
     running = [name for name, entry in results.get("notebooks", {}).items() if entry.get("status") == runner.RUNNING]
     if running and not running_ok:
         raise ValueError(
@@ -107,8 +117,7 @@ def readme_block(results, docs="docs"):
     run, top = results.get("run", {}), results.get("headline", {})
     ledger, notebooks = results.get("claims", []), results.get("notebooks", {})
     counts = claims_lib.count(ledger, notebooks)
-    dataset = str(run.get("dataset") or "")
-    dataset = "npz:" + dataset.rsplit("/", 1)[-1] if dataset.startswith("npz:") else dataset
+    dataset = _shown_dataset(run.get("dataset"))
     lines = [
         README_BEGIN,
         "## Results",
@@ -151,7 +160,7 @@ def readme_block(results, docs="docs"):
         f"{'not run' if epochs is None else f'{epochs:,}'} |",
     ]
     lines += [f"| {name} | {value:.2f} | {budget} |" for name, value, budget in REFERENCES]
-    if SAMPLES_FIGURE in notebooks.get(runner.BENCHMARK_NOTEBOOK, {}).get("figures", []):
+    if notebooks.get(runner.BENCHMARK_NOTEBOOK, {}).get("headline_figure") == SAMPLES_FIGURE:  # copied to docs/
         lines += ["", f"![Samples of the benchmark VAE]({docs}/figures/{SAMPLES_FIGURE})"]
     lines.append(README_END)
     return "\n".join(lines) + "\n"
@@ -209,8 +218,8 @@ def merge_published(published, results):
         ValueError: when the run's profile or dataset is not the published one.
     """
     ours, theirs = results.get("run", {}), published.get("run", {})
-    for key in ("profile", "dataset"):
-        if ours.get(key) != theirs.get(key):
+    for key, shown in (("profile", str), ("dataset", _shown_dataset)):  # the same file on another machine is one
+        if shown(ours.get(key)) != shown(theirs.get(key)):
             raise ValueError(
                 f"A run added to the published writeup must have its {key}. Received: {key} {ours.get(key)!r}, "
                 f"while docs/ holds {theirs.get(key)!r}; publish it without adding to replace the writeup"
@@ -221,6 +230,12 @@ def merge_published(published, results):
         for name, entry in mine.items()
         if entry.get("status") == runner.COMPLETED or kept.get(name, {}).get("status") != runner.COMPLETED
     }
+    if not taken:
+        raise ValueError(
+            "A run added to the published writeup must bring a notebook. Received: a run whose notebooks ("
+            + (", ".join(f"{name}: {entry.get('status')}" for name, entry in sorted(mine.items())) or "none")
+            + ") are all published as completed already; nothing to add"
+        )
     notebooks = {}
     for name in sorted(set(mine) | set(kept)):
         entry = dict(mine[name] if name in taken else kept[name])
@@ -235,11 +250,11 @@ def merge_published(published, results):
     used = {entry.get("command") for entry in notebooks.values()}
     earlier = theirs.get("commands") or [theirs.get("command")]
     commands = [
-        command for command in dict.fromkeys([*earlier, ours.get("command")]) if command in used
+        command for command in dict.fromkeys([*earlier, ours.get("command")]) if command and command in used
     ]  # oldest first
-    run = {key: ours.get(key) for key in ("profile", "dataset", "generated", "commit")}
-    if len(commands) == 1:
-        run["command"] = commands[0]
+    run = {key: ours.get(key) for key in ("profile", "dataset", "generated", "commit")}  # ours brings a notebook
+    if len(commands) <= 1:
+        run["command"] = commands[0] if commands else None
     else:
         run["commands"] = commands
     benchmark = runner.BENCHMARK_NOTEBOOK
@@ -271,8 +286,11 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README, add=False):
     from vae_keras import progress, report
 
     run_dir, docs_dir, readme = Path(run_dir), Path(docs_dir), Path(readme)
+    _recover_swap(docs_dir)
     results = load_run(run_dir, running_ok=add)
-    command = results.get("run", {}).get("command")
+    dataset = results.setdefault("run", {}).get("dataset")
+    results["run"]["dataset"] = _shown_dataset(dataset) or None  # no machine's paths in docs/
+    command = results["run"].get("command")
     for name, entry in results.get("notebooks", {}).items():
         entry["command"] = command
         runs = progress.notebook_runs(run_dir, name)
@@ -287,6 +305,7 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README, add=False):
     readme_text = _replace_block(readme.read_text(), readme_block(results, docs=_relative(docs_dir, readme.parent)))
     report.build_report(run_dir)
     staging = Path(tempfile.mkdtemp(prefix=".docs-", dir=docs_dir.parent))
+    staging.chmod(0o755)  # mkdtemp's folder is private; the writeup is not
     try:
         if add:
             if existing is not None:
@@ -306,7 +325,7 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README, add=False):
                         target = staging / source.relative_to(run_dir / "report")
                         target.parent.mkdir(parents=True, exist_ok=True)
                         shutil.copy2(source, target)
-            _rebuild_index(staging, results, report._hidden_paths(run_dir, results["run"].get("dataset")))
+            _rebuild_index(staging, results, report._hidden_paths(run_dir, dataset))
         else:
             shutil.copytree(run_dir / "report", staging, dirs_exist_ok=True)
         io_utils.atomic_write_json(staging / "results.json", results, sort_keys=False)
@@ -327,13 +346,41 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README, add=False):
                 f"{size / 2**20:.1f} MB in {run_dir / 'report'}" + (" with the published pages" if add else "")
             )
         (staging / "README.md").write_text(_docs_readme(results))
-        if docs_dir.exists():
-            shutil.rmtree(docs_dir)
-        staging.rename(docs_dir)
+        _swap_in(staging, docs_dir, lambda: io_utils.atomic_write_text(readme, readme_text))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    io_utils.atomic_write_text(readme, readme_text)
     return docs_dir, _folder_bytes(docs_dir)
+
+
+def _swap_in(staging, docs_dir, then):
+    """Puts ``staging`` in place of ``docs_dir``, then calls ``then`` (the README); on any failure the old
+    ``docs_dir`` is put back. A folder is never deleted before its replacement is in place."""
+    old = _recover_swap(docs_dir)
+    if docs_dir.exists():
+        docs_dir.rename(old)
+    try:
+        staging.rename(docs_dir)
+        then()
+    except BaseException:
+        if old.exists():
+            if docs_dir.exists() and not staging.exists():
+                docs_dir.rename(staging)  # the new one goes back to staging, deleted by the caller
+            old.rename(docs_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover_swap(docs_dir):
+    """Finishes what a crash inside ``_swap_in`` left: the replaced writeup comes back if ``docs_dir`` is gone.
+
+    Returns:
+        The path ``_swap_in`` moves the replaced writeup to (now free).
+    """
+    old = docs_dir.with_name(f".{docs_dir.name}-replaced")
+    if old.exists() and not docs_dir.exists():
+        old.rename(docs_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    return old
 
 
 def _rebuild_index(folder, results, hidden):

@@ -559,6 +559,7 @@ def build_report(out, profile=None):
     """
     out = Path(out)
     report_dir = out / "report"
+    shutil.rmtree(report_dir / "figures", ignore_errors=True)  # an earlier build's figures may be stale
     (report_dir / "figures").mkdir(parents=True, exist_ok=True)
     results = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else {}
     if "notebooks" not in results:  # an older results.json: {name: {"status", "metrics"}}

@@ -324,8 +324,9 @@ def ensure_kernel(kernel_name=KERNEL_NAME):
     return kernel_name
 
 
-def _read_status(out):
-    path = out / "status.json"
+def read_status(out):
+    """The runner's ``OUT/status.json``: ``{notebook: {"status", ...}}`` (``{}`` when missing)."""
+    path = Path(out) / "status.json"
     return json.loads(path.read_text()) if path.exists() else {}
 
 
@@ -542,7 +543,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
     out = Path(out or Path("runs") / profile_name).resolve()
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     kernel = ensure_kernel()
-    status = _read_status(out)
+    status = read_status(out)
     progress = sys.stdout.isatty() if progress is None else progress
     failures = []
     for index, name in enumerate(notebooks, 1):
@@ -575,6 +576,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
             with backend as backend_name:
                 status[name]["keras_backend"] = backend_name
                 _write_status(out, status)
+                merge_results(out, status, run=info)  # results.json says it is running: never its old numbers
                 papermill.execute_notebook(
                     str(NOTEBOOKS_DIR / f"{name}.ipynb"),
                     str(executed),
