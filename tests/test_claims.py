@@ -384,3 +384,4 @@ def test_a_floor_run_still_moving_at_its_end_is_not_called_stable():
     verdict, text = verdict_of("variance_floor_needed", status="completed", epochs=8, examples_seen=2_000_000,
                                train_curve=settled, clipnorm=100.0)  # fmt: skip
     assert verdict == F and "with its gradients clipped at norm 100" in text
+    assert "objective fell by 3.0 nats over the last 2 epochs (1.5 per epoch, 1% of its whole change)" in text

@@ -339,6 +339,13 @@ def _variance_floor_needed(claim, status, epochs, examples_seen, error=None, tra
                 **evidence,
             )
     reason = f"trained {examples_seen:,} examples ({counted(epochs, 'epoch')}) with a 1e-9 floor and stayed finite"
+    if "late_change" in evidence:
+        late, tail = evidence["late_change"], evidence["late_epochs"]
+        reason += (
+            f"; its training objective {'fell' if late > 0 else 'rose'} by {abs(late):.1f} nats over the last "
+            f"{counted(tail, 'epoch')} ({abs(late) / tail:.1f} per epoch, {evidence['late_share']:.0%} of its whole "
+            "change)"
+        )
     if clipnorm:
         reason += f", with its gradients clipped at norm {clipnorm:g}"
     return claim.verdict(REFUTED, reason, **evidence)
