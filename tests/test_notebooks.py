@@ -344,6 +344,13 @@ def test_results_json_is_written_after_every_notebook_so_a_stopped_run_can_be_pu
         name = Path(source).stem
         seen = json.loads((out / "results.json").read_text())["notebooks"]
         assert seen[name]["status"] == "running"  # while it runs, results.json says so
+        if not executed:  # the others are queued, their claims not "not selected"
+            assert {n: e["status"] for n, e in seen.items() if n != name} == dict.fromkeys(
+                ["02_fixed_vs_fitted_variance", "03_components_or_convolutions"], "queued"
+            )
+            ledger = json.loads((out / "results.json").read_text())["claims"]
+            reasons = {c["reason"] for c in ledger if c["notebook"] == "03_components_or_convolutions"}
+            assert reasons == {"notebook 03_components_or_convolutions had not started yet in this run"}
         if len(executed) == 2:  # the third notebook: the machine goes away mid-training
             assert {n: e["status"] for n, e in seen.items()} == {
                 **dict.fromkeys(executed, "completed"),

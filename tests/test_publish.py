@@ -335,3 +335,20 @@ def test_a_rebuilt_report_drops_the_figures_of_an_earlier_build(finished_run):
     publish.publish(run, docs_dir=docs, readme=readme)
     assert not stale.exists() and not (docs / "figures" / stale.name).exists()
     assert (docs / "figures" / publish.SAMPLES_FIGURE).is_file()
+
+
+def test_a_queued_notebook_is_not_finished_not_unselected(finished_run, tmp_path):
+    """A run stopped before reaching a selected notebook lists it as queued; publish shows it as not finished."""
+    run, docs, readme = finished_run
+    results = json.loads((run / "results.json").read_text())
+    results["run"]["notebooks"] = ["06_mnist_reproduction", "07_latent_dimensions", "09_mnist_benchmark"]
+    status = json.loads((run / "status.json").read_text())
+    runner.merge_results(run, status, run=results["run"])
+    with pytest.raises(ValueError, match=r"07_latent_dimensions is still marked running or queued"):
+        publish.publish(run, docs_dir=docs, readme=readme)
+    publish.publish(run, docs_dir=docs, readme=readme, add=True)
+    entry = json.loads((docs / "results.json").read_text())["notebooks"]["07_latent_dimensions"]
+    assert entry["status"] == publish.NOT_FINISHED and "had not reached it" in entry["reason"]
+    index = (docs / "index.html").read_text()
+    row = index[index.index(">07<") : index.index("</tr>", index.index(">07<"))]
+    assert ">not finished<" in row and "had not reached it" in row and "not selected" not in row

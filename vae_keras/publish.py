@@ -70,19 +70,23 @@ def load_run(run_dir, running_ok=False):
                 **results.get("notebooks", {}).get(name, {}),
                 "status": runner.RUNNING,
             }
-    running = [name for name, entry in results.get("notebooks", {}).items() if entry.get("status") == runner.RUNNING]
+    unfinished = (runner.RUNNING, runner.QUEUED)
+    running = [name for name, entry in results.get("notebooks", {}).items() if entry.get("status") in unfinished]
     if running and not running_ok:
         raise ValueError(
             f"`run_dir` must be a run that is not in progress. Received: {str(run_dir)!r}, where "
-            f"{', '.join(running)} is still marked running (a run in progress, or one that was stopped: "
-            "finish it with `vae-keras run ... --resume`, or publish what completed with --add)"
+            f"{', '.join(running)} {'is' if len(running) == 1 else 'are'} still marked running or queued (a run in "
+            "progress, or one that was stopped: finish it with `vae-keras run ... --resume`, or publish what "
+            "completed with --add)"
         )
     for name in running:
         entry = results["notebooks"][name]
         results["notebooks"][name] = {
             "status": NOT_FINISHED,
             "reason": "it was still training, or had been stopped, when this writeup was published; "
-            "its run resumes where it stopped",
+            "its run resumes where it stopped"
+            if entry.get("status") == runner.RUNNING
+            else "its run had not reached it when this writeup was published",
             **{key: entry[key] for key in ("title", "commit", "started", "keras_backend") if key in entry},
         }
     results["claims"] = [

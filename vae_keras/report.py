@@ -65,7 +65,8 @@ th, td { border-bottom: 1px solid #d0d7de; padding: 0.4rem 0.6rem; text-align: l
 th { background: #f6f8fa; font-weight: 600; }
 .counts span.count { margin-right: 1.1rem; white-space: nowrap; }
 .completed { color: #1a7f37; font-weight: 600; } .failed { color: #cf222e; font-weight: 600; }
-.running { color: #9a6700; font-weight: 600; } .skipped, .not-run { color: #57606a; font-weight: 600; }
+.running, .queued, .not-finished { color: #9a6700; font-weight: 600; }
+.skipped, .not-run { color: #57606a; font-weight: 600; }
 .note { color: #57606a; font-size: 0.88rem; }
 .figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); gap: 1.2rem; }
 .figures figure { margin: 0; }
@@ -572,7 +573,7 @@ def build_report(out, profile=None):
     titles, pages = notebook_titles(notebooks, out), {}
     for name, entry in notebooks.items():
         executed = out / "notebooks" / f"{name}.ipynb"
-        if entry.get("status") != "skipped" and executed.exists():
+        if entry.get("status") not in ("skipped", "queued") and executed.exists():  # queued: an earlier run's
             pages[name] = f"{name}.html"
         else:
             (report_dir / f"{name}.html").unlink(missing_ok=True)  # a page of an earlier run would mislead

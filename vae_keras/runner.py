@@ -36,6 +36,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 PARAMS_DIR = PROJECT_ROOT / "params"
 COMPLETED, FAILED, RUNNING, SKIPPED = "completed", "failed", "running", "skipped"
+#: A notebook selected in a run that has not reached it yet (only in results.json, never in status.json).
+QUEUED = "queued"
 #: The base names of the datasets a notebook may declare (``npz:PATH`` has base ``npz``).
 DATASET_BASES = ("svhn", "mnist", "digits", "npz")
 
@@ -364,6 +366,8 @@ def _not_run_reason(name, entry):
         return f"notebook {name} failed{where}"
     if status == RUNNING:
         return f"notebook {name} did not finish (the run was interrupted)"
+    if status == QUEUED:
+        return f"notebook {name} had not started yet in this run"
     return f"notebook {name} completed but reported no verdict for this claim"
 
 
@@ -470,6 +474,10 @@ def merge_results(out, status, run=None):
         previous = _read_json(out / "results.json") or {}
         run = previous.get("run") if isinstance(previous.get("run"), dict) else {}
     notebooks, verdicts = {}, {}
+    queued = {
+        name: {"status": QUEUED, "reason": "selected in this run; not started yet"} for name in run.get("notebooks", [])
+    }
+    status = {**queued, **status}
     for name in sorted(status):
         entry = status[name]
         completed = entry["status"] == COMPLETED
@@ -540,6 +548,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
     to_run, skipped = plan(notebooks, parameters.get("dataset"), argument=argument)
     info = run_info(profile, dataset=dataset, only=only, out=out, keep_going=keep_going, resume=resume)
     info["dataset"] = parameters.get("dataset")
+    info["notebooks"] = list(notebooks)  # the selection: results.json lists those not reached yet as queued
     out = Path(out or Path("runs") / profile_name).resolve()
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     kernel = ensure_kernel()
