@@ -372,4 +372,7 @@ def test_results_json_is_written_after_every_notebook_so_a_stopped_run_can_be_pu
         "03_components_or_convolutions": "running",
     }
     assert notebooks["02_fixed_vs_fitted_variance"]["metrics"] == {"ran": 1}
+    assert notebooks["02_fixed_vs_fitted_variance"]["command"].startswith(
+        "vae-keras run --profile smoke --only 01,02,03"
+    )
     assert json.loads((out / "status.json").read_text())["03_components_or_convolutions"]["status"] == "running"

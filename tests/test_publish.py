@@ -352,3 +352,31 @@ def test_a_queued_notebook_is_not_finished_not_unselected(finished_run, tmp_path
     index = (docs / "index.html").read_text()
     row = index[index.index(">07<") : index.index("</tr>", index.index(">07<"))]
     assert ">not finished<" in row and "had not reached it" in row and "not selected" not in row
+
+
+def test_each_notebook_keeps_the_command_that_ran_it_and_the_date_shown_is_the_newest(finished_run, tmp_path):
+    """One run folder continued by two invocations: each notebook names its own; an older run added keeps the date."""
+    run, docs, readme = finished_run
+    publish.publish(run, docs_dir=docs, readme=readme)
+    later = _later_run(tmp_path / "later")
+    status = {
+        "02_fixed_vs_fitted_variance": {"status": "completed", "started": "2026-12-01 19:00:00", "commit": "aaa1111",
+                                        "command": "vae-keras run --profile cpu --only 02,06 --out runs/later"},
+        "06_mnist_reproduction": {"status": "completed", "started": "2026-12-01 20:00:00", "commit": "bbb2222",
+                                  "command": "vae-keras run --profile cpu --only 06 --out runs/later"},
+    }  # fmt: skip
+    info = {"profile": "cpu", "dataset": "npz:/data/mnist.npz", "generated": "2026-12-01 21:00", "commit": "bbb2222",
+            "command": "vae-keras run --profile cpu --only 06 --out runs/later"}  # fmt: skip
+    runner.merge_results(later, status, run=info)
+    publish.publish(later, docs_dir=docs, readme=readme, add=True)
+    results = json.loads((docs / "results.json").read_text())
+    assert results["run"]["commands"] == [
+        "vae-keras run --profile cpu --out runs/cpu",
+        "vae-keras run --profile cpu --only 02,06 --out runs/later",
+        "vae-keras run --profile cpu --only 06 --out runs/later",
+    ]
+    provenance = (docs / "README.md").read_text()
+    assert "| 02_fixed_vs_fitted_variance | completed | 2026-12-01 19:00:00 |  |  | aaa1111 | 2 |" in provenance
+    assert "| 06_mnist_reproduction | completed | 2026-12-01 20:00:00 |  |  | bbb2222 | 3 |" in provenance
+    # The added run is older than the published one: the writeup's date and commit stay the newest.
+    assert (results["run"]["generated"], results["run"]["commit"]) == ("2026-12-02 23:00", "abc1234")

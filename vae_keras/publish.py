@@ -253,10 +253,12 @@ def merge_published(published, results):
     ]
     used = {entry.get("command") for entry in notebooks.values()}
     earlier = theirs.get("commands") or [theirs.get("command")]
+    added = [mine[name].get("command") for name in sorted(taken, key=lambda n: mine[n].get("started") or "")]
     commands = [
-        command for command in dict.fromkeys([*earlier, ours.get("command")]) if command and command in used
+        command for command in dict.fromkeys([*earlier, *added, ours.get("command")]) if command and command in used
     ]  # oldest first
-    run = {key: ours.get(key) for key in ("profile", "dataset", "generated", "commit")}  # ours brings a notebook
+    newest = max((theirs, ours), key=lambda entry: entry.get("generated") or "")  # the date and commit shown
+    run = {key: ours.get(key) for key in ("profile", "dataset")} | {k: newest.get(k) for k in ("generated", "commit")}
     if len(commands) <= 1:
         run["command"] = commands[0] if commands else None
     else:
@@ -296,7 +298,7 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README, add=False):
     results["run"]["dataset"] = _shown_dataset(dataset) or None  # no machine's paths in docs/
     command = results["run"].get("command")
     for name, entry in results.get("notebooks", {}).items():
-        entry["command"] = command
+        entry["command"] = entry.get("command") or command  # the invocation that ran it (older runs: the last)
         runs = progress.notebook_runs(run_dir, name)
         if runs:
             entry["trained_seconds"] = round(sum(run["trained_seconds"] for run in runs), 1)

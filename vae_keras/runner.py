@@ -486,7 +486,7 @@ def merge_results(out, status, run=None):
             "status": entry["status"],
             **({"error": entry["error"]} if "error" in entry else {}),
             **({"reason": entry["reason"]} if "reason" in entry else {}),
-            **{key: entry[key] for key in ("keras_backend", "commit", "started", "seconds") if key in entry},
+            **{key: entry[key] for key in ("keras_backend", "commit", "command", "started", "seconds") if key in entry},
             "title": _title(out, name),
             "metrics": found.get("metrics", {}),
             "settings": found.get("settings", {}),
@@ -578,6 +578,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
             "parameters": chosen,
             "started": time.strftime("%Y-%m-%d %H:%M:%S"),
             "commit": info.get("commit"),  # a run resumed across sessions may span several commits
+            "command": info.get("command"),  # ... and several commands
         }
         (out / "results" / f"{name}.json").unlink(missing_ok=True)  # never mix in an older run's numbers
         start = time.time()
