@@ -370,13 +370,14 @@ def test_each_notebook_keeps_the_command_that_ran_it_and_the_date_shown_is_the_n
     runner.merge_results(later, status, run=info)
     publish.publish(later, docs_dir=docs, readme=readme, add=True)
     results = json.loads((docs / "results.json").read_text())
-    assert results["run"]["commands"] == [
-        "vae-keras run --profile cpu --out runs/cpu",
+    assert results["run"]["commands"] == [  # by when each first ran a published notebook
         "vae-keras run --profile cpu --only 02,06 --out runs/later",
         "vae-keras run --profile cpu --only 06 --out runs/later",
+        "vae-keras run --profile cpu --out runs/cpu",
     ]
     provenance = (docs / "README.md").read_text()
-    assert "| 02_fixed_vs_fitted_variance | completed | 2026-12-01 19:00:00 |  |  | aaa1111 | 2 |" in provenance
-    assert "| 06_mnist_reproduction | completed | 2026-12-01 20:00:00 |  |  | bbb2222 | 3 |" in provenance
+    assert "| 02_fixed_vs_fitted_variance | completed | 2026-12-01 19:00:00 |  |  | aaa1111 | 1 |" in provenance
+    assert "| 06_mnist_reproduction | completed | 2026-12-01 20:00:00 |  |  | bbb2222 | 2 |" in provenance
+    assert "| 09_mnist_benchmark | completed | 2026-12-02 10:00:00 | 3,600 |  | abc1234 | 3 |" in provenance
     # The added run is older than the published one: the writeup's date and commit stay the newest.
     assert (results["run"]["generated"], results["run"]["commit"]) == ("2026-12-02 23:00", "abc1234")

@@ -251,12 +251,12 @@ def merge_published(published, results):
         entry if entry.get("notebook") in taken or entry.get("id") not in before else before[entry.get("id")]
         for entry in results.get("claims", [])
     ]
-    used = {entry.get("command") for entry in notebooks.values()}
-    earlier = theirs.get("commands") or [theirs.get("command")]
-    added = [mine[name].get("command") for name in sorted(taken, key=lambda n: mine[n].get("started") or "")]
-    commands = [
-        command for command in dict.fromkeys([*earlier, *added, ours.get("command")]) if command and command in used
-    ]  # oldest first
+    first_started = {}  # each command, by the earliest start of a notebook it ran: oldest first
+    for entry in notebooks.values():
+        if entry.get("command"):
+            started = entry.get("started") or "~"  # never started (queued): after every date
+            first_started[entry["command"]] = min(started, first_started.get(entry["command"], "~"))
+    commands = sorted(first_started, key=first_started.get)
     newest = max((theirs, ours), key=lambda entry: entry.get("generated") or "")  # the date and commit shown
     run = {key: ours.get(key) for key in ("profile", "dataset")} | {k: newest.get(k) for k in ("generated", "commit")}
     if len(commands) <= 1:
