@@ -105,10 +105,23 @@ def test_runner_rejects_misspelled_and_mistyped_parameters(tmp_path):
         runner.run(str(tmp_path / "type.yaml"), out=tmp_path / "out")
 
 
+def test_a_missing_npz_is_refused_before_any_notebook_and_a_relative_one_made_absolute(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    with pytest.raises(FileNotFoundError, match=r"`--dataset` must name an existing .npz file. Received: --dataset "
+                                                r"'npz:/does/not/exist.npz'"):  # fmt: skip
+        runner.run("smoke", dataset="npz:/does/not/exist.npz", only="01", out=out)
+    assert not out.exists()
+    (tmp_path / "data.npz").write_bytes(b"")
+    monkeypatch.chdir(tmp_path)  # the notebooks run in the project root: the path must not stay relative
+    assert runner._absolute_npz("npz:data.npz") == f"npz:{tmp_path / 'data.npz'}"
+    assert runner._absolute_npz("digits") == "digits"
+
+
 def test_a_failing_notebook_is_named_kept_and_marked(tmp_path, capsys):
     out = tmp_path / "out"
+    (tmp_path / "broken.npz").write_bytes(b"not an npz archive")
     with pytest.raises(runner.NotebookFailedError, match=r"01_svhn_data failed in cell \d+: .*Error"):
-        runner.run("smoke", dataset="npz:/does/not/exist.npz", only="01", out=out)
+        runner.run("smoke", dataset=f"npz:{tmp_path / 'broken.npz'}", only="01", out=out)
     assert (out / "notebooks" / "01_svhn_data.ipynb").exists()  # the partial notebook is kept
     results = json.loads((out / "results.json").read_text())["notebooks"]
     assert results["01_svhn_data"]["status"] == "failed" and results["01_svhn_data"]["metrics"] == {}

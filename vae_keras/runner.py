@@ -507,6 +507,21 @@ def merge_results(out, status, run=None):
     return merged
 
 
+def _absolute_npz(dataset):
+    """``--dataset npz:PATH`` with PATH made absolute: the notebooks run in the project root, not in the
+    caller's folder. A missing file is refused before any notebook starts."""
+    dataset = str(dataset)
+    if not dataset.startswith("npz:"):
+        return dataset
+    path = Path(dataset[4:]).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"`--dataset` must name an existing .npz file. Received: --dataset {dataset!r}, and {path.resolve()} "
+            "is not a file"
+        )
+    return "npz:" + str(path.resolve())
+
+
 def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=False, report=True, progress=None):
     """Executes the selected notebooks with a profile's parameters; see the module docstring.
 
@@ -535,7 +550,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
     overrides = split_overrides(parameters)
     profile_name = Path(str(profile)).stem
     if dataset is not None:
-        parameters["dataset"] = dataset
+        parameters["dataset"] = _absolute_npz(dataset)
     notebooks = select_notebooks(only)
     if not notebooks:
         raise ValueError(f"No notebooks found in {NOTEBOOKS_DIR}.")
