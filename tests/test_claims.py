@@ -112,22 +112,62 @@ def test_variance_floor_needed(status, examples, expected):
     assert verdict_of("variance_floor_needed", status=status, epochs=4, examples_seen=examples)[0] == expected
 
 
+COLLAPSED = [1e-4, 2e-4, 1e-4]
+
+
 @pytest.mark.parametrize(
-    ("pca", "whitened", "kl", "expected"),
+    ("pca", "whitened", "pca_kl", "whitened_kl", "examples", "expected", "reason"),
     [
-        ([0.01, 0.011, 0.009], [0.02, 0.021, 0.019], TRAINED, R),
-        ([0.02, 0.021, 0.019], [0.01, 0.011, 0.009], TRAINED, F),
-        ([0.01, 0.02, 0.03], [0.015, 0.025, 0.035], TRAINED, D),
-        ([0.01, 0.011], [0.02, 0.021], [0.1, 0.2], INC),
+        ([0.01, 0.011, 0.009], [0.02, 0.021, 0.019], TRAINED, TRAINED, 2_000_000, R, "PCA is better beyond noise"),
+        ([0.02, 0.021, 0.019], [0.01, 0.011, 0.009], TRAINED, TRAINED, 2_000_000, F, "whitened PCA is better"),
+        ([0.01, 0.02, 0.03], [0.015, 0.025, 0.035], TRAINED, TRAINED, 2_000_000, D, "within noise"),
+        ([0.01, 0.011], [0.02, 0.021], [0.1, 0.2], TRAINED, 2_000_000, INC, "the PCA baseline"),
+        # A whitened model that collapses while plain PCA trains works worse, once it has had the examples.
+        ([0.05, 0.051, 0.05], [0.067, 0.067, 0.067], TRAINED, COLLAPSED, 1_080_000, R, "whitened PCA VAE collapsed"),
+        ([0.05, 0.051, 0.05], [0.067, 0.067, 0.067], TRAINED, COLLAPSED, 50_000, INC, "needed to call it a collapse"),
     ],
 )
-def test_whitening_hurts(pca, whitened, kl, expected):
-    assert verdict_of("whitening_hurts", pca=pca, whitened=whitened, kl=kl)[0] == expected
+def test_whitening_hurts(pca, whitened, pca_kl, whitened_kl, examples, expected, reason):
+    verdict, text = verdict_of(
+        "whitening_hurts", pca=pca, whitened=whitened, pca_kl=pca_kl, whitened_kl=whitened_kl, examples_seen=examples
+    )
+    assert verdict == expected and reason in text, text
 
 
-def test_small_init_whitening():
-    assert verdict_of("small_init_whitening", small_init=[0.01, 0.011], whitened=[0.02, 0.021], kl=TRAINED)[0] == R
-    assert verdict_of("small_init_whitening", small_init=[0.02, 0.021], whitened=[0.01, 0.011], kl=TRAINED)[0] == F
+@pytest.mark.parametrize(
+    ("small_kl", "default_kl", "examples", "expected", "reason"),
+    [
+        (COLLAPSED, COLLAPSED, 1_080_000, F, "did not make whitened PCA train: both collapsed"),
+        (TRAINED, COLLAPSED, 1_080_000, R, "only the small-init head trained"),
+        (COLLAPSED, TRAINED, 1_080_000, F, "only the small-init head collapsed"),
+        (COLLAPSED, COLLAPSED, 50_000, INC, "needed to call a collapse"),
+    ],
+)
+def test_small_init_whitening_decided_by_collapse(small_kl, default_kl, examples, expected, reason):
+    verdict, text = verdict_of(
+        "small_init_whitening",
+        small_init=[0.067, 0.067],
+        whitened=[0.067, 0.067],
+        small_init_kl=small_kl,
+        whitened_kl=default_kl,
+        examples_seen=examples,
+    )
+    assert verdict == expected and reason in text, text
+
+
+def test_small_init_whitening_decided_by_error_when_both_train():
+    def decide(small_init, whitened):
+        return verdict_of(
+            "small_init_whitening",
+            small_init=small_init,
+            whitened=whitened,
+            small_init_kl=TRAINED,
+            whitened_kl=TRAINED,
+            examples_seen=2_000_000,
+        )[0]
+
+    assert decide([0.01, 0.011], [0.02, 0.021]) == R
+    assert decide([0.02, 0.021], [0.01, 0.011]) == F
 
 
 @pytest.mark.parametrize(

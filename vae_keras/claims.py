@@ -356,11 +356,24 @@ def _variance_floor_needed(claim, status, epochs, examples_seen, error=None, tra
     "000",
     "03_components_or_convolutions",
     "Training on whitened PCA components works worse than on plain PCA components.",
-    "Test reconstruction error in pixel space of the PCA and the whitened-PCA MLP VAE, per seed.",
+    "Test reconstruction error in pixel space of the PCA and the whitened-PCA MLP VAE, per seed, and their KL "
+    "(a whitened model that collapses, while the PCA one trains, works worse).",
+    min_examples=1_000_000,
     kl_floor=KL_FLOOR,
 )
-def _whitening_hurts(claim, pca, whitened, kl):
-    return _trained_comparison(claim, pca, whitened, kl, "PCA", "whitened PCA")
+def _whitening_hurts(claim, pca, whitened, pca_kl, whitened_kl, examples_seen):
+    comparison = compare(pca, whitened)
+    evidence = {**_collapse_evidence(pca_kl, whitened_kl, examples_seen), **comparison}
+    problem = _untrained(pca_kl)
+    if problem:
+        return claim.verdict(INCONCLUSIVE, f"the PCA baseline: {problem}", **evidence)
+    collapse = _collapse(claim, "whitened PCA", evidence["kl_b"], examples_seen)
+    if collapse:
+        verdict, why = collapse
+        if verdict == REPRODUCED:
+            why += f", while plain PCA trained (KL {evidence['kl_a']:.2f} nats); {_gap_text(comparison, 'PCA', 'whitened PCA', 'pixel MSE', '.4g')}"
+        return claim.verdict(verdict, why, **evidence)
+    return _compare_verdict(claim, comparison, "PCA", "whitened PCA", "pixel MSE", True, evidence)
 
 
 @_register(
@@ -368,21 +381,59 @@ def _whitening_hurts(claim, pca, whitened, kl):
     "000",
     "03_components_or_convolutions",
     "Kingma's code trained on whitened PCA successfully thanks to a small-init log-variance head.",
-    "Test reconstruction error in pixel space of whitened PCA with and without the small-init head, per seed.",
+    "Test reconstruction error in pixel space of whitened PCA with and without the small-init head, per seed, and "
+    "their KL (does the head make a model train that otherwise collapses?).",
+    min_examples=1_000_000,
     kl_floor=KL_FLOOR,
 )
-def _small_init_whitening(claim, small_init, whitened, kl):
-    return _trained_comparison(claim, small_init, whitened, kl, "small-init head", "default head")
+def _small_init_whitening(claim, small_init, whitened, small_init_kl, whitened_kl, examples_seen):
+    comparison = compare(small_init, whitened)
+    evidence = {**_collapse_evidence(small_init_kl, whitened_kl, examples_seen), **comparison}
+    kl_small, kl_default = evidence["kl_a"], evidence["kl_b"]
+    collapsed_small, collapsed_default = kl_small < KL_FLOOR, kl_default < KL_FLOOR
+    kls = f"KL {kl_small:.2f} nats with the small-init head, {kl_default:.2f} without, after {examples_seen:,} training examples"
+    if (collapsed_small or collapsed_default) and examples_seen < claim.thresholds["min_examples"]:
+        return claim.verdict(
+            INCONCLUSIVE,
+            f"{kls}: fewer than the {claim.thresholds['min_examples']:,} needed to call a collapse",
+            **evidence,
+        )
+    if collapsed_small and collapsed_default:
+        return claim.verdict(
+            REFUTED, f"the small-init head did not make whitened PCA train: both collapsed ({kls})", **evidence
+        )
+    if collapsed_default:
+        return claim.verdict(REPRODUCED, f"only the small-init head trained ({kls})", **evidence)
+    if collapsed_small:
+        return claim.verdict(REFUTED, f"only the small-init head collapsed ({kls})", **evidence)
+    return _compare_verdict(claim, comparison, "small-init head", "default head", "pixel MSE", True, evidence)
 
 
-def _trained_comparison(claim, claimed_better, other, kl, name_better, name_other, unit="pixel MSE"):
-    """``claimed_better`` has the lower per-seed values", decided once every model's KL shows it trained."""
-    comparison = compare(claimed_better, other)
-    evidence = {**comparison, "min_kl": float(np.min(_values(kl)))}
-    problem = _untrained(kl)
-    if problem:
-        return claim.verdict(INCONCLUSIVE, problem, **evidence)
-    return _compare_verdict(claim, comparison, name_better, name_other, unit, True, evidence)
+def _collapse_evidence(kl_a, kl_b, examples_seen):
+    return {
+        "kl_a": float(np.mean(_values(kl_a))),
+        "kl_b": float(np.mean(_values(kl_b))),
+        "min_kl": float(np.min(np.r_[_values(kl_a), _values(kl_b)])),
+        "examples_seen": int(examples_seen),
+    }
+
+
+def _collapse(claim, name, kl, examples_seen):
+    """``(verdict, reason)`` when the model ``name`` (mean KL ``kl``) collapsed, else ``None``.
+
+    A KL below the floor counts as a collapse (reproducing a claim that it works worse) once the model has
+    seen ``min_examples``; before that it may still be on its way, and the claim stays inconclusive.
+    """
+    if not math.isfinite(kl):
+        return INCONCLUSIVE, f"the KL term of {name} is missing or not finite"
+    if kl >= KL_FLOOR:
+        return None
+    if examples_seen < claim.thresholds["min_examples"]:
+        return INCONCLUSIVE, (
+            f"the {name} VAE's KL is {kl:.2f} nats after {examples_seen:,} training examples, fewer than the "
+            f"{claim.thresholds['min_examples']:,} needed to call it a collapse"
+        )
+    return REPRODUCED, f"the {name} VAE collapsed: KL {kl:.4f} nats after {examples_seen:,} training examples"
 
 
 @_register(
@@ -406,19 +457,12 @@ def _convolutions_failed(claim, conv, mlp, conv_kl, mlp_kl, examples_seen):
     problem = _untrained(mlp_kl)
     if problem:
         return claim.verdict(INCONCLUSIVE, f"the MLP baseline: {problem}", **evidence)
-    if evidence["conv_kl"] < KL_FLOOR and examples_seen < claim.thresholds["min_examples"]:
-        return claim.verdict(
-            INCONCLUSIVE,
-            f"the convolutional VAE's KL is {evidence['conv_kl']:.2f} nats after {examples_seen:,} training "
-            f"examples, fewer than the {claim.thresholds['min_examples']:,} needed to call it a collapse",
-            **evidence,
-        )
-    if evidence["conv_kl"] < KL_FLOOR:
-        return claim.verdict(
-            REPRODUCED,
-            f"the convolutional VAE collapsed: KL {evidence['conv_kl']:.2f} nats (the MLP's: {evidence['mlp_kl']:.1f})",
-            **evidence,
-        )
+    collapse = _collapse(claim, "convolutional", evidence["conv_kl"], examples_seen)
+    if collapse:
+        verdict, why = collapse
+        if verdict == REPRODUCED:
+            why += f" (the MLP's: {evidence['mlp_kl']:.1f})"
+        return claim.verdict(verdict, why, **evidence)
     return _compare_verdict(claim, comparison, "MLP", "convolutional", "pixel MSE", True, evidence)
 
 
