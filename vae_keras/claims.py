@@ -371,7 +371,8 @@ def _whitening_hurts(claim, pca, whitened, pca_kl, whitened_kl, examples_seen):
     if collapse:
         verdict, why = collapse
         if verdict == REPRODUCED:
-            why += f", while plain PCA trained (KL {evidence['kl_a']:.2f} nats); {_gap_text(comparison, 'PCA', 'whitened PCA', 'pixel MSE', '.4g')}"
+            gap = _gap_text(comparison, "PCA", "whitened PCA", "pixel MSE", ".4g")
+            why += f", while plain PCA trained (KL {_nats(evidence['kl_a'])} nats); {gap}"
         return claim.verdict(verdict, why, **evidence)
     return _compare_verdict(claim, comparison, "PCA", "whitened PCA", "pixel MSE", True, evidence)
 
@@ -391,7 +392,10 @@ def _small_init_whitening(claim, small_init, whitened, small_init_kl, whitened_k
     evidence = {**_collapse_evidence(small_init_kl, whitened_kl, examples_seen), **comparison}
     kl_small, kl_default = evidence["kl_a"], evidence["kl_b"]
     collapsed_small, collapsed_default = kl_small < KL_FLOOR, kl_default < KL_FLOOR
-    kls = f"KL {kl_small:.2f} nats with the small-init head, {kl_default:.2f} without, after {examples_seen:,} training examples"
+    kls = (
+        f"KL {_nats(kl_small)} nats with the small-init head, {_nats(kl_default)} without, after {examples_seen:,} "
+        "training examples"
+    )
     if (collapsed_small or collapsed_default) and examples_seen < claim.thresholds["min_examples"]:
         return claim.verdict(
             INCONCLUSIVE,
@@ -433,7 +437,12 @@ def _collapse(claim, name, kl, examples_seen):
             f"the {name} VAE's KL is {kl:.2f} nats after {examples_seen:,} training examples, fewer than the "
             f"{claim.thresholds['min_examples']:,} needed to call it a collapse"
         )
-    return REPRODUCED, f"the {name} VAE collapsed: KL {kl:.4f} nats after {examples_seen:,} training examples"
+    return REPRODUCED, f"the {name} VAE collapsed: KL {_nats(kl)} nats after {examples_seen:,} training examples"
+
+
+def _nats(kl):
+    """A KL for a sentence: 4 decimals below 1 nat (where collapses sit), else 2."""
+    return f"{kl:.4f}" if abs(kl) < 1 else f"{kl:.2f}"
 
 
 @_register(
