@@ -207,7 +207,7 @@ metrics = studies.evaluate_variant(model.vae, model.prepared, eval_samples, max_
 pca = model.prepared.preprocessor
 bits_per_component = -metrics["log_px"] / (pca.num_components * np.log(2))
 log_det = float(pca.log_det_jacobian())
-output.say(f"Here the model sees {pca.num_components:,} of the {int(np.prod(x_test.shape[1:])):,} values of each image.")
+output.say(f"Here the model sees {pca.num_components:,} of the {int(np.prod(test_images.shape[1:])):,} values of each image.")
 studies.Table([{**metrics, "bits_per_component": bits_per_component, "log_det_jacobian": log_det}],
               columns=["num_examples", "elbo", "log_px", "log_px_stderr", "kl", "bits_per_component", "log_det_jacobian",
                        "pixel_mse"])
