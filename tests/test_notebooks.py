@@ -389,3 +389,13 @@ def test_results_json_is_written_after_every_notebook_so_a_stopped_run_can_be_pu
         "vae-keras run --profile smoke --only 01,02,03"
     )
     assert json.loads((out / "status.json").read_text())["03_components_or_convolutions"]["status"] == "running"
+
+
+def test_the_recipe_page_counts_the_values_of_a_raw_image(smoke_run):
+    # The model sees PCA components; the page compares their number with the image's 8x8 = 64 pixels
+    # (it once counted the PCA inputs, saying "N of the N").
+    out, _ = smoke_run
+    page = (out / "report" / "05_svhn_results.html").read_text()
+    match = re.search(r"the model sees ([\d,]+) of the ([\d,]+) values of each image", page)
+    assert match and match.group(2) == "64", match and match.group(0)
+    assert int(match.group(1)) < 64
