@@ -381,3 +381,33 @@ def test_each_notebook_keeps_the_command_that_ran_it_and_the_date_shown_is_the_n
     assert "| 09_mnist_benchmark | completed | 2026-12-02 10:00:00 | 3,600 |  | abc1234 | 3 |" in provenance
     # The added run is older than the published one: the writeup's date and commit stay the newest.
     assert (results["run"]["generated"], results["run"]["commit"]) == ("2026-12-02 23:00", "abc1234")
+
+
+def test_publish_add_only_takes_the_selected_notebooks(finished_run, tmp_path):
+    """--only 02: the later run's 02 joins; its newer 06 does not replace the published one."""
+    run, docs, readme = finished_run
+    publish.publish(run, docs_dir=docs, readme=readme)
+    later = _later_run(tmp_path / "later")
+    publish.publish(later, docs_dir=docs, readme=readme, add=True, only="02")
+    results = json.loads((docs / "results.json").read_text())
+    assert results["notebooks"]["02_fixed_vs_fitted_variance"]["commit"] == "new5678"
+    assert results["notebooks"]["06_mnist_reproduction"]["commit"] == "0ld0000"
+    assert 'id="06_mnist_reproduction,-the-later-run"' not in (docs / "06_mnist_reproduction.html").read_text()
+    by_id = {entry["id"]: entry for entry in results["claims"]}
+    assert by_id["kw_adam"]["evidence"]["ours_test"] == 146.125  # the published 06's verdict, not the later one
+    assert publish.check(docs, readme) == []
+
+
+def test_publish_only_is_refused_without_add_or_a_writeup_or_with_an_unknown_notebook(finished_run, tmp_path):
+    run, docs, readme = finished_run
+    with pytest.raises(ValueError, match=r"Received: --only '06' without --add"):
+        publish.publish(run, docs_dir=docs, readme=readme, only="06")
+    with pytest.raises(ValueError, match=r"--only with no .*results.json to add to"):
+        publish.publish(run, docs_dir=docs, readme=readme, add=True, only="06")
+    assert not docs.exists()
+    publish.publish(run, docs_dir=docs, readme=readme)
+    with pytest.raises(ValueError, match=r"Unknown notebook. Received: --only '42'"):
+        publish.publish(_later_run(tmp_path / "later"), docs_dir=docs, readme=readme, add=True, only="42")
+    # 09 failed in the later run and is published as completed: selecting only it brings nothing.
+    with pytest.raises(ValueError, match=r"selected with --only: 09_mnist_benchmark\); nothing to add"):
+        publish.publish(tmp_path / "later", docs_dir=docs, readme=readme, add=True, only="09")

@@ -99,6 +99,11 @@ def build_parser(list_choices=True):
         help="add the run's completed notebooks to the published writeup, keeping the published pages of the "
         "others (same profile and dataset); without it, docs/ is replaced",
     )
+    publish.add_argument(
+        "--only",
+        default=None,
+        help="with --add: take only these notebooks from the run (numbers or names, e.g. 06,07)",
+    )
     progress = commands.add_parser(
         "progress", help="how far a `vae-keras run` folder has got: epochs per run, time trained, time left"
     )
@@ -117,7 +122,11 @@ def _publish(args):
     from vae_keras import publish
 
     docs, size = publish.publish(
-        args.run_dir, docs_dir=args.docs or publish.DOCS_DIR, readme=args.readme or publish.README, add=args.add
+        args.run_dir,
+        docs_dir=args.docs or publish.DOCS_DIR,
+        readme=args.readme or publish.README,
+        add=args.add,
+        only=args.only,
     )
     print(f"Published {docs} ({size / 2**20:.1f} MB) and the results block of {args.readme or publish.README}")
     return 0
