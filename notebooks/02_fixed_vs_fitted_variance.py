@@ -218,7 +218,8 @@ num_train = len(next(iter(completed.values())).prepared.train[0]) if completed e
 examples_seen = int(unstable.row["epochs"]) * num_train
 if unstable.row["status"] == "completed":
     output.say(f"The {unstable_floor:g} floor finished all {studies.counted(int(unstable.row['epochs']), 'epoch')} ({examples_seen:,} training examples) "
-               f"without a non-finite loss; its test ELBO is {unstable.row['test_elbo']:.1f} nats.")
+               f"without a non-finite loss; its test ELBO is {unstable.row['test_elbo']:.1f} nats. "
+               + studies.validation_turn(unstable.curve("nelbo"), unstable.curve("val_nelbo")))
 else:
     output.say(f"The {unstable_floor:g} floor stopped after {studies.counted(int(unstable.row['epochs']), 'completed epoch')}: {unstable.row.get('error')}")
 verdict_floor = output.decide("variance_floor_needed", status=unstable.row["status"], epochs=unstable.row["epochs"],

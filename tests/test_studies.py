@@ -98,6 +98,21 @@ def test_prepend_column_interleaves_inputs_and_rows():
     assert [int(img[0, 0, 0]) for img in grid] == [10, 0, 1, 2, 20, 3, 4, 5]
 
 
+def test_validation_turn_says_where_validation_was_best_and_what_training_did_after():
+    train = [10.0, 8.0, 6.0, 5.0, 4.0]
+    text = studies.validation_turn(train, [11.0, 9.0, 8.5, 9.0, 9.5])
+    assert text == (
+        "Its validation objective was best at epoch 3 (8.5 nats) and ended 1.0 nats above that, while the "
+        "training objective fell another 2.0 nats: after epoch 3, the gains were on the training images only."
+    )
+    # Still improving at the end, or training not falling after the best epoch: no overfitting sentence.
+    assert studies.validation_turn(train, [11.0, 9.0, 8.5, 8.0, 7.5]) == (
+        "Its validation objective was at its best at the last epoch, 7.5 nats."
+    )
+    assert "training images only" not in studies.validation_turn([5.0, 4.0, 4.0, 4.5, 4.5], [6.0, 5.0, 5.5, 6, 6])
+    assert studies.validation_turn(train, []) == studies.validation_turn(train, [1.0, float("nan")]) == ""
+
+
 def test_effective_beta_of_a_fixed_sigma():
     assert studies.effective_beta(0.1) == pytest.approx(0.02)
 

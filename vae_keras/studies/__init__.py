@@ -74,6 +74,7 @@ from vae_keras.studies.variance import (
     edge_correlation,
     effective_beta,
     predicted_std,
+    validation_turn,
 )
 from vae_keras.studies.variants import (
     SEED_METRICS,
@@ -123,6 +124,7 @@ __all__ = [
     "predicted_std",
     "edge_correlation",
     "effective_beta",
+    "validation_turn",
     "continuous_entropy_floor",
     "epochs_for_examples",
     "explain_gaps",

@@ -3,7 +3,8 @@
 ``predicted_std`` reads the per-pixel standard deviation that a fitted-variance
 decoder predicts, ``edge_correlation`` relates it to the edges of the image, and
 ``effective_beta`` turns a fixed standard deviation into the KL weight of the
-equivalent squared-error VAE.
+equivalent squared-error VAE. ``validation_turn`` says where a run's validation
+objective was best (the raw-pixel floor run overfits its saturated pixels).
 """
 
 import keras
@@ -53,3 +54,27 @@ def effective_beta(sigma):
     a squared-error autoencoder with KL weight ``beta = 2 sigma^2``.
     """
     return 2.0 * np.square(sigma)
+
+
+def validation_turn(train_curve, validation_curve):
+    """A sentence on where a run's validation objective (lower is better) was best, or ``""``.
+
+    When the validation curve ended above its best while the training curve went on falling, the gains made
+    after the best epoch were on the training images only, and the sentence says by how much.
+    """
+    train, validation = np.asarray(train_curve, float), np.asarray(validation_curve, float)
+    if validation.size < 2 or not np.all(np.isfinite(validation)):
+        return ""
+    best = int(np.argmin(validation))
+    if best == validation.size - 1:
+        return f"Its validation objective was at its best at the last epoch, {validation[-1]:.1f} nats."
+    text = (
+        f"Its validation objective was best at epoch {best + 1} ({validation[best]:.1f} nats) and ended "
+        f"{validation[-1] - validation[best]:.1f} nats above that"
+    )
+    if train.size == validation.size and np.all(np.isfinite(train)) and train[-1] < train[best]:
+        text += (
+            f", while the training objective fell another {train[best] - train[-1]:.1f} nats: after epoch "
+            f"{best + 1}, the gains were on the training images only"
+        )
+    return text + "."
