@@ -40,7 +40,7 @@ def finished_run(tmp_path):
         (folder / "history.csv").write_text(f"epoch,loss,seconds\n1,100.0,{seconds / 2}\n2,99.0,{seconds / 2}\n")
     (out / "figures" / publish.SAMPLES_FIGURE).write_bytes(PNG)
     metrics = {"benchmark_nll": 88.254, "benchmark_epochs": 1000, "benchmark_eval_samples": 5000,
-               "benchmark_eval_images": 10000}  # fmt: skip
+               "benchmark_eval_images": 10000, "dataset": "npz:/data/mnist.npz"}  # fmt: skip
     (out / "results" / "09_mnist_benchmark.json").write_text(
         json.dumps(
             {
@@ -411,3 +411,21 @@ def test_publish_only_is_refused_without_add_or_a_writeup_or_with_an_unknown_not
     # 09 failed in the later run and is published as completed: selecting only it brings nothing.
     with pytest.raises(ValueError, match=r"selected with --only: 09_mnist_benchmark\); nothing to add"):
         publish.publish(tmp_path / "later", docs_dir=docs, readme=readme, add=True, only="09")
+
+
+def test_no_dataset_path_reaches_docs_results_even_from_an_older_publish(finished_run, tmp_path):
+    run, docs, readme = finished_run
+    publish.publish(run, docs_dir=docs, readme=readme)
+    published = docs / "results.json"
+    assert "/data/" not in published.read_text()
+    assert json.loads(published.read_text())["notebooks"]["09_mnist_benchmark"]["metrics"]["dataset"] == "npz:mnist.npz"
+    # A writeup published before paths were shortened everywhere: its kept entries are shortened on the next add.
+    older = json.loads(published.read_text())
+    older["headline"]["dataset"] = "npz:/data/mnist.npz"
+    older["notebooks"]["09_mnist_benchmark"]["settings"] = {"dataset": "npz:/data/mnist.npz"}
+    published.write_text(json.dumps(older))
+    publish.publish(_later_run(tmp_path / "later"), docs_dir=docs, readme=readme, add=True)
+    merged = json.loads(published.read_text())
+    assert "/data/" not in published.read_text()
+    assert merged["headline"]["dataset"] == merged["notebooks"]["09_mnist_benchmark"]["settings"]["dataset"]
+    assert merged["headline"]["dataset"] == "npz:mnist.npz"

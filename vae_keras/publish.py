@@ -275,6 +275,18 @@ def merge_published(published, results, only=None):
     return {"run": run, "headline": headline, "notebooks": notebooks, "claims": ledger}, taken
 
 
+def _without_dataset_paths(value):
+    """``value`` with every ``"dataset"`` entry, at any depth, as a page shows it (``npz:file.npz``, no folders)."""
+    if isinstance(value, dict):
+        return {
+            key: _shown_dataset(item) if key == "dataset" and isinstance(item, str) else _without_dataset_paths(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_without_dataset_paths(item) for item in value]
+    return value
+
+
 def publish(run_dir, docs_dir=DOCS_DIR, readme=README, add=False, only=None):
     """Copies the run's report and results into ``docs_dir`` and renders the README's results block.
 
@@ -327,6 +339,7 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README, add=False, only=None):
         results, taken = merge_published(existing, results, only=only)
     else:
         taken = set(results.get("notebooks", {}))
+    results = _without_dataset_paths(results)  # also what an older publish left in the kept entries
     readme_text = _replace_block(readme.read_text(), readme_block(results, docs=_relative(docs_dir, readme.parent)))
     report.build_report(run_dir)
     staging = Path(tempfile.mkdtemp(prefix=".docs-", dir=docs_dir.parent))
