@@ -130,12 +130,14 @@ output.show(plots.image_grid(np.concatenate([preprocessing.to_unit_interval(orig
 average_image = preprocessing.to_unit_interval(model.prepared.train[0][:10000]).mean(axis=0)
 average_mse = float(np.mean((preprocessing.to_unit_interval(test_images[:2000]) - average_image) ** 2))
 reconstruction_ratio = model.row["pixel_mse"] / average_mse
+kl_text = f"the encoder stores {model.row['test_kl']:.1f} nats per image in z"
 if reconstruction_ratio > 0.8:
     verdict = (f"The reconstructions are {'no' if reconstruction_ratio >= 1 else 'hardly'} better than that average: "
-               f"at this budget the encoder stores only {model.row['test_kl']:.1f} nats per image in z, and the "
-               "decoder draws most images as one blur. The write-up trained for up to 1000 epochs.")
+               f"{kl_text}. Count how many of the samples above, and of the interpolations and analogies below, are the same blur.")
+    if num_epochs < 1000:
+        verdict += f" This run trained {num_epochs} epochs; the write-up trained up to 1000."
 else:
-    verdict = f"The model uses z ({model.row['test_kl']:.1f} nats per image): its reconstructions keep much of each image."
+    verdict = f"The reconstructions are closer to each image than the average is, and {kl_text}."
 output.say(f"Reconstruction error in pixel space: {model.row['pixel_mse']:.4f} per pixel, against {average_mse:.4f} for "
            f"drawing every test image as the average training image ({reconstruction_ratio:.0%} of it). {verdict}")
 

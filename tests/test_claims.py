@@ -425,3 +425,29 @@ def test_a_floor_run_still_moving_at_its_end_is_not_called_stable():
                                train_curve=settled, clipnorm=100.0)  # fmt: skip
     assert verdict == F and "with its gradients clipped at norm 100" in text
     assert "objective fell by 3.0 nats over the last 2 epochs (1.5 per epoch, 1% of its whole change)" in text
+
+
+def test_collapse_verdicts_look_at_every_seed_and_at_what_the_error_says():
+    mixed = [1e-4, 1e-4, 3.5]  # mean 1.17: above the floor, yet two of three seeds collapsed
+    verdict, text = verdict_of(
+        "small_init_whitening", small_init=[0.05, 0.05, 0.04], whitened=[0.067] * 3,
+        small_init_kl=mixed, whitened_kl=COLLAPSED, examples_seen=1_080_000,
+    )  # fmt: skip
+    assert verdict == INC and "some seeds collapsed" in text, text
+    verdict, text = verdict_of(
+        "whitening_hurts", pca=[0.05] * 3, whitened=[0.067] * 3, pca_kl=TRAINED[:3], whitened_kl=[1e-4, 1e-4, 2.9],
+        examples_seen=1_080_000,
+    )  # fmt: skip
+    assert verdict == INC and "some seeds of the whitened PCA VAE collapsed" in text, text
+    # An overflowing KL is not a trained model.
+    verdict, text = verdict_of(
+        "small_init_whitening", small_init=[0.01, 0.011], whitened=[0.02, 0.021],
+        small_init_kl=[float("inf"), 5.0], whitened_kl=[5.0, 6.0], examples_seen=2_000_000,
+    )  # fmt: skip
+    assert verdict == INC and "not finite" in text, text
+    # Collapsed, yet reconstructing better beyond noise: the measures disagree.
+    verdict, text = verdict_of(
+        "whitening_hurts", pca=[0.06, 0.061, 0.06], whitened=[0.05, 0.051, 0.05], pca_kl=TRAINED[:3],
+        whitened_kl=COLLAPSED, examples_seen=1_000_000,
+    )  # fmt: skip
+    assert verdict == D and "the collapsed model reconstructs better" in text, text

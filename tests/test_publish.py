@@ -406,6 +406,8 @@ def test_publish_only_is_refused_without_add_or_a_writeup_or_with_an_unknown_not
         publish.publish(run, docs_dir=docs, readme=readme, add=True, only="06")
     assert not docs.exists()
     publish.publish(run, docs_dir=docs, readme=readme)
+    with pytest.raises(ValueError, match=r"Received: --only ' , '\. Accepted: numbers or names"):
+        publish.publish(run, docs_dir=docs, readme=readme, add=True, only=" , ")
     with pytest.raises(ValueError, match=r"Unknown notebook. Received: --only '42'"):
         publish.publish(_later_run(tmp_path / "later"), docs_dir=docs, readme=readme, add=True, only="42")
     # 09 failed in the later run and is published as completed: selecting only it brings nothing.

@@ -111,6 +111,7 @@ def test_validation_turn_says_where_validation_was_best_and_what_training_did_af
     )
     assert "training images only" not in studies.validation_turn([5.0, 4.0, 4.0, 4.5, 4.5], [6.0, 5.0, 5.5, 6, 6])
     assert studies.validation_turn(train, []) == studies.validation_turn(train, [1.0, float("nan")]) == ""
+    assert "at its best at the last epoch, 8.5 nats" in studies.validation_turn(train, [11.0, 9.0, 8.5, 8.5, 8.5])
 
 
 def test_effective_beta_of_a_fixed_sigma():

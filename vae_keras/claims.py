@@ -367,12 +367,14 @@ def _whitening_hurts(claim, pca, whitened, pca_kl, whitened_kl, examples_seen):
     problem = _untrained(pca_kl)
     if problem:
         return claim.verdict(INCONCLUSIVE, f"the PCA baseline: {problem}", **evidence)
-    collapse = _collapse(claim, "whitened PCA", evidence["kl_b"], examples_seen)
+    collapse = _collapse(claim, "whitened PCA", whitened_kl, examples_seen)
     if collapse:
         verdict, why = collapse
         if verdict == REPRODUCED:
             gap = _gap_text(comparison, "PCA", "whitened PCA", "pixel MSE", ".4g")
             why += f", while plain PCA trained (KL {_nats(evidence['kl_a'])} nats); {gap}"
+            if comparison["better"] == "b":  # collapsed, yet the better reconstructions: the two measures disagree
+                return claim.verdict(DIFFERS, f"{why}: the collapsed model reconstructs better", **evidence)
         return claim.verdict(verdict, why, **evidence)
     return _compare_verdict(claim, comparison, "PCA", "whitened PCA", "pixel MSE", True, evidence)
 
@@ -390,54 +392,80 @@ def _whitening_hurts(claim, pca, whitened, pca_kl, whitened_kl, examples_seen):
 def _small_init_whitening(claim, small_init, whitened, small_init_kl, whitened_kl, examples_seen):
     comparison = compare(small_init, whitened)
     evidence = {**_collapse_evidence(small_init_kl, whitened_kl, examples_seen), **comparison}
-    kl_small, kl_default = evidence["kl_a"], evidence["kl_b"]
-    collapsed_small, collapsed_default = kl_small < KL_FLOOR, kl_default < KL_FLOOR
+    small, default = _kl_state(small_init_kl), _kl_state(whitened_kl)
     kls = (
-        f"KL {_nats(kl_small)} nats with the small-init head, {_nats(kl_default)} without, after {examples_seen:,} "
-        "training examples"
+        f"KL {_nats(evidence['kl_a'])} nats with the small-init head, {_nats(evidence['kl_b'])} without (means over "
+        f"seeds), after {examples_seen:,} training examples"
     )
-    if (collapsed_small or collapsed_default) and examples_seen < claim.thresholds["min_examples"]:
+    if MISSING in (small, default):
+        return claim.verdict(INCONCLUSIVE, "the KL term is missing or not finite for some seed", **evidence)
+    if MIXED in (small, default):
+        return claim.verdict(INCONCLUSIVE, f"some seeds collapsed (KL below 1 nat) and some trained: {kls}", **evidence)
+    if COLLAPSED in (small, default) and examples_seen < claim.thresholds["min_examples"]:
         return claim.verdict(
             INCONCLUSIVE,
             f"{kls}: fewer than the {claim.thresholds['min_examples']:,} needed to call a collapse",
             **evidence,
         )
-    if collapsed_small and collapsed_default:
+    if small == default == COLLAPSED:
         return claim.verdict(
             REFUTED, f"the small-init head did not make whitened PCA train: both collapsed ({kls})", **evidence
         )
-    if collapsed_default:
+    if default == COLLAPSED:
         return claim.verdict(REPRODUCED, f"only the small-init head trained ({kls})", **evidence)
-    if collapsed_small:
+    if small == COLLAPSED:
         return claim.verdict(REFUTED, f"only the small-init head collapsed ({kls})", **evidence)
     return _compare_verdict(claim, comparison, "small-init head", "default head", "pixel MSE", True, evidence)
 
 
 def _collapse_evidence(kl_a, kl_b, examples_seen):
+    a, b = _values(kl_a), _values(kl_b)
+    both = np.r_[a, b]
     return {
-        "kl_a": float(np.mean(_values(kl_a))),
-        "kl_b": float(np.mean(_values(kl_b))),
-        "min_kl": float(np.min(np.r_[_values(kl_a), _values(kl_b)])),
+        "kl_a": float(np.mean(a)) if a.size else math.nan,
+        "kl_b": float(np.mean(b)) if b.size else math.nan,
+        "min_kl": float(np.min(both)) if both.size else math.nan,
         "examples_seen": int(examples_seen),
     }
 
 
-def _collapse(claim, name, kl, examples_seen):
-    """``(verdict, reason)`` when the model ``name`` (mean KL ``kl``) collapsed, else ``None``.
+COLLAPSED, TRAINED, MIXED, MISSING = "collapsed", "trained", "mixed", "missing"
 
-    A KL below the floor counts as a collapse (reproducing a claim that it works worse) once the model has
-    seen ``min_examples``; before that it may still be on its way, and the claim stays inconclusive.
+
+def _kl_state(kl_values):
+    """``"collapsed"`` (every seed's KL below the floor), ``"trained"`` (none), ``"mixed"`` or ``"missing"``."""
+    kl = _values(kl_values)
+    if kl.size == 0 or not np.all(np.isfinite(kl)):
+        return MISSING
+    low = kl < KL_FLOOR
+    return COLLAPSED if low.all() else TRAINED if not low.any() else MIXED
+
+
+def _collapse(claim, name, kl_values, examples_seen):
+    """``(verdict, reason)`` when the model ``name`` collapsed (or cannot tell), ``None`` when it trained.
+
+    Every seed's KL below the floor counts as a collapse (reproducing a claim that it works worse) once the
+    model has seen ``min_examples``; before that it may still be on its way, and the claim stays inconclusive,
+    as it does when some seeds collapsed and others trained.
     """
-    if not math.isfinite(kl):
+    state, kl = _kl_state(kl_values), _values(kl_values)
+    if state == MISSING:
         return INCONCLUSIVE, f"the KL term of {name} is missing or not finite"
-    if kl >= KL_FLOOR:
+    if state == TRAINED:
         return None
+    if state == MIXED:
+        return INCONCLUSIVE, (
+            f"some seeds of the {name} VAE collapsed (KL below 1 nat) and some trained: KL "
+            + ", ".join(_nats(v) for v in kl)
+            + " nats"
+        )
+    mean = float(np.mean(kl))
     if examples_seen < claim.thresholds["min_examples"]:
         return INCONCLUSIVE, (
-            f"the {name} VAE's KL is {kl:.2f} nats after {examples_seen:,} training examples, fewer than the "
+            f"the {name} VAE's KL is {mean:.2f} nats after {examples_seen:,} training examples, fewer than the "
             f"{claim.thresholds['min_examples']:,} needed to call it a collapse"
         )
-    return REPRODUCED, f"the {name} VAE collapsed: KL {_nats(kl)} nats after {examples_seen:,} training examples"
+    return REPRODUCED, f"the {name} VAE collapsed: KL {_nats(mean)} nats after {examples_seen:,} training examples"
 
 
 def _nats(kl):
@@ -466,7 +494,7 @@ def _convolutions_failed(claim, conv, mlp, conv_kl, mlp_kl, examples_seen):
     problem = _untrained(mlp_kl)
     if problem:
         return claim.verdict(INCONCLUSIVE, f"the MLP baseline: {problem}", **evidence)
-    collapse = _collapse(claim, "convolutional", evidence["conv_kl"], examples_seen)
+    collapse = _collapse(claim, "convolutional", conv_kl, examples_seen)
     if collapse:
         verdict, why = collapse
         if verdict == REPRODUCED:

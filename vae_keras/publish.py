@@ -317,6 +317,11 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README, add=False, only=None):
                 f"--only selects the notebooks that a run adds to the published writeup. Received: --only {only!r} "
                 "without --add; add --add, or leave out --only to publish the whole run"
             )
+        if not str(only).strip(" ,"):
+            raise ValueError(
+                f"--only names the notebooks to add. Received: --only {only!r}. Accepted: numbers or names, e.g. "
+                f"--only 06,07 ({', '.join(runner.list_notebooks())})"
+            )
         only = set(runner.select_notebooks(only))
     _recover_swap(docs_dir)
     results = load_run(run_dir, running_ok=add)

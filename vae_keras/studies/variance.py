@@ -66,7 +66,7 @@ def validation_turn(train_curve, validation_curve):
     if validation.size < 2 or not np.all(np.isfinite(validation)):
         return ""
     best = int(np.argmin(validation))
-    if best == validation.size - 1:
+    if validation[-1] - validation[best] < 0.05:  # ended at (or within rounding of) its best
         return f"Its validation objective was at its best at the last epoch, {validation[-1]:.1f} nats."
     text = (
         f"Its validation objective was best at epoch {best + 1} ({validation[best]:.1f} nats) and ended "
