@@ -157,6 +157,36 @@ def test_the_backend_is_set_only_while_a_notebook_runs(monkeypatch):
     assert "KERAS_BACKEND" not in os.environ
 
 
+def test_the_machine_is_named_by_its_gpus_or_its_cores(monkeypatch):
+    cores = f"{os.cpu_count()} CPU cores"
+    monkeypatch.setattr(runner.shutil, "which", lambda name: None)
+    assert runner.machine() == cores
+    listing = (
+        "GPU 0: NVIDIA H200 (UUID: GPU-1234)\nGPU 1: NVIDIA H200 (UUID: GPU-5678)\n"
+        "GPU 2: NVIDIA A100-SXM4-80GB (UUID: GPU-9abc)\n"
+    )
+    monkeypatch.setattr(runner.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
+    monkeypatch.setattr(runner.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, stdout=listing))
+    assert runner.machine() == f"2x NVIDIA H200, 1x NVIDIA A100-SXM4-80GB; {cores}"
+
+    def broken(*args, **kwargs):
+        raise subprocess.CalledProcessError(9, "nvidia-smi")
+
+    monkeypatch.setattr(runner.subprocess, "run", broken)  # a driver that does not answer: the cores alone
+    assert runner.machine() == cores
+
+
+def test_a_copy_outside_git_records_the_commit_it_was_told(monkeypatch, tmp_path):
+    monkeypatch.setattr(runner, "PROJECT_ROOT", tmp_path)  # no .git here
+    monkeypatch.delenv("VAE_KERAS_COMMIT", raising=False)
+    assert runner._git_commit() is None
+    monkeypatch.setenv("VAE_KERAS_COMMIT", "abc1234")
+    assert runner._git_commit() == "abc1234"
+    monkeypatch.setattr(runner, "PROJECT_ROOT", Path(__file__).resolve().parents[1])  # inside git: git's own answer
+    if (runner.PROJECT_ROOT / ".git").exists():
+        assert runner._git_commit() != "abc1234"
+
+
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     """Every notebook through papermill with the smoke profile, on the embedded digits."""
@@ -178,6 +208,9 @@ def test_smoke_run_completes_every_notebook(smoke_run):
         # The smoke profile runs 01 on JAX: its kernel, not just the runner's bookkeeping, used it.
         expected = "jax" if name == "01_svhn_data" else "tensorflow"
         assert entry["keras_backend"] == expected and entry["settings"]["backend"] == expected, (name, entry)
+        # Each notebook records the machine it ran on, and the page the device its backend computed on.
+        assert entry["machine"] == runner.machine(), (name, entry)
+        assert entry["settings"]["device"] == f"CPU ({os.cpu_count()} cores)", (name, entry)
     assert [claim["id"] for claim in results["claims"]] == list(claims.CLAIMS)
 
 

@@ -77,9 +77,9 @@ def test_publish_copies_the_writeup_and_renders_the_numbers(finished_run):
     provenance = (docs / "README.md").read_text()
     assert "abc1234" in provenance and "vae-keras run --profile cpu --out runs/cpu" in provenance
     # Each notebook says when and at which commit it ran (a resumed run can span commits).
-    assert "| 06_mnist_reproduction | completed | 2026-12-01 09:00:00 | 7,200 | 1.50 h | 0ld0000 |" in provenance
+    assert "| 06_mnist_reproduction | completed | 2026-12-01 09:00:00 | 7,200 | 1.50 h |  |  | 0ld0000 |" in provenance
     assert (
-        "| 09_mnist_benchmark | completed | 2026-12-02 10:00:00 | 3,600 |  | abc1234 |" in provenance
+        "| 09_mnist_benchmark | completed | 2026-12-02 10:00:00 | 3,600 |  |  |  | abc1234 |" in provenance
     )  # no run folder
     # The index links results.json as its neighbour, and docs/ has it there.
     assert 'href="results.json"' in (docs / "index.html").read_text()
@@ -214,8 +214,8 @@ def test_publish_add_grows_the_writeup_run_by_run(finished_run, tmp_path):
     assert "in none of the published runs" in index and "not selected in this run" not in index
     assert "Published from 2 runs" in index and 'href="02_fixed_vs_fitted_variance.html"' in index
     provenance = (docs / "README.md").read_text()
-    assert "| 09_mnist_benchmark | completed | 2026-12-02 10:00:00 | 3,600 |  | abc1234 | 1 |" in provenance
-    assert "| 02_fixed_vs_fitted_variance | completed | 2026-12-03 19:00:00 |  |  | new5678 | 2 |" in provenance
+    assert "| 09_mnist_benchmark | completed | 2026-12-02 10:00:00 | 3,600 |  |  |  | abc1234 | 1 |" in provenance
+    assert "| 02_fixed_vs_fitted_variance | completed | 2026-12-03 19:00:00 |  |  |  |  | new5678 | 2 |" in provenance
     assert "| 06_mnist_reproduction | completed | 2026-12-01 09:00:00" not in provenance
     assert publish.check(docs, readme) == []
     block = publish.readme_results(readme.read_text())
@@ -361,7 +361,8 @@ def test_each_notebook_keeps_the_command_that_ran_it_and_the_date_shown_is_the_n
     later = _later_run(tmp_path / "later")
     status = {
         "02_fixed_vs_fitted_variance": {"status": "completed", "started": "2026-12-01 19:00:00", "commit": "aaa1111",
-                                        "command": "vae-keras run --profile cpu --only 02,06 --out runs/later"},
+                                        "command": "vae-keras run --profile cpu --only 02,06 --out runs/later",
+                                        "keras_backend": "jax", "machine": "1x NVIDIA H200; 16 CPU cores"},
         "06_mnist_reproduction": {"status": "completed", "started": "2026-12-01 20:00:00", "commit": "bbb2222",
                                   "command": "vae-keras run --profile cpu --only 06 --out runs/later"},
     }  # fmt: skip
@@ -376,9 +377,12 @@ def test_each_notebook_keeps_the_command_that_ran_it_and_the_date_shown_is_the_n
         "vae-keras run --profile cpu --out runs/cpu",
     ]
     provenance = (docs / "README.md").read_text()
-    assert "| 02_fixed_vs_fitted_variance | completed | 2026-12-01 19:00:00 |  |  | aaa1111 | 1 |" in provenance
-    assert "| 06_mnist_reproduction | completed | 2026-12-01 20:00:00 |  |  | bbb2222 | 2 |" in provenance
-    assert "| 09_mnist_benchmark | completed | 2026-12-02 10:00:00 | 3,600 |  | abc1234 | 3 |" in provenance
+    assert (
+        "| 02_fixed_vs_fitted_variance | completed | 2026-12-01 19:00:00 |  |  | jax | 1x NVIDIA H200; 16 CPU cores | "
+        "aaa1111 | 1 |"
+    ) in provenance
+    assert "| 06_mnist_reproduction | completed | 2026-12-01 20:00:00 |  |  |  |  | bbb2222 | 2 |" in provenance
+    assert "| 09_mnist_benchmark | completed | 2026-12-02 10:00:00 | 3,600 |  |  |  | abc1234 | 3 |" in provenance
     # The added run is older than the published one: the writeup's date and commit stay the newest.
     assert (results["run"]["generated"], results["run"]["commit"]) == ("2026-12-02 23:00", "abc1234")
 

@@ -1,6 +1,7 @@
 """Study helpers that notebooks call: tables, grids, budgets, spikes."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -167,6 +168,10 @@ def test_output_records_verdicts_banner_settings_and_headline(tmp_path):
     output.banner("npz:/somewhere/private/mnist.npz", "demo", "3 epochs per model")
     table = output.settings(dataset="npz:/somewhere/private/mnist.npz", epochs=3, seeds=[0, 1])
     assert "/somewhere" not in table._repr_html_() and "npz:mnist.npz" in table._repr_html_()
+    shown = output.settings(epochs=3, backend="tensorflow", seeds=[0, 1])  # the device follows the backend
+    assert [row["setting"] for row in shown.rows] == ["epochs", "backend", "device", "seeds"]
+    recorded = json.loads((tmp_path / "results" / "04_implementation_notes.json").read_text())["settings"]
+    assert recorded["device"] == studies.page.device_text() == f"CPU ({os.cpu_count()} cores)"
     verdict = output.decide("big_term_first", reconstruction=[1, 2], kl=[1, 2])
     assert verdict.verdict == "inconclusive"
     output.undecided("big_batch_faster", "only one batch size was run")

@@ -87,7 +87,7 @@ def load_run(run_dir, running_ok=False):
             "its run resumes where it stopped"
             if entry.get("status") == runner.RUNNING
             else "its run had not reached it when this writeup was published",
-            **{key: entry[key] for key in ("title", "commit", "started", "keras_backend") if key in entry},
+            **{key: entry[key] for key in ("title", "commit", "started", "keras_backend", "machine") if key in entry},
         }
     results["claims"] = [
         claims_lib.not_run(claim["id"], f"notebook {claim['notebook']} did not finish in this run").to_dict()
@@ -474,16 +474,20 @@ def _provenance(notebooks, commands=None):
         "`seconds`: how long the notebook ran in this run; `trained`: the epoch times of its run folders, summed "
         "(trainings a rerun finds completed are reused, not repeated).",
         "",
-        "| notebook | status | started | seconds | trained | commit |" + (" run |" if commands else ""),
-        "|---|---|---|---:|---:|---|" + ("---:|" if commands else ""),
+        "`backend` and `machine`: the Keras backend and the machine the notebook ran on (blank where the run did "
+        "not record them).",
+        "",
+        "| notebook | status | started | seconds | trained | backend | machine | commit |"
+        + (" run |" if commands else ""),
+        "|---|---|---|---:|---:|---|---|---|" + ("---:|" if commands else ""),
     ]
     for name, entry in sorted(notebooks.items()):
         seconds, trained = entry.get("seconds"), entry.get("trained_seconds")
         trained = "" if trained is None else f"{trained / 3600:.2f} h"
         row = (
             f"| {name} | {entry.get('status', '')} | {entry.get('started', '')} | "
-            f"{'' if seconds is None else f'{seconds:,.0f}'} | {trained} | "
-            f"{entry.get('commit') or 'not recorded'} |"
+            f"{'' if seconds is None else f'{seconds:,.0f}'} | {trained} | {entry.get('keras_backend', '')} | "
+            f"{entry.get('machine', '')} | {entry.get('commit') or 'not recorded'} |"
         )
         if commands:
             row += f" {commands.index(entry['command']) + 1 if entry.get('command') in commands else ''} |"

@@ -24,6 +24,8 @@ receives the profile's name.
 import difflib
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -44,6 +46,30 @@ DATASET_BASES = ("svhn", "mnist", "digits", "npz")
 
 #: Keras backends a profile may choose with ``keras_backend`` (for all notebooks, or per notebook).
 KERAS_BACKENDS = ("tensorflow", "jax")
+
+
+def machine():
+    """The machine this run executes on, in words: its NVIDIA GPUs (as ``nvidia-smi -L`` names them) and CPU cores.
+
+    Recorded with each notebook, so a writeup published from several runs says which ran where.
+    """
+    cores = f"{os.cpu_count() or 0} CPU cores"
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return cores
+    try:
+        listing = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return cores
+    gpus = [
+        re.sub(r"\s*\(UUID:.*\)$", "", line.split(":", 1)[1]).strip()
+        for line in listing.splitlines()
+        if re.match(r"GPU \d+:", line)
+    ]
+    if not gpus:
+        return cores
+    names = ", ".join(f"{gpus.count(name)}x {name}" for name in dict.fromkeys(gpus))
+    return f"{names}; {cores}"
 
 
 class NotebookFailedError(RuntimeError):
@@ -372,7 +398,9 @@ def _not_run_reason(name, entry):
 
 
 def _git_commit():
-    """The short commit of the project checkout, or ``None`` outside git."""
+    """The short commit of the project checkout; outside git (a copy sent to another machine, say) the
+    ``VAE_KERAS_COMMIT`` environment variable, if set, else ``None``."""
+    fallback = os.environ.get("VAE_KERAS_COMMIT") or None
     try:
         result = subprocess.run(
             ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"],
@@ -381,10 +409,10 @@ def _git_commit():
             timeout=10,
         )
     except (OSError, subprocess.SubprocessError):
-        return None
+        return fallback
     if result.returncode != 0:
-        return None
-    return result.stdout.strip() or None
+        return fallback
+    return result.stdout.strip() or fallback
 
 
 def _shown_path(path):
@@ -486,7 +514,11 @@ def merge_results(out, status, run=None):
             "status": entry["status"],
             **({"error": entry["error"]} if "error" in entry else {}),
             **({"reason": entry["reason"]} if "reason" in entry else {}),
-            **{key: entry[key] for key in ("keras_backend", "commit", "command", "started", "seconds") if key in entry},
+            **{
+                key: entry[key]
+                for key in ("keras_backend", "machine", "commit", "command", "started", "seconds")
+                if key in entry
+            },
             "title": _title(out, name),
             "metrics": found.get("metrics", {}),
             "settings": found.get("settings", {}),
@@ -567,6 +599,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
     out = Path(out or Path("runs") / profile_name).resolve()
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     kernel = ensure_kernel()
+    where = machine()
     status = read_status(out)
     progress = sys.stdout.isatty() if progress is None else progress
     failures = []
@@ -594,6 +627,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
             "started": time.strftime("%Y-%m-%d %H:%M:%S"),
             "commit": info.get("commit"),  # a run resumed across sessions may span several commits
             "command": info.get("command"),  # ... and several commands
+            "machine": where,  # ... and several machines
         }
         (out / "results" / f"{name}.json").unlink(missing_ok=True)  # never mix in an older run's numbers
         start = time.time()

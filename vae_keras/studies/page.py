@@ -9,6 +9,7 @@ into words; ``progress`` writes a line for the terminal.
 import html
 import logging
 import math
+import os
 import platform
 import sys
 from pathlib import Path
@@ -49,6 +50,26 @@ def setup(seed=0):
         versions["devices"] = [d.platform for d in jax.devices()]
     print(", ".join(f"{k} {v}" for k, v in versions.items()))
     return versions
+
+
+def device_text():
+    """The devices Keras computes on, in words: ``"1x NVIDIA H200"`` or ``"CPU (2 cores)"``."""
+    backend = keras.backend.backend()
+    kinds = []
+    if backend == "jax":
+        import jax
+
+        kinds = [device.device_kind for device in jax.devices() if device.platform != "cpu"]
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        kinds = [
+            tf.config.experimental.get_device_details(gpu).get("device_name", "GPU")
+            for gpu in tf.config.list_physical_devices("GPU")
+        ]
+    if not kinds:
+        return f"CPU ({os.cpu_count() or 0} cores)"
+    return ", ".join(f"{kinds.count(kind)}x {kind}" for kind in dict.fromkeys(kinds))
 
 
 def seed_everything(seed):
@@ -140,7 +161,14 @@ class Output:
         _display_or_print(_html(text), f"dataset {dataset}, profile {profile}, {budget}")
 
     def settings(self, **values):
-        """Shows the run's settings as a small table and records them."""
+        """Shows the run's settings as a small table and records them.
+
+        A ``backend`` setting is followed by the ``device`` it computed on (see ``device_text``).
+        """
+        if "backend" in values and "device" not in values:
+            items = list(values.items())
+            position = list(values).index("backend") + 1
+            values = dict(items[:position] + [("device", device_text())] + items[position:])
         self.settings_values.update(_plain(values))
         self._write()
         rows = [{"setting": key, "value": _setting_text(value)} for key, value in values.items()]
