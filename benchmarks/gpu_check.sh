@@ -12,6 +12,7 @@
 #   bash benchmarks/gpu_check.sh                     # BUDGET_S=570 seconds in all
 #   MNIST_NPZ=/data/mnist.npz bash benchmarks/gpu_check.sh   # also notebook 06 if time remains
 #   QUICK=1 bash benchmarks/gpu_check.sh             # tiny models: checks the script itself on a CPU
+# VAE_KERAS_COMMIT names the commit where the checkout's .git is not the files' (a copy sent to a GPU machine).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export KERAS_BACKEND="${KERAS_BACKEND:-jax}" TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1
@@ -61,6 +62,6 @@ joined=$(IFS=,; echo "${steps[*]}")
 cat >"$OUT/gpu_check.json" <<JSON
 {"device": "${device:-unknown}", "keras_backend": "$KERAS_BACKEND", "budget_s": $BUDGET_S,
  "total_s": $((SECONDS - start)), "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
- "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)", "steps": [$joined]}
+ "commit": "${VAE_KERAS_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}", "steps": [$joined]}
 JSON
 cat "$OUT/gpu_check.json"

@@ -176,15 +176,22 @@ def test_the_machine_is_named_by_its_gpus_or_its_cores(monkeypatch):
     assert runner.machine() == cores
 
 
-def test_a_copy_outside_git_records_the_commit_it_was_told(monkeypatch, tmp_path):
-    monkeypatch.setattr(runner, "PROJECT_ROOT", tmp_path)  # no .git here
+def test_the_commit_recorded_is_the_one_told_else_git_head_marked_dirty(monkeypatch, tmp_path):
     monkeypatch.delenv("VAE_KERAS_COMMIT", raising=False)
+    monkeypatch.setattr(runner, "PROJECT_ROOT", tmp_path)  # no git here
     assert runner._git_commit() is None
-    monkeypatch.setenv("VAE_KERAS_COMMIT", "abc1234")
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "code.py").write_text("x = 1\n")
+    subprocess.run([*git, "add", "code.py"], check=True)
+    subprocess.run([*git, "commit", "-qm", "first"], check=True)
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    (tmp_path / "notes.txt").write_text("untracked files do not make it dirty\n")
+    assert runner._git_commit() == head
+    (tmp_path / "code.py").write_text("x = 2\n")  # a tracked file changed: not the commit's code
+    assert runner._git_commit() == f"{head}-dirty"
+    monkeypatch.setenv("VAE_KERAS_COMMIT", "abc1234")  # told: a copy whose .git is older than its files
     assert runner._git_commit() == "abc1234"
-    monkeypatch.setattr(runner, "PROJECT_ROOT", Path(__file__).resolve().parents[1])  # inside git: git's own answer
-    if (runner.PROJECT_ROOT / ".git").exists():
-        assert runner._git_commit() != "abc1234"
 
 
 @pytest.fixture(scope="module")

@@ -653,7 +653,7 @@ def half_change_epoch(values):
 def _more_latents(claim, families):
     """``families``: ``{name: {"latent_sizes": [...], "pixel_mse": [...], "kl": [...]}}``."""
     threshold = claim.thresholds["relative_change"]
-    judged, skipped, evidence = {}, {}, {}
+    judged, skipped, evidence, turns = {}, {}, {}, {}
     for name, family in families.items():
         sizes, mse, kl = family["latent_sizes"], _values(family["pixel_mse"]), _values(family["kl"])
         if len(sizes) < 2:
@@ -665,12 +665,25 @@ def _more_latents(claim, families):
             continue
         change = (mse[-1] - mse[0]) / mse[0]
         judged[name] = change
-        evidence[name] = {f"mse_z{sizes[0]}": mse[0], f"mse_z{sizes[-1]}": mse[-1], "relative_change": change}
+        best = int(np.nanargmin(mse))
+        evidence[name] = {
+            f"mse_z{sizes[0]}": mse[0],
+            f"mse_z{sizes[-1]}": mse[-1],
+            "relative_change": change,
+            "best_latent_size": sizes[best],
+        }
+        rise = (mse[-1] - mse[best]) / mse[best]
+        if rise >= threshold:  # the curve turns back up before the largest size: say so beside the verdict
+            turns[name] = f"{name} is best at z={sizes[best]} ({mse[best]:.4f}), {rise:+.1%} at z={sizes[-1]}"
     if not judged:
         reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items()) or "no models"
         return claim.verdict(INCONCLUSIVE, f"no family can be judged ({reasons})", **evidence)
     text = "; ".join(f"{name}: {change:+.1%}" for name, change in judged.items())
     text = f"pixel MSE from the smallest to the largest z: {text}"
+    if turns:
+        text += f"; not all the way up (a rise of at least {threshold:.0%} past the best size): " + "; ".join(
+            turns.values()
+        )
     if skipped:
         text += " (not judged: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()) + ")"
     if all(change <= -threshold for change in judged.values()):

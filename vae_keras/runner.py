@@ -398,21 +398,24 @@ def _not_run_reason(name, entry):
 
 
 def _git_commit():
-    """The short commit of the project checkout; outside git (a copy sent to another machine, say) the
-    ``VAE_KERAS_COMMIT`` environment variable, if set, else ``None``."""
-    fallback = os.environ.get("VAE_KERAS_COMMIT") or None
-    try:
+    """The short commit of the code that runs: ``VAE_KERAS_COMMIT`` if set (a copy sent to another machine,
+    whose ``.git`` may be older than its files), else git's ``HEAD``, with ``-dirty`` when tracked files
+    differ from it; ``None`` outside git."""
+    if os.environ.get("VAE_KERAS_COMMIT"):
+        return os.environ["VAE_KERAS_COMMIT"]
+
+    def git(*arguments):
         result = subprocess.run(
-            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
+            ["git", "-C", str(PROJECT_ROOT), *arguments], capture_output=True, text=True, timeout=30
         )
+        return result.stdout.strip() if result.returncode == 0 else None
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no") if commit else None
     except (OSError, subprocess.SubprocessError):
-        return fallback
-    if result.returncode != 0:
-        return fallback
-    return result.stdout.strip() or fallback
+        return None
+    return f"{commit}-dirty" if commit and changed else (commit or None)
 
 
 def _shown_path(path):
