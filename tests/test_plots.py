@@ -27,6 +27,16 @@ def test_manifold_ticks_follow_the_width_of_non_square_tiles():
     assert x_ticks[-1] < 5 * 20  # every tick inside the image
 
 
+def test_manifold_labels_both_ends_of_a_twenty_tile_grid():
+    grid = np.linspace(-1.67, 1.67, 20)
+    axis = plots.latent_manifold(np.zeros((400, 28, 28)), grid).axes[0]
+    x_labels = [t.get_text() for t in axis.get_xticklabels()]
+    y_labels = [t.get_text() for t in axis.get_yticklabels()]
+    assert len(x_labels) == 5 and (x_labels[0], x_labels[-1]) == ("-1.67", "1.67")
+    assert (y_labels[0], y_labels[-1]) == ("1.67", "-1.67")  # rows run from high z[1] (top) to low
+    assert np.allclose(axis.get_xticks()[[0, -1]], [14, 19 * 28 + 14])  # the first and the last tile's centres
+
+
 def test_log_x_curves_label_their_few_x_values_plainly():
     axis = plots.curves([2, 5, 20, 50, 100], {"a": [1, 2, 3, 4, 5]}, "latent size", "y", log_x=True).axes[0]
     assert [t.get_text() for t in axis.get_xticklabels()] == ["2", "5", "20", "50", "100"]

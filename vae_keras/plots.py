@@ -205,11 +205,11 @@ def latent_manifold(images, grid_values, title=None):
     axis = figure.add_subplot()
     axis.imshow(_tile(images, n, gap=0).squeeze(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     height, width = images.shape[1], images.shape[2]
-    step = max(1, n // 5)
-    x_ticks = np.arange(n) * width + width / 2  # tiles are width pixels apart along x, height along y
-    y_ticks = np.arange(n) * height + height / 2
-    axis.set_xticks(x_ticks[::step], [f"{v:.2f}" for v in grid_values[::step]])
-    axis.set_yticks(y_ticks[::step], [f"{v:.2f}" for v in grid_values[::-1][::step]])
+    # Five labelled tiles per axis, the first and the last among them, so both ends of the grid are read.
+    shown = np.unique(np.round(np.linspace(0, n - 1, min(n, 5))).astype(int))
+    values = np.asarray(grid_values, dtype=float)
+    axis.set_xticks(shown * width + width / 2, [f"{v:.2f}" for v in values[shown]])  # tiles: width pixels apart
+    axis.set_yticks(shown * height + height / 2, [f"{v:.2f}" for v in values[::-1][shown]])
     axis.set_xlabel("z[0]")
     axis.set_ylabel("z[1]")
     if title:
