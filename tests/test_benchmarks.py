@@ -213,3 +213,12 @@ def test_onednn_quick_run_measures_both_settings_in_their_own_processes(tmp_path
         assert _finite_positive(result["on_over_off"][model]["ratio"])
         for setting in onednn.SETTINGS:
             assert _finite_positive(result["throughput"][f"{model}/{setting}"]["images_per_second"])
+
+
+def test_pretrain_07_gives_its_usage_on_wrong_arguments_and_refuses_an_unknown_profile(tmp_path, capsys):
+    from benchmarks import pretrain_07
+
+    assert pretrain_07.main(["cpu"]) == 2 and "python -m benchmarks.pretrain_07" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="profile"):
+        pretrain_07.main(["no-such-profile", "digits", str(tmp_path / "run")])
+    assert not (tmp_path / "run").exists()  # refused before anything was written

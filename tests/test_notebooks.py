@@ -194,6 +194,18 @@ def test_the_commit_recorded_is_the_one_told_else_git_head_marked_dirty(monkeypa
     assert runner._git_commit() == "abc1234"
 
 
+def test_parameters_for_one_notebook_are_what_the_runner_passes_it(tmp_path):
+    chosen, backend = runner.parameters_for("cpu", "07", out=tmp_path / "run")
+    profile = runner.load_profile("cpu")
+    assert chosen["out_dir"] == str((tmp_path / "run").resolve()) and chosen["profile"] == "cpu"
+    assert chosen["num_epochs"] == profile["num_epochs"] and chosen["latent_sizes"] == profile["latent_sizes"]
+    assert chosen["num_seeds"] == profile["notebooks"]["07_latent_dimensions"]["num_seeds"]
+    assert "keras_backend" not in chosen and backend is None  # the cpu profile leaves 07 on the default backend
+    assert runner.parameters_for("cpu", "06_mnist_reproduction", out=tmp_path)[1] == "jax"
+    with pytest.raises(ValueError, match=r"`name` must name one notebook. Received: '06,07', which names 2"):
+        runner.parameters_for("cpu", "06,07")
+
+
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     """Every notebook through papermill with the smoke profile, on the embedded digits."""

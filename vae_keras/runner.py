@@ -616,12 +616,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
         if resume and status.get(name, {}).get("status") == COMPLETED and executed.exists():
             print(f"[{index}/{len(notebooks)}] {name}: completed earlier, skipped (--resume)", flush=True)
             continue
-        declared = notebook_parameters(name)
-        chosen = {k: v for k, v in parameters.items() if k in declared}
-        chosen.update(overrides.get(name, {}))
-        if "profile" in declared:
-            chosen["profile"] = profile_name
-        chosen["out_dir"] = str(out)
+        chosen = _chosen(name, parameters, overrides, profile_name, out)
         backend = _KerasBackend(backends.get(name))
         print(f"[{index}/{len(notebooks)}] {name} with {chosen}", flush=True)
         status[name] = {
@@ -674,6 +669,39 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
     if failures:
         raise NotebookFailedError("; ".join(failures))
     return merged
+
+
+def _chosen(name, parameters, overrides, profile_name, out):
+    """The parameters one notebook receives: the profile's it declares, its own section, profile and out_dir."""
+    declared = notebook_parameters(name)
+    chosen = {k: v for k, v in parameters.items() if k in declared}
+    chosen.update(overrides.get(name, {}))
+    if "profile" in declared:
+        chosen["profile"] = profile_name
+    chosen["out_dir"] = str(out)
+    return chosen
+
+
+def parameters_for(profile, name, dataset=None, out=None):
+    """What ``run(profile, dataset, only=name, out=out)`` passes to notebook ``name``: ``(parameters, backend)``.
+
+    For tools that run parts of a notebook's work ahead (several trainings at once on a GPU, say) into the
+    run folder the runner will use: their run folders then hold the configs the notebook asks for, so it
+    resumes them (``train.train`` refuses a folder of another config).
+    """
+    parameters = load_profile(profile)
+    overrides = split_overrides(parameters)
+    backends = split_backends(parameters, overrides, list_notebooks())
+    if dataset is not None:
+        parameters["dataset"] = _absolute_npz(dataset)
+    selected = select_notebooks(name)
+    if len(selected) != 1:
+        raise ValueError(f"`name` must name one notebook. Received: {name!r}, which names {len(selected)}")
+    name = selected[0]
+    validate_parameters(parameters, list_notebooks())
+    validate_parameters(overrides.get(name, {}), [name])
+    out = Path(out or Path("runs") / Path(str(profile)).stem).resolve()
+    return _chosen(name, parameters, overrides, Path(str(profile)).stem, out), backends.get(name)
 
 
 def environment_for_notebooks():
