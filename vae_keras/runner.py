@@ -581,19 +581,11 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    parameters = load_profile(profile)
-    overrides = split_overrides(parameters)
+    parameters, overrides, backends = _profile(profile, dataset)
     profile_name = Path(str(profile)).stem
-    if dataset is not None:
-        parameters["dataset"] = _absolute_npz(dataset)
     notebooks = select_notebooks(only)
     if not notebooks:
         raise ValueError(f"No notebooks found in {NOTEBOOKS_DIR}.")
-    # Profiles are shared by all notebooks: check names against every notebook's parameters.
-    backends = split_backends(parameters, overrides, list_notebooks())
-    validate_parameters(parameters, list_notebooks())
-    for name, values in overrides.items():
-        validate_parameters(values, [name])
     argument = "--dataset" if dataset is not None else f"profile {profile_name}'s dataset"
     to_run, skipped = plan(notebooks, parameters.get("dataset"), argument=argument)
     info = run_info(profile, dataset=dataset, only=only, out=out, keep_going=keep_going, resume=resume)
@@ -671,6 +663,21 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
     return merged
 
 
+def _profile(profile, dataset=None):
+    """A profile's shared parameters (with ``dataset`` made absolute), per-notebook sections and backends,
+    checked: ``(parameters, overrides, backends)``. Raises ``ValueError`` for a name or value not accepted."""
+    parameters = load_profile(profile)
+    overrides = split_overrides(parameters)
+    if dataset is not None:
+        parameters["dataset"] = _absolute_npz(dataset)
+    # Profiles are shared by all notebooks: check names against every notebook's parameters.
+    backends = split_backends(parameters, overrides, list_notebooks())
+    validate_parameters(parameters, list_notebooks())
+    for name, values in overrides.items():
+        validate_parameters(values, [name])
+    return parameters, overrides, backends
+
+
 def _chosen(name, parameters, overrides, profile_name, out):
     """The parameters one notebook receives: the profile's it declares, its own section, profile and out_dir."""
     declared = notebook_parameters(name)
@@ -689,17 +696,11 @@ def parameters_for(profile, name, dataset=None, out=None):
     run folder the runner will use: their run folders then hold the configs the notebook asks for, so it
     resumes them (``train.train`` refuses a folder of another config).
     """
-    parameters = load_profile(profile)
-    overrides = split_overrides(parameters)
-    backends = split_backends(parameters, overrides, list_notebooks())
-    if dataset is not None:
-        parameters["dataset"] = _absolute_npz(dataset)
     selected = select_notebooks(name)
     if len(selected) != 1:
         raise ValueError(f"`name` must name one notebook. Received: {name!r}, which names {len(selected)}")
     name = selected[0]
-    validate_parameters(parameters, list_notebooks())
-    validate_parameters(overrides.get(name, {}), [name])
+    parameters, overrides, backends = _profile(profile, dataset)
     out = Path(out or Path("runs") / Path(str(profile)).stem).resolve()
     return _chosen(name, parameters, overrides, Path(str(profile)).stem, out), backends.get(name)
 
