@@ -275,6 +275,9 @@ def test_more_latents_better_reconstructions():
     assert verdict_of("more_latents_better_reconstructions", families=worse)[0] == F
     mixed = {"bernoulli mlp": family([0.06, 0.03, 0.02]), "bernoulli conv": family([0.05, 0.05, 0.05])}
     assert verdict_of("more_latents_better_reconstructions", families=mixed)[0] == D
+    unfinished = {"bernoulli mlp": family([float("nan"), 0.03, float("nan")])}  # no finite error at an end
+    verdict, text = verdict_of("more_latents_better_reconstructions", families=unfinished)
+    assert verdict == INC and "no finite pixel MSE at z=2 or z=100" in text
     untrained = {"bernoulli conv": family([0.05, 0.04, 0.03], kl=(0.1, 0.1, 0.1))}
     verdict, text = verdict_of("more_latents_better_reconstructions", families=untrained)
     assert verdict == INC and "did not train" in text

@@ -663,6 +663,9 @@ def _more_latents(claim, families):
         if problem:
             skipped[name] = f"z={sizes[0]} did not train (KL {kl[0]:.2f})"
             continue
+        if not (np.isfinite(mse[0]) and np.isfinite(mse[-1])):
+            skipped[name] = f"no finite pixel MSE at z={sizes[0]} or z={sizes[-1]}"
+            continue
         change = (mse[-1] - mse[0]) / mse[0]
         judged[name] = change
         best = int(np.nanargmin(mse))
