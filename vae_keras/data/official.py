@@ -41,6 +41,22 @@ MNIST_FILES = {
 # sha256 Keras checks for its mnist.npz; another npz still loads (with a warning).
 KERAS_MNIST_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 KERAS_MNIST_NPZ_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+# The real-data files this project's developers find in ../shared/data (see data/README.md); never committed.
+# SHARED_MNIST_NPZ holds all 70,000 MNIST images in the Keras layout, but its training images beyond index 99
+# sit in another order than Keras's file, so its hash differs.
+SHARED_MNIST_NPZ_SHA256 = "64aa7ffb9ce187b8420b0f0bfa925b7e32a236bcb837fb767bfe94c18d5a9cad"
+# The first 1,083 crops of the official train_32x32.mat, `x`, `y` (0-9) and `y_mat` (1-10).
+SVHN_TRAIN_SAMPLE_SHA256 = "73bb1a4745b484ad0b689f7191514762add2823467196037ba1310b03405c4a3"
+SVHN_TRAIN_SAMPLE_SIZE = 2_806_694
+# The first 181 crops of the official extra_32x32.mat, `x` only.
+SVHN_EXTRA_SAMPLE_SHA256 = "beb6bb676677e7ca917f9945de56ab03a39610c76e5a9bc4e460d4a47ff75db4"
+#: `.npz` files recognised by their sha256, and the data family they hold (see `identity.dataset_family`).
+KNOWN_NPZ_FAMILIES = {
+    KERAS_MNIST_NPZ_SHA256: "mnist",
+    SHARED_MNIST_NPZ_SHA256: "mnist",
+    SVHN_TRAIN_SAMPLE_SHA256: "svhn",
+    SVHN_EXTRA_SAMPLE_SHA256: "svhn",
+}
 
 
 def file_digest(path, algorithm):
@@ -49,6 +65,18 @@ def file_digest(path, algorithm):
         for block in iter(lambda: file.read(1 << 22), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+_SHA256S = {}
+
+
+def file_sha256(path):
+    """The sha256 of a file, computed once per path, size and modification time in a process."""
+    status = path.stat()
+    key = (str(path.resolve()), status.st_size, status.st_mtime_ns)
+    if key not in _SHA256S:
+        _SHA256S[key] = file_digest(path, "sha256")
+    return _SHA256S[key]
 
 
 _VERIFIED = {}
