@@ -382,7 +382,7 @@ def test_notebook_datasets(tmp_path):
     _write(tmp_path, "09_bad", ["cifar"])
     assert runner.notebook_datasets("01_any", tmp_path) == list(runner.DATASET_BASES)
     assert runner.notebook_datasets("06_mnist", tmp_path) == ["mnist", "npz"]
-    with pytest.raises(ValueError, match=r"09_bad.*'cifar'.*Accepted: svhn, mnist, digits, npz"):
+    with pytest.raises(ValueError, match=r"09_bad.*'cifar'.*Accepted: digits, mnist, svhn, npz, svhn_sample"):
         runner.notebook_datasets("09_bad", tmp_path)
     to_run, skipped = runner.plan(["01_any", "06_mnist"], "digits", notebooks_dir=tmp_path)
     assert to_run == ["01_any"] and skipped == {"06_mnist": "needs mnist or npz; this run used digits"}

@@ -15,10 +15,11 @@ notebook receives the parameters it declares (its cell tagged
     DIR/report/index.html         the writeup: the claims ledger, headline figures, every notebook
 
 A notebook declares the datasets it can run on in its metadata,
-``metadata["vae_keras"]["datasets"]`` (base names among ``DATASET_BASES``;
-none declared: any). A notebook that cannot run on the run's dataset is
-skipped, with the reason. A notebook that declares a ``profile`` parameter
-receives the profile's name.
+``metadata["vae_keras"]["datasets"]`` (base names among ``dataset_bases()``,
+the registered datasets; none declared: any). A dataset is accepted when its
+name or its family is declared (``svhn_sample`` where ``svhn`` is). A notebook
+that cannot run on the run's dataset is skipped, with the reason. A notebook
+that declares a ``profile`` parameter receives the profile's name.
 """
 
 import difflib
@@ -40,8 +41,6 @@ PARAMS_DIR = PROJECT_ROOT / "params"
 COMPLETED, FAILED, RUNNING, SKIPPED = "completed", "failed", "running", "skipped"
 #: A notebook selected in a run that has not reached it yet (only in results.json, never in status.json).
 QUEUED = "queued"
-#: The base names of the datasets a notebook may declare (``npz:PATH`` has base ``npz``).
-DATASET_BASES = ("svhn", "mnist", "digits", "npz")
 
 
 #: Keras backends a profile may choose with ``keras_backend`` (for all notebooks, or per notebook).
@@ -214,27 +213,60 @@ def dataset_base(dataset):
     return "npz" if dataset.startswith("npz:") else dataset
 
 
+def dataset_bases():
+    """The base names a notebook may declare: the registered datasets (``npz`` for ``npz:PATH``) and their families.
+
+    Read from the data registry (``vae_keras.data.DATASET_SOURCES``) each time, so a dataset registered later
+    is accepted too.
+    """
+    from vae_keras.data import sources  # the registry only: no Keras
+
+    names = [name for name, _ in sources.DATASET_SOURCES.items()]
+    families = [source.family for _, source in sources.DATASET_SOURCES.items() if source.family]
+    return tuple(dict.fromkeys(names + families))
+
+
+def _registered_family(base):
+    """The family of a registered dataset base name (``"svhn_sample"`` -> ``"svhn"``); ``None`` if it has none."""
+    from vae_keras.data import sources
+
+    return sources.DATASET_SOURCES[base].family if base in sources.DATASET_SOURCES else None
+
+
+def notebook_accepts(accepted, base):
+    """Whether a notebook that declares ``accepted`` runs on the dataset ``base``: its name or family is declared."""
+    return accepted is None or base in accepted or _registered_family(base) in accepted
+
+
+def __getattr__(name):
+    # ``DATASET_BASES``, as it was when it was a constant: now read from the data registry on each use.
+    if name == "DATASET_BASES":
+        return dataset_bases()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def notebook_datasets(name, notebooks_dir=NOTEBOOKS_DIR):
     """The dataset base names a notebook accepts (``metadata["vae_keras"]["datasets"]``).
 
     Returns:
-        A list of names among ``DATASET_BASES``; all of them when the notebook declares none.
+        A list of names among ``dataset_bases()``; all of them when the notebook declares none.
 
     Raises:
-        ValueError: if the notebook declares a name outside ``DATASET_BASES``.
+        ValueError: if the notebook declares a name outside ``dataset_bases()``.
     """
     path = Path(notebooks_dir) / f"{name}.ipynb"
     metadata = json.loads(path.read_text()).get("metadata", {})
     declared = (metadata.get("vae_keras") or {}).get("datasets")
+    bases = dataset_bases()
     if declared is None:
-        return list(DATASET_BASES)
+        return list(bases)
     if isinstance(declared, str):
         declared = [declared]
-    unknown = [d for d in declared if d not in DATASET_BASES]
+    unknown = [d for d in declared if d not in bases]
     if unknown:
         raise ValueError(
             f"Notebook {name} declares unknown datasets in metadata['vae_keras']['datasets']. Received: "
-            f"{unknown}. Accepted: {', '.join(DATASET_BASES)}"
+            f"{unknown}. Accepted: {', '.join(bases)}"
         )
     return list(declared)
 
@@ -250,7 +282,8 @@ def plan(notebooks, dataset, argument="--dataset", notebooks_dir=NOTEBOOKS_DIR):
 
     Args:
         notebooks: ``{name: accepted dataset base names}`` (e.g. from ``notebook_datasets``),
-            or a list of names whose metadata is read from ``NOTEBOOKS_DIR``.
+            or a list of names whose metadata is read from ``NOTEBOOKS_DIR``. A notebook accepts a
+            dataset whose name or family is among its names (``notebook_accepts``).
         dataset: the run's dataset (``"digits"``, ``"npz:PATH"``...), or ``None`` when each notebook
             uses its own default (nothing is skipped then).
         argument: how the user gave the dataset, for the error message.
@@ -264,12 +297,12 @@ def plan(notebooks, dataset, argument="--dataset", notebooks_dir=NOTEBOOKS_DIR):
     if not isinstance(notebooks, dict):
         notebooks = {name: notebook_datasets(name, notebooks_dir) for name in notebooks}
     base = dataset_base(dataset)
-    if base is None or base not in DATASET_BASES:
+    if base is None or base not in dataset_bases():
         # No dataset chosen, or one no notebook knows: the notebook's own loader names what it accepts.
         return list(notebooks), {}
     to_run, skipped = [], {}
     for name, accepted in notebooks.items():
-        if accepted is None or base in accepted:
+        if notebook_accepts(accepted, base):
             to_run.append(name)
         else:
             skipped[name] = f"needs {_either(accepted)}; this run used {base}"
