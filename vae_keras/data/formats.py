@@ -173,16 +173,18 @@ def read_npz(path: str | os.PathLike, split: str = "train") -> tuple[np.ndarray,
         raise FileNotFoundError(
             f"npz file not found. Received: path={str(path)!r}. Pass an existing file as 'npz:PATH'."
         )
+    _check_npz_signature(path)
     try:
         with np.load(path, allow_pickle=False) as content:
             keys = set(content.files)
             if f"x_{split}" in keys:
-                images = content[f"x_{split}"]
-                labels = content[f"y_{split}"] if f"y_{split}" in keys else None
+                names = (f"x_{split}", f"y_{split}")
             elif split == "train" and "x" in keys:
-                images, labels = content["x"], content["y"] if "y" in keys else None
+                names = ("x", "y")
             else:
                 raise DatasetFileError(_missing_split_message(path, split, keys))
+            images = _npz_array(content, names[0], path)
+            labels = _npz_array(content, names[1], path) if names[1] in keys else None
     except DatasetFileError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as error:
@@ -191,6 +193,44 @@ def read_npz(path: str | os.PathLike, split: str = "train") -> tuple[np.ndarray,
             f"or corrupt ({type(error).__name__}: {error})."
         ) from error
     return _standardize_npz_arrays(images, labels, path)
+
+
+_ZIP_SIGNATURE = b"PK\x03\x04"
+_NPY_SIGNATURE = b"\x93NUMPY"
+
+
+def _check_npz_signature(path):
+    """Refuses a file that is not a zip archive (what np.savez writes), saying what it looks like instead."""
+    with open(path, "rb") as file:
+        head = file.read(64)
+    if head.startswith(_ZIP_SIGNATURE):
+        return
+    if head.startswith(_NPY_SIGNATURE):
+        looks = "a single .npy array (np.save), not an .npz archive of named arrays"
+    elif not head:
+        looks = "an empty file"
+    elif all(32 <= byte < 127 or byte in b"\t\r\n" for byte in head):
+        looks = f"a text file (it starts with {head[:24].decode('ascii')!r})"
+    else:
+        looks = f"not a zip archive (it starts with the bytes {head[:8]!r})"
+    raise DatasetFileError(
+        f"{path} ({path.stat().st_size:,} bytes) cannot be read as an .npz file: it is {looks}. Accepted: a zip "
+        "archive of arrays written by np.savez or np.savez_compressed, e.g. np.savez(path, x_train=..., y_train=...)."
+    )
+
+
+def _npz_array(content, name, path):
+    """One array of an open .npz, refusing an object array (pickled Python objects) by name."""
+    try:
+        return content[name]
+    except ValueError as error:
+        if "allow_pickle" not in str(error) and "Object arrays" not in str(error):
+            raise
+        raise DatasetFileError(
+            f"{path}: array {name!r} holds Python objects (dtype object, stored pickled), which are not "
+            "loaded: unpickling can run code. Accepted: numeric arrays, uint8 images and integer labels; "
+            f"convert before saving, e.g. {name}=np.asarray({name}, dtype=np.int64)."
+        ) from None
 
 
 def _missing_split_message(path, split, keys):
@@ -238,11 +278,9 @@ def _standardize_npz_arrays(images, labels, path):
     if not np.issubdtype(images.dtype, np.integer) or (
         images.dtype != np.uint8 and images.size and (images.min() < 0 or images.max() > 255)
     ):
-        numeric = images.size and np.issubdtype(images.dtype, np.number)
-        low, high = (images.min(), images.max()) if numeric else (None, None)
         raise DatasetFileError(
             f"{path}: images must be integer pixels in 0..255 (uint8) or floats in [0, 1]. "
-            f"Received: dtype {images.dtype} with values in [{low}, {high}]."
+            f"Received: {_describe_values(images)}."
         )
     if labels is None:
         return images.astype(np.uint8, copy=False), None
@@ -253,6 +291,17 @@ def _standardize_npz_arrays(images, labels, path):
             f"Received: labels {labels.dtype} {labels.shape} for {images.shape[0]} images."
         )
     return images.astype(np.uint8, copy=False), labels.astype(np.int64)
+
+
+def _describe_values(images):
+    """What an array of refused images holds: its dtype, and its range where it has one."""
+    if images.dtype == np.bool_:
+        return "dtype bool (True/False, not pixel levels); save them as np.uint8(x) * 255"
+    if not images.size:
+        return f"dtype {images.dtype} with no values"
+    if not np.issubdtype(images.dtype, np.number):
+        return f"dtype {images.dtype}, which holds no numbers"
+    return f"dtype {images.dtype} with values in [{images.min()}, {images.max()}]"
 
 
 def _unit_floats_to_uint8(images, path):
