@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from vae_keras import evaluate, train
+from vae_keras import evaluate, guards, train
 from vae_keras.config import ExperimentConfig
 
 
@@ -146,12 +146,65 @@ def test_divergence_stops_at_once_and_keeps_the_last_good_checkpoint(tmp_path):
     run_dir = tmp_path / "run"
     train.train(_config(num_epochs=2), run_dir, verbose=0)
     checkpoint = (run_dir / "checkpoints" / "epoch-000002.keras").read_bytes()
-    guard = train.NonFiniteGuard()
+    guard = guards.DivergenceGuard(run_dir)
+    guard.set_params({"epochs": 5, "steps": 19, "verbose": 0})
     guard.on_epoch_begin(2)
-    with pytest.raises(train.TrainingDivergedError, match=r"epoch 3, batch 7: the 'kl' term is inf"):
+    for batch in range(6):
+        guard.on_train_batch_end(batch, {"loss": 1.0, "reconstruction": 2.0, "kl": 0.5})
+    with pytest.raises(
+        train.TrainingDivergedError,
+        match=r"epoch 3, batch 7 of 19: the 'kl' term is inf\. The checkpoint of epoch 2 "
+        r"\(checkpoints/epoch-000002\.keras\) is kept",
+    ):
         guard.on_train_batch_end(6, {"loss": 1.0, "reconstruction": 2.0, "kl": float("inf")})
     guard.on_train_batch_end(7, {"loss": 1.0, "reconstruction": 2.0, "kl": 0.5})  # finite: no error
     assert (run_dir / "checkpoints" / "epoch-000002.keras").read_bytes() == checkpoint
+
+
+def test_the_guard_names_the_batches_of_the_epoch_not_a_step_past_its_end():
+    # An epoch of 2 batches run as one compiled call of steps_per_execution=10: Keras reports step index 9.
+    guard = guards.DivergenceGuard()
+    guard.set_params({"epochs": 3, "steps": 2, "verbose": 0})
+    guard.on_epoch_begin(0)
+    with pytest.raises(train.TrainingDivergedError, match=r"epoch 1, batches 1-2 of 2 \(one compiled call\)"):
+        guard.on_train_batch_end(9, {"loss": float("nan"), "kl": 1.0})
+
+
+def test_the_guard_stops_a_finite_but_exploded_kl():
+    # The run: an MLP on 256x256x3 noise "completed" with a KL of 1.36e31 nats.
+    guard = guards.DivergenceGuard()
+    guard.set_params({"epochs": 3, "steps": 4, "verbose": 0})
+    guard.on_epoch_begin(0)
+    with pytest.raises(train.TrainingDivergedError, match=r"'kl' term is 1\.36e\+31 nats, beyond the bound of 1e\+12"):
+        guard.on_train_batch_end(0, {"loss": 1.36e31, "reconstruction": 5e4, "kl": 1.36e31})
+
+
+def test_the_guard_stops_a_term_a_million_times_its_first_epoch_but_not_a_small_kl_that_grows():
+    guard = guards.DivergenceGuard()
+    guard.set_params({"epochs": 3, "steps": 4, "verbose": 0})
+    guard.on_epoch_begin(0)
+    guard.on_epoch_end(0, {"kl": 1e-4, "reconstruction": 40.0, "loss": 40.0})
+    guard.on_epoch_begin(1)
+    guard.on_train_batch_end(0, {"kl": 50.0, "reconstruction": 30.0})  # a collapsed posterior that learns
+    guard.on_train_batch_end(1, {"kl": 9e5, "reconstruction": 30.0})  # below 1e6 x max(1e-4, 1 nat)
+    with pytest.raises(
+        train.TrainingDivergedError,
+        match=r"epoch 2, batch 3 of 4: the 'reconstruction' term is 4\.1e\+07 nats, beyond 1e\+06 times its "
+        r"first-epoch mean \(40",
+    ):
+        guard.on_train_batch_end(2, {"kl": 10.0, "reconstruction": 4.1e7})
+
+
+def test_a_diverged_run_says_that_no_checkpoint_exists_when_none_was_saved(tmp_path, monkeypatch):
+    monkeypatch.setattr(guards, "EXPLODED_NATS", 1e-3)  # every batch "explodes": the run stops in epoch 1
+    run_dir = tmp_path / "run"
+    with pytest.raises(train.TrainingDivergedError) as raised:
+        train.train(_config(num_epochs=1, steps_per_execution=1), run_dir, verbose=0)
+    message = str(raised.value)
+    assert "epoch 1, batch 1 of 21" in message, message  # 1293 training digits in batches of 64
+    assert "No checkpoint exists yet" in message and "kept" not in message
+    state = train.read_state(run_dir)
+    assert state["status"] == "diverged" and state["checkpoint"] is None and state["error"] == message
 
 
 def test_batch_size_larger_than_the_data_is_refused():

@@ -5,7 +5,8 @@ Subcommands:
 * ``vae-keras train [--config FILE] [--SETTING VALUE ...] [--out RUN_DIR]``
 * ``vae-keras evaluate RUN_DIR [--k 5000] [--split test] [--max-examples N]``:
   writes ``RUN_DIR/metrics-<split>-k<K>.json``
-* ``vae-keras run --profile smoke|quick|full [--dataset NAME] [--only 02,05] [--out DIR]``
+* ``vae-keras run --profile NAME|FILE [--dataset NAME] [--only 02,05] [--out DIR]``: ``NAME`` a profile in
+  ``params/`` (``vae-keras run --help`` lists them)
 * ``vae-keras progress OUT``: how far a run folder has got (reads files only; safe while it runs)
 * ``vae-keras publish OUT``: the writeup into ``docs/``, its headline numbers into the README
 
@@ -38,6 +39,13 @@ def _setting_flags(parser, list_choices):
             metavar=str(getattr(kind, "__name__", "LIST")).upper(),
             help=f"{help_text} (default: {shown})",
         )
+
+
+def _profiles():
+    """The profiles in ``params/``, as ``vae-keras run --profile`` accepts them (the runner imports no Keras)."""
+    from vae_keras import runner
+
+    return runner.list_profiles()
 
 
 def build_parser(list_choices=True):
@@ -78,7 +86,7 @@ def build_parser(list_choices=True):
     )
 
     run = commands.add_parser("run", help="execute the study notebooks with papermill and build the HTML report")
-    run.add_argument("--profile", required=True, help="smoke, quick, full (params/*.yaml), or a YAML path")
+    run.add_argument("--profile", required=True, help=f"{', '.join(_profiles())} (params/*.yaml), or a YAML path")
     run.add_argument("--dataset", help="dataset for every notebook (default: the profile's, else svhn)")
     run.add_argument("--only", help="comma-separated notebook numbers or names, e.g. 02,05")
     run.add_argument("--out", help="output folder (default: runs/<profile>)")
@@ -152,9 +160,10 @@ def _train(args):
     backend, reason = backends.choose(args.keras_backend, architecture)
     config = config_lib.ExperimentConfig.from_dict(settings)
     print(f"Keras backend: {backend} ({reason})", flush=True)
-    from vae_keras import train
+    from vae_keras import train, validation
 
     run_dir = Path(args.out) if args.out else config_lib.default_run_dir(config)
+    validation.check_out(run_dir, "--out")
     train.train(config, run_dir, resume=not args.no_resume)
     print(f"Run folder: {run_dir.resolve()}")
     return 0

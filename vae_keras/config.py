@@ -157,6 +157,13 @@ class ExperimentConfig:
         default="",
         metadata={"help": "a model.keras whose weights start this run (e.g. to go on at another learning rate)"},
     )
+    allow_large: bool = dataclasses.field(
+        default=False,
+        metadata={
+            "help": "start even when one checkpoint would pass vae_keras.validation.REFUSE_CHECKPOINT_BYTES (4 GiB) "
+            "or the disk has less free space than the run's estimate"
+        },
+    )
 
     def __post_init__(self):
         for field in dataclasses.fields(self):

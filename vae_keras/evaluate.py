@@ -338,39 +338,13 @@ def evaluate_run(run_dir, num_samples=5000, split=None, batch_size=None, max_exa
     import time
     from pathlib import Path
 
-    from vae_keras import config as config_lib
-    from vae_keras import data, io_utils, preprocessing, train
+    from vae_keras import io_utils
     from vae_keras.data.prepared import model_inputs
 
     run_dir = Path(run_dir)
-    if not (run_dir / "config.json").is_file():
-        raise FileNotFoundError(
-            f"Not a run folder (no config.json). Received: run_dir={str(run_dir)!r}. "
-            "Create one with `vae-keras train --out RUN_DIR`."
-        )
-    state = train.read_state(run_dir) or {}
-    if state.get("status") != train.COMPLETED or not (run_dir / "model.keras").is_file():
-        raise ValueError(
-            f"The run in {str(run_dir)!r} has not completed (status={state.get('status')!r}, "
-            f"epoch {state.get('epoch', 0)}). Finish it with `vae-keras train` (it resumes) before evaluating."
-        )
-    config = config_lib.ExperimentConfig.load(run_dir / "config.json")
-    vae = keras.saving.load_model(run_dir / "model.keras")
-    preprocessor = None
-    if (run_dir / f"{train.PREPROCESSOR_FILE}.json").exists():
-        preprocessor = preprocessing.load_preprocessor(run_dir / f"{train.PREPROCESSOR_FILE}.json")
+    config, state, vae, preprocessor = _read_run(run_dir)
     split = split or config.test_split
-    images, labels = data.load(config.dataset, split)
-    num_in_split = len(images)
-    subset = random_subset(num_in_split, max_examples, seed)
-    if config.conditional and labels is None:
-        raise ValueError(
-            f"The run is a conditional VAE, which decodes with labels, and split {split!r} of "
-            f"dataset={config.dataset!r} has none."
-        )
-    if subset is not None:
-        images = images[subset]
-        labels = None if labels is None else labels[subset]
+    images, labels, num_in_split, subset = _split_to_score(config, vae, preprocessor, split, max_examples, seed)
     x = model_inputs(config, preprocessor, images, seed=seed)
     start = time.time()
     results = log_likelihood(
@@ -408,3 +382,50 @@ def evaluate_run(run_dir, num_samples=5000, split=None, batch_size=None, max_exa
     if split == config.test_split and subset is None:
         io_utils.atomic_write_json(run_dir / "metrics.json", metrics)
     return metrics
+
+
+def _read_run(run_dir):
+    """A completed run folder's ``(config, state, vae, preprocessor)``; refuses anything else."""
+    from vae_keras import config as config_lib
+    from vae_keras import preprocessing, train
+
+    if not (run_dir / "config.json").is_file():
+        raise FileNotFoundError(
+            f"Not a run folder (no config.json). Received: run_dir={str(run_dir)!r}. "
+            "Create one with `vae-keras train --out RUN_DIR`."
+        )
+    state = train.read_state(run_dir) or {}
+    if state.get("status") != train.COMPLETED or not (run_dir / "model.keras").is_file():
+        raise ValueError(
+            f"The run in {str(run_dir)!r} has not completed (status={state.get('status')!r}, "
+            f"epoch {state.get('epoch', 0)}). Finish it with `vae-keras train` (it resumes) before evaluating."
+        )
+    config = config_lib.ExperimentConfig.load(run_dir / "config.json")
+    vae = keras.saving.load_model(run_dir / "model.keras")
+    preprocessor = None
+    if (run_dir / f"{train.PREPROCESSOR_FILE}.json").exists():
+        preprocessor = preprocessing.load_preprocessor(run_dir / f"{train.PREPROCESSOR_FILE}.json")
+    return config, state, vae, preprocessor
+
+
+def _split_to_score(config, vae, preprocessor, split, max_examples, seed):
+    """The images and labels ``evaluate_run`` scores, checked against the model before any work:
+    ``(images, labels, num_in_split, subset)``."""
+    from vae_keras import data, validation
+
+    images, labels = data.load(config.dataset, split)
+    if config.conditional and labels is None:
+        raise ValueError(
+            f"The run is a conditional VAE, which decodes with labels, and split {split!r} of "
+            f"dataset={config.dataset!r} has none."
+        )
+    image_shape = preprocessor.image_shape if preprocessor is not None else vae.input_shape_
+    validation.check_evaluation_data(
+        config, split, images, labels, image_shape, vae.num_classes if config.conditional else None
+    )
+    num_in_split = len(images)
+    subset = random_subset(num_in_split, max_examples, seed)
+    if subset is not None:
+        images = images[subset]
+        labels = None if labels is None else labels[subset]
+    return images, labels, num_in_split, subset

@@ -16,6 +16,9 @@ from matplotlib.ticker import NullLocator
 
 from vae_keras import io_utils
 
+#: The channel counts an image figure draws: grey (1) or RGB (3). ``vae_keras.validation`` refuses others.
+IMAGE_CHANNELS = (1, 3)
+
 
 def _as_images(images):
     """(N, H, W[, C]) or (N, D) square -> (N, H, W, C) floats in [0, 1]."""
@@ -29,7 +32,7 @@ def _as_images(images):
         images = images.reshape(-1, side, side, 1)
     if images.ndim == 3:
         images = images[..., None]
-    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+    if images.ndim != 4 or images.shape[-1] not in IMAGE_CHANNELS:
         raise ValueError(
             f"`images` must be shaped (N, H, W), (N, H, W, 1) or (N, H, W, 3). Received: images.shape={images.shape}"
         )

@@ -625,6 +625,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
     info["dataset"] = parameters.get("dataset")
     info["notebooks"] = list(notebooks)  # the selection: results.json lists those not reached yet as queued
     out = Path(out or Path("runs") / profile_name).resolve()
+    _validate(out, parameters.get("dataset"), to_run)
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     kernel = ensure_kernel()
     where = machine()
@@ -694,6 +695,15 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
     if failures:
         raise NotebookFailedError("; ".join(failures))
     return merged
+
+
+def _validate(out, dataset, to_run):
+    """The library's checks of ``--out`` and the dataset, once, before any notebook kernel starts."""
+    from vae_keras import validation
+
+    validation.check_out(out, "--out")
+    if dataset is not None and to_run:
+        validation.check_dataset(dataset, labels_for="The studies' conditional VAE")
 
 
 def _profile(profile, dataset=None):

@@ -33,18 +33,24 @@ import keras
 import numpy as np
 
 from vae_keras import config as config_lib
-from vae_keras import distribute, io_utils, likelihoods, models, plots, preprocessing
-from vae_keras.data.prepared import PreparedData, prepare_data  # noqa: F401  (re-exported)
+from vae_keras import distribute, guards, io_utils, likelihoods, models, plots, preprocessing, validation
+from vae_keras.data.prepared import PreparedData, load_splits, prepare_data  # noqa: F401  (re-exported)
+from vae_keras.guards import DivergenceGuard, TrainingDivergedError  # noqa: F401  (re-exported)
+from vae_keras.schedules import (  # noqa: F401  (re-exported)
+    BURDA_STAGES,
+    burda_learning_rates,
+    burda_stage_ends,
+    learning_rate_for,
+)
+
+#: The guard's former name (it watched NaN and Inf only).
+NonFiniteGuard = DivergenceGuard
 
 logger = logging.getLogger("vae_keras.train")
 
 STATE_FILE = "state.json"
 PREPROCESSOR_FILE = "preprocessor"
 COMPLETED = "completed"
-
-
-class TrainingDivergedError(RuntimeError):
-    """Raised when a loss term becomes NaN or Inf during training."""
 
 
 def whole_blocks(steps_per_epoch, steps_per_execution):
@@ -153,42 +159,6 @@ def apply_jit_compile(vae, setting):
         value = vae._resolve_auto_jit_compile()
     vae.jit_compile = value
     return vae
-
-
-BURDA_STAGES = 8  # Burda et al. (2016): stage i lasts 3^i epochs at 1e-3 * 10^(-i/7), i = 0..7
-
-
-def burda_stage_ends(num_epochs):
-    """Where each of the 8 stages of Burda et al.'s schedule ends, in (fractional) epochs.
-
-    Their schedule runs ``sum(3^i) = 3280`` epochs in 8 stages; stage ``i`` lasts
-    ``3^i`` epochs at ``learning_rate * 10^(-i/7)``. A shorter budget keeps the
-    same 8 learning rates over stages shrunk in proportion, so the run still ends
-    at the smallest rate; at 3280 epochs the stages are exactly theirs.
-    """
-    total = (3**BURDA_STAGES - 1) // 2
-    return [num_epochs * ((3 ** (i + 1) - 1) // 2) / total for i in range(BURDA_STAGES)]
-
-
-def burda_learning_rates(learning_rate):
-    """The learning rate of each of the 8 stages: ``learning_rate * 10^(-i/7)``."""
-    return [learning_rate * 10 ** (-i / 7) for i in range(BURDA_STAGES)]
-
-
-def learning_rate_for(config, steps_per_epoch):
-    """A float, or a Keras schedule over training steps (saved with the optimizer, so resumes keep it).
-
-    With ``lr_schedule="burda"`` stage ``i`` covers the steps before
-    ``round(burda_stage_ends(num_epochs)[i] * steps_per_epoch)``; a stage shorter
-    than half a step disappears.
-    """
-    if config.lr_schedule == "constant" or config.num_epochs == 0:
-        return config.learning_rate
-    ends = [round(end * steps_per_epoch) for end in burda_stage_ends(config.num_epochs)]
-    # PiecewiseConstantDecay gives values[i] while step <= boundaries[i]; steps count from 0.
-    return keras.optimizers.schedules.PiecewiseConstantDecay(
-        boundaries=[end - 1 for end in ends[:-1]], values=burda_learning_rates(config.learning_rate)
-    )
 
 
 def make_optimizer(config, steps_per_epoch=1):
@@ -341,43 +311,13 @@ class ProgressPrinter(keras.callbacks.Callback):
         print(f"epoch {done}/{total}  {values}  ({per_epoch:.2f} s/epoch, ~{remaining / 60:.1f} min left)", flush=True)
 
 
-class NonFiniteGuard(keras.callbacks.TerminateOnNaN):
-    """Keras's ``TerminateOnNaN(raise_error=True)``, with a message that names epoch, batch and term.
-
-    ``TerminateOnNaN`` watches only ``loss``; this looks at the terms first, so that the message names
-    the term that went non-finite rather than the total it spoiled. ``kl`` comes first because an
-    overflowing encoder also spoils ``z`` and with it the reconstruction. Every non-finite term is
-    listed, and the error (a ``TrainingDivergedError``, a ``RuntimeError`` as Keras raises) stops
-    ``fit`` at once, before any callback could save the spoiled weights.
-    """
-
-    TERMS = ("kl", "reconstruction", "loss")
-
-    def __init__(self):
-        super().__init__(raise_error=True)
-        self.epoch = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch + 1
-
-    def on_batch_end(self, batch, logs=None):
-        values = {term: (logs or {}).get(term) for term in self.TERMS}
-        bad = [(term, float(value)) for term, value in values.items() if value is not None]
-        bad = [(term, value) for term, value in bad if not math.isfinite(value)]
-        if bad:
-            (term, value), others = bad[0], bad[1:]
-            also = f" (also non-finite: {', '.join(f'{t}={v}' for t, v in others)})" if others else ""
-            raise TrainingDivergedError(
-                f"Training diverged at epoch {self.epoch}, batch {batch + 1}: the {term!r} term is "
-                f"{value}{also}. The last good checkpoint is kept. Try a smaller learning_rate, "
-                "a clipnorm, or a larger variance_floor."
-            )
-        super().on_batch_end(batch, logs)
-
-
 # --------------------------------------------------------------------------
 # The run
 # --------------------------------------------------------------------------
+
+
+#: Settings a resumed run may change: more epochs, and the opt-in to a large run.
+_NOT_IDENTITY = ("num_epochs", "allow_large")
 
 
 def _check_resumable(run_dir, config):
@@ -386,7 +326,7 @@ def _check_resumable(run_dir, config):
     differences = {
         key: (saved_value, config.to_dict()[key])
         for key, saved_value in saved.to_dict().items()
-        if key != "num_epochs" and config.to_dict()[key] != saved_value
+        if key not in _NOT_IDENTITY and config.to_dict()[key] != saved_value
     }
     if saved.lr_schedule != "constant" and saved.num_epochs != config.num_epochs:
         # The schedule's stages were placed for the saved num_epochs and travel with the checkpoint.
@@ -420,8 +360,9 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None, figures=Tr
         ``(vae, prepared_data, state)``.
 
     Raises:
-        TrainingDivergedError: if a loss term becomes NaN or Inf.
-        ValueError: for invalid settings or a run folder of another config.
+        TrainingDivergedError: if a loss term becomes NaN or Inf, or explodes (``vae_keras.guards``).
+        ValueError: for invalid settings, data or ``run_dir``, a model too large to start without
+            ``allow_large`` (``vae_keras.validation``), or a run folder of another config.
     """
     with distribute.scope(config.distribute, config.batch_size) as devices:
         # JAX shards every batch across the devices, so each batch must split evenly: the last,
@@ -446,29 +387,15 @@ def _train(config, run_dir, resume, verbose, callbacks, figures, even_batches=1)
     preprocessor_path = run_dir / f"{PREPROCESSOR_FILE}.json"
     if state is not None and preprocessor_path.exists():
         preprocessor = preprocessing.load_preprocessor(preprocessor_path)
-    prepared = prepare_data(config, preprocessor=preprocessor)
+    splits = load_splits(config)
+    # Every check before any work: nothing is fitted, built or written until the data, the folder and the
+    # model's size are known to work.
+    validation.validate_training(config, run_dir, *splits, resuming=state is not None)
+    prepared = prepare_data(config, preprocessor=preprocessor, splits=splits)
     drop_remainder = even_batches > 1
     steps_per_epoch = (math.floor if drop_remainder else math.ceil)(len(prepared.train[0]) / config.batch_size)
 
-    initial_epoch = 0
-    if state is not None and state.get("checkpoint"):
-        initial_epoch = int(state["epoch"])
-        vae = apply_jit_compile(_load_checkpoint(run_dir / state["checkpoint"]), config.jit_compile)
-        logger.info("Resuming %s from epoch %d", run_dir, initial_epoch)
-        print(f"Resuming {run_dir} from the checkpoint of epoch {initial_epoch}.", flush=True)
-    else:
-        num_classes = prepared.num_classes if config.conditional else None
-        model = build_model(config, prepared.input_shape, steps_per_epoch, num_classes=num_classes)
-        if config.output_bias_init == "data_mean":
-            initialize_output_bias(model, prepared.model_inputs(prepared.train[0], seed=config.seed))
-        if config.init_from:
-            initialize_from(model, config.init_from)
-        vae = compile_model(model, config, steps_per_epoch)
-        state = {"status": "running", "epoch": 0, "checkpoint": None, "history": []}
-        # Created only now: bad settings or data found above leave no folder behind.
-        run_dir.mkdir(parents=True, exist_ok=True)
-        if prepared.preprocessor is not None:
-            prepared.preprocessor.save(preprocessor_path)
+    vae, state, initial_epoch = _start_model(config, run_dir, state, prepared, steps_per_epoch, preprocessor_path)
     config.save(run_dir / "config.json")  # a new run's settings, or a resumed run's raised num_epochs
 
     if state.get("status") == COMPLETED and initial_epoch >= config.num_epochs:
@@ -485,25 +412,8 @@ def _train(config, run_dir, resume, verbose, callbacks, figures, even_batches=1)
     state["keras_backend"] = backend
     state["jit_compile"] = bool(vae.jit_compile)
     write_state(run_dir, state)
-    validation_data = None
-    if prepared.validation is not None:
-        # A multiple of the devices' number (all of it on one device), so that every batch splits evenly.
-        keep = len(prepared.validation[0]) // even_batches * even_batches
-        validation_data = (prepared.model_inputs(prepared.validation[0][:keep], seed=config.seed),)
-        if config.conditional:
-            validation_data = (validation_data[0], prepared.validation[1][:keep])
-    callbacks = [
-        NonFiniteGuard(),
-        RunCheckpoint(run_dir, state, config.checkpoint_every, config.checkpoint_seconds),
-        *(callbacks or []),
-    ]
-    if config.tensorboard:  # Keras writes the summaries with TensorFlow, on every backend
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs")))
-    if verbose == "compact":
-        callbacks.append(ProgressPrinter())
-        verbose = 0
-    elif verbose is None:
-        verbose = 1 if sys.stdout.isatty() else 2
+    validation_data = _validation_data(config, prepared, even_batches)
+    callbacks, verbose = _callbacks(config, run_dir, state, callbacks, verbose)
     print(
         f"Training {config.architecture} VAE on {config.dataset!r} ({len(prepared.train[0])} examples, "
         f"input {prepared.input_shape}) for epochs {initial_epoch + 1}..{config.num_epochs}; run folder: {run_dir}",
@@ -537,10 +447,69 @@ def _train(config, run_dir, resume, verbose, callbacks, figures, even_batches=1)
     except Exception as error:
         _mark(run_dir, "failed", f"{type(error).__name__}: {error}")
         raise
+    return vae, prepared, _complete(vae, prepared, run_dir, figures)
+
+
+def _start_model(config, run_dir, state, prepared, steps_per_epoch, preprocessor_path):
+    """The model to train, loaded from the run's checkpoint or built new: ``(vae, state, initial_epoch)``.
+
+    A new run's folder is created here, after every check: bad settings or data leave no folder behind.
+    """
+    if state is not None and state.get("checkpoint"):
+        initial_epoch = int(state["epoch"])
+        vae = apply_jit_compile(_load_checkpoint(run_dir / state["checkpoint"]), config.jit_compile)
+        logger.info("Resuming %s from epoch %d", run_dir, initial_epoch)
+        print(f"Resuming {run_dir} from the checkpoint of epoch {initial_epoch}.", flush=True)
+        return vae, state, initial_epoch
+    num_classes = prepared.num_classes if config.conditional else None
+    model = build_model(config, prepared.input_shape, steps_per_epoch, num_classes=num_classes)
+    if config.output_bias_init == "data_mean":
+        initialize_output_bias(model, prepared.model_inputs(prepared.train[0], seed=config.seed))
+    if config.init_from:
+        initialize_from(model, config.init_from)
+    vae = compile_model(model, config, steps_per_epoch)
+    state = {"status": "running", "epoch": 0, "checkpoint": None, "history": []}
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if prepared.preprocessor is not None:
+        prepared.preprocessor.save(preprocessor_path)
+    return vae, state, 0
+
+
+def _validation_data(config, prepared, even_batches):
+    """``fit``'s ``validation_data``: the held-out images (with labels for a conditional VAE), or ``None``."""
+    if prepared.validation is None:
+        return None
+    # A multiple of the devices' number (all of it on one device), so that every batch splits evenly.
+    keep = len(prepared.validation[0]) // even_batches * even_batches
+    x = prepared.model_inputs(prepared.validation[0][:keep], seed=config.seed)
+    return (x, prepared.validation[1][:keep]) if config.conditional else (x,)
+
+
+def _callbacks(config, run_dir, state, extra, verbose):
+    """The run's callbacks (the divergence guard first) and ``fit``'s verbosity: ``(callbacks, verbose)``."""
+    callbacks = [
+        DivergenceGuard(run_dir, reference=guards.first_epoch_means(state["history"])),
+        RunCheckpoint(run_dir, state, config.checkpoint_every, config.checkpoint_seconds),
+        *(extra or []),
+    ]
+    if config.tensorboard:  # Keras writes the summaries with TensorFlow, on every backend
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs")))
+    if verbose == "compact":
+        callbacks.append(ProgressPrinter())
+        verbose = 0
+    elif verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
+    return callbacks, verbose
+
+
+def _complete(vae, prepared, run_dir, figures):
+    """Marks a run whose epochs all trained as completed; returns its state.
+
+    Figures, then the model, then the status: a run marked completed is never re-entered, and a model.keras
+    never sits beside a run that did not complete (figures that fail leave none; a rerun redraws them and
+    saves it).
+    """
     state = read_state(run_dir)
-    # Figures, then the model, then the status: a run marked completed is never
-    # re-entered, and a model.keras never sits beside a run that did not complete
-    # (figures that fail leave none; a rerun redraws them and saves it).
     if figures:
         try:
             save_figures(vae, prepared, state["history"], run_dir)
@@ -551,7 +520,7 @@ def _train(config, run_dir, resume, verbose, callbacks, figures, even_batches=1)
     state["status"] = COMPLETED
     write_state(run_dir, state)
     print(f"Completed {state['epoch']} epochs. Results in {run_dir}", flush=True)
-    return vae, prepared, state
+    return state
 
 
 def _load_checkpoint(path):

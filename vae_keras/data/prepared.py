@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from vae_keras import preprocessing
+from vae_keras import validation as validation_lib
 from vae_keras.data.pipeline import ArrayDataset, make_dataset, train_validation_split
 from vae_keras.data.sources import load
 
@@ -117,16 +118,14 @@ class PreparedData:
         return ArrayDataset(images, batch_size, **options)
 
 
-def prepare_data(config, preprocessor=None):
-    """Loads the splits named by ``config`` and fits (or reuses) the preprocessor.
+def load_splits(config):
+    """The training, validation and test ``(images, labels)`` pairs of ``config``, cut as it says; nothing fitted.
 
-    Args:
-        config: an ``ExperimentConfig``.
-        preprocessor: an already fitted preprocessor (when resuming or
-            evaluating); fitted on the training split when ``None``.
+    The validation part is held out of the training split (``None`` when ``validation_fraction`` is 0), then
+    a seeded subset of ``max_train_examples`` is kept.
 
-    Returns:
-        A ``PreparedData``.
+    Raises:
+        ValueError: if no training example is left, or ``batch_size`` exceeds their number.
     """
     train_images, train_labels = load(config.dataset, config.train_split)
     test = load(config.dataset, config.test_split)
@@ -152,6 +151,26 @@ def prepare_data(config, preprocessor=None):
             f"`batch_size` must not exceed the number of training examples ({len(train_images)}). "
             f"Received: batch_size={config.batch_size}"
         )
+    return (train_images, train_labels), validation, test
+
+
+def prepare_data(config, preprocessor=None, splits=None):
+    """Loads the splits named by ``config``, checks them, and fits (or reuses) the preprocessor.
+
+    Args:
+        config: an ``ExperimentConfig``.
+        preprocessor: an already fitted preprocessor (when resuming or
+            evaluating); fitted on the training split when ``None``.
+        splits: ``load_splits(config)``, already checked (``vae_keras.validation.validate_training``, as
+            ``train`` does); default: loaded here and checked with ``vae_keras.validation.check_data``.
+
+    Returns:
+        A ``PreparedData``.
+    """
+    if splits is None:
+        splits = load_splits(config)
+        validation_lib.check_data(config, *splits)
+    (train_images, train_labels), validation, test = splits
     if preprocessor is None and config.input_space != "pixels":
         limit = min(train_images.shape[0], math.prod(train_images.shape[1:]))
         if config.pca_components > limit:
