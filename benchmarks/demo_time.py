@@ -47,7 +47,7 @@ def main(argv=None):
             raise SystemExit(f"`{' '.join(command)}` failed with exit status {completed.returncode}")
         status = json.loads(open(os.path.join(out, "status.json")).read())
         results = json.loads(open(os.path.join(out, "results.json")).read())
-    from vae_keras import claims
+    from vae_keras.writeup import claims
 
     path = common.write_results(
         "demo_time" if not args.quick else "demo_time_quick",

@@ -32,7 +32,8 @@
 # %% tags=["remove-output"]
 import numpy as np
 
-from vae_keras import claims, plots, studies
+from vae_keras.writeup import claims
+from vae_keras import plots, studies
 
 versions = studies.setup()
 
@@ -59,12 +60,22 @@ out_dir: str = "runs/notebooks"  # folder for runs, figures and results
 # %%
 studies.seed_everything(seed)
 output = studies.Output(out_dir, "03_components_or_convolutions")
-output.banner(dataset, profile, studies.budget_text(num_epochs, max_train_examples, num_seeds, batch_size), written_for="svhn")
+output.banner(
+    dataset, profile, studies.budget_text(num_epochs, max_train_examples, num_seeds, batch_size), written_for="svhn"
+)
 seeds = studies.seeds_for(seed, num_seeds)
 base = studies.base_config(
-    dataset=dataset, architecture="mlp", hidden_units=[hidden_width, hidden_width], latent_dim=latent_dim,
-    likelihood="gaussian_fitted", learning_rate=learning_rate, batch_size=batch_size, num_epochs=num_epochs,
-    max_train_examples=max_train_examples, seed=seed, clipnorm=100.0,
+    dataset=dataset,
+    architecture="mlp",
+    hidden_units=[hidden_width, hidden_width],
+    latent_dim=latent_dim,
+    likelihood="gaussian_fitted",
+    learning_rate=learning_rate,
+    batch_size=batch_size,
+    num_epochs=num_epochs,
+    max_train_examples=max_train_examples,
+    seed=seed,
+    clipnorm=100.0,
 )
 test_images = studies.load_splits(dataset, ["test"])["test"][0]
 num_pixels = int(np.prod(test_images.shape[1:]))
@@ -73,15 +84,30 @@ variants = {
     "pixels, MLP": {"input_space": "pixels", "dequantize": True},
     "PCA, MLP": {"input_space": "pca", "pca_components": pca_components},
     "whitened PCA, MLP": {"input_space": "pca_whitened", "pca_components": pca_components},
-    "whitened PCA, small-init head": {"input_space": "pca_whitened", "pca_components": pca_components,
-                                      "log_var_init_scale": log_var_init_scale},
-    "pixels, convolutional": {"input_space": "pixels", "dequantize": True, "architecture": "conv",
-                              "hidden_units": [hidden_width]},
+    "whitened PCA, small-init head": {
+        "input_space": "pca_whitened",
+        "pca_components": pca_components,
+        "log_var_init_scale": log_var_init_scale,
+    },
+    "pixels, convolutional": {
+        "input_space": "pixels",
+        "dequantize": True,
+        "architecture": "conv",
+        "hidden_units": [hidden_width],
+    },
 }
-output.settings(dataset=dataset, model=f"MLP {hidden_width}-{hidden_width} (conv: 2 stride-2 convolutions + {hidden_width})",
-                latent_dim=latent_dim, pca_components=f"{pca_components} of {num_pixels} values",
-                epochs=num_epochs, batch_size=batch_size, optimizer=f"Adam {learning_rate:g}, clipnorm 100",
-                decoder="fitted-variance Gaussian, floor 0.01", seeds=seeds, backend=versions["backend"])
+output.settings(
+    dataset=dataset,
+    model=f"MLP {hidden_width}-{hidden_width} (conv: 2 stride-2 convolutions + {hidden_width})",
+    latent_dim=latent_dim,
+    pca_components=f"{pca_components} of {num_pixels} values",
+    epochs=num_epochs,
+    batch_size=batch_size,
+    optimizer=f"Adam {learning_rate:g}, clipnorm 100",
+    decoder="fitted-variance Gaussian, floor 0.01",
+    seeds=seeds,
+    backend=versions["backend"],
+)
 
 # %% [markdown]
 # ## 1. Train the five VAEs
@@ -92,12 +118,28 @@ output.settings(dataset=dataset, model=f"MLP {hidden_width}-{hidden_width} (conv
 # the fitted-variance Gaussian decoder of notebook 02 (floor 0.01), in its own input space.
 
 # %%
-trained, table = studies.train_variants(base, variants, output, num_samples=eval_samples,
-                                        eval_examples=eval_examples, seeds=seeds)
+trained, table = studies.train_variants(
+    base, variants, output, num_samples=eval_samples, eval_examples=eval_examples, seeds=seeds
+)
 completed = {name: v for name, v in trained.items() if v.vae is not None}
-studies.Table(table.rows, columns=[c for c in ("variant", "status", "epochs", "parameters", "test_kl", "test_kl_sd",
-                                               "pixel_mse", "pixel_mse_sd", "seconds_per_epoch")
-                                   if any(c in r for r in table.rows)])
+studies.Table(
+    table.rows,
+    columns=[
+        c
+        for c in (
+            "variant",
+            "status",
+            "epochs",
+            "parameters",
+            "test_kl",
+            "test_kl_sd",
+            "pixel_mse",
+            "pixel_mse_sd",
+            "seconds_per_epoch",
+        )
+        if any(c in r for r in table.rows)
+    ],
+)
 
 # %% [markdown]
 # ## 2. Comparing across input spaces
@@ -114,16 +156,28 @@ studies.Table(table.rows, columns=[c for c in ("variant", "status", "epochs", "p
 # $q(z \mid x)$ is essentially the prior and every reconstruction is the same average image.
 
 # %%
-output.show(plots.bars({n: v.row["pixel_mse"] for n, v in completed.items()}, "mean squared error per pixel",
-                       title="Test reconstruction error in pixel space (lower is better)"), "pixel_mse", headline=True)
+output.show(
+    plots.bars(
+        {n: v.row["pixel_mse"] for n, v in completed.items()},
+        "mean squared error per pixel",
+        title="Test reconstruction error in pixel space (lower is better)",
+    ),
+    "pixel_mse",
+    headline=True,
+)
 ranking = sorted(completed, key=lambda n: completed[n].row["pixel_mse"])
 collapsed = [n for n in completed if completed[n].row["test_kl"] < claims.KL_FLOOR]
-text = "Pixel MSE, lowest first (mean ± sd over seeds): " + "; ".join(
-    f"**{n}** {studies.mean_sd(completed[n].values('pixel_mse'), '.4f')}" for n in ranking) + "."
+text = (
+    "Pixel MSE, lowest first (mean ± sd over seeds): "
+    + "; ".join(f"**{n}** {studies.mean_sd(completed[n].values('pixel_mse'), '.4f')}" for n in ranking)
+    + "."
+)
 if collapsed:
     these = "These models store" if len(collapsed) > 1 else "This model stores"
-    text += (f" {these} almost nothing in z (KL below 1 nat), so the reconstructions are one average "
-             "image: " + ", ".join(f"{n} ({completed[n].row['test_kl']:.2f} nats)" for n in collapsed) + ".")
+    text += (
+        f" {these} almost nothing in z (KL below 1 nat), so the reconstructions are one average "
+        "image: " + ", ".join(f"{n} ({completed[n].row['test_kl']:.2f} nats)" for n in collapsed) + "."
+    )
 output.say(text)
 
 # %%
@@ -153,29 +207,52 @@ output.show_samples_and_reconstructions(completed, num_images=10, seed=seed)
 names = [n for n in ("whitened PCA, MLP", "whitened PCA, small-init head") if n in completed]
 kl_curves = {n: completed[n].curve("kl") for n in names}
 if kl_curves:
-    output.show(plots.curves({n: np.arange(1, len(v) + 1) for n, v in kl_curves.items()}, kl_curves, "epoch",
-                             "KL (nats)", title="KL term during training, whitened inputs"), "whitened_kl")
+    output.show(
+        plots.curves(
+            {n: np.arange(1, len(v) + 1) for n, v in kl_curves.items()},
+            kl_curves,
+            "epoch",
+            "KL (nats)",
+            title="KL term during training, whitened inputs",
+        ),
+        "whitened_kl",
+    )
 gave_up = [n for n in names if max(completed[n].values("test_kl")) < claims.KL_FLOOR]  # every seed
 if gave_up:
     unit_normal = -pca_components * 0.5 * np.log(2 * np.pi * np.e)
-    output.say("Test ELBO per image of the whitened models whose KL is below 1 nat: " + "; ".join(
-        f"**{n}** {studies.mean_sd(completed[n].values('test_elbo'), '.1f')} nats" for n in gave_up)
+    output.say(
+        "Test ELBO per image of the whitened models whose KL is below 1 nat: "
+        + "; ".join(f"**{n}** {studies.mean_sd(completed[n].values('test_elbo'), '.1f')} nats" for n in gave_up)
         + f". A decoder that ignores $z$ and predicts a standard normal for each of the {pca_components} "
         f"components scores {unit_normal:.1f} nats on the training images, whose whitened components have unit "
-        "variance (on test images, about that).")
+        "variance (on test images, about that)."
+    )
 verdicts = []
 if {"PCA, MLP", "whitened PCA, MLP"} <= set(completed):
     pca, whitened = completed["PCA, MLP"], completed["whitened PCA, MLP"]
-    verdicts.append(output.decide(
-        "whitening_hurts", pca=pca.values("pixel_mse"), whitened=whitened.values("pixel_mse"),
-        pca_kl=pca.values("test_kl"), whitened_kl=whitened.values("test_kl"),
-        examples_seen=whitened.row["examples_seen"]))
+    verdicts.append(
+        output.decide(
+            "whitening_hurts",
+            pca=pca.values("pixel_mse"),
+            whitened=whitened.values("pixel_mse"),
+            pca_kl=pca.values("test_kl"),
+            whitened_kl=whitened.values("test_kl"),
+            examples_seen=whitened.row["examples_seen"],
+            mean_image_mse=pca.row["mean_image_mse"],
+        )
+    )
 if {"whitened PCA, MLP", "whitened PCA, small-init head"} <= set(completed):
     whitened, small_init = completed["whitened PCA, MLP"], completed["whitened PCA, small-init head"]
-    verdicts.append(output.decide(
-        "small_init_whitening", small_init=small_init.values("pixel_mse"), whitened=whitened.values("pixel_mse"),
-        small_init_kl=small_init.values("test_kl"), whitened_kl=whitened.values("test_kl"),
-        examples_seen=min(small_init.row["examples_seen"], whitened.row["examples_seen"])))
+    verdicts.append(
+        output.decide(
+            "small_init_whitening",
+            small_init=small_init.values("pixel_mse"),
+            whitened=whitened.values("pixel_mse"),
+            small_init_kl=small_init.values("test_kl"),
+            whitened_kl=whitened.values("test_kl"),
+            examples_seen=min(small_init.row["examples_seen"], whitened.row["examples_seen"]),
+        )
+    )
 for claim_id in ("whitening_hurts", "small_init_whitening"):
     if claim_id not in output.claims:
         verdicts.append(output.undecided(claim_id, "a model it compares did not complete"))
@@ -194,32 +271,54 @@ output.verdicts(*verdicts)
 # %%
 if {"pixels, MLP", "pixels, convolutional"} <= set(completed):
     conv, mlp = completed["pixels, convolutional"], completed["pixels, MLP"]
-    output.say(f"Pixel MSE: convolutional {studies.mean_sd(conv.values('pixel_mse'), '.4f')} against MLP "
-               f"{studies.mean_sd(mlp.values('pixel_mse'), '.4f')}; KL: convolutional "
-               f"{studies.mean_sd(conv.values('test_kl'), '.2f')} nats, MLP {studies.mean_sd(mlp.values('test_kl'), '.2f')} nats.")
-    output.verdicts(output.decide("convolutions_failed", conv=conv.values("pixel_mse"), mlp=mlp.values("pixel_mse"),
-                                  conv_kl=conv.values("test_kl"), mlp_kl=mlp.values("test_kl"),
-                                  examples_seen=conv.row["examples_seen"]))
+    output.say(
+        f"Pixel MSE: convolutional {studies.mean_sd(conv.values('pixel_mse'), '.4f')} against MLP "
+        f"{studies.mean_sd(mlp.values('pixel_mse'), '.4f')}; KL: convolutional "
+        f"{studies.mean_sd(conv.values('test_kl'), '.2f')} nats, MLP {studies.mean_sd(mlp.values('test_kl'), '.2f')} nats."
+    )
+    output.verdicts(
+        output.decide(
+            "convolutions_failed",
+            conv=conv.values("pixel_mse"),
+            mlp=mlp.values("pixel_mse"),
+            conv_kl=conv.values("test_kl"),
+            mlp_kl=mlp.values("test_kl"),
+            examples_seen=conv.row["examples_seen"],
+            mean_image_mse=mlp.row["mean_image_mse"],
+        )
+    )
 else:
-    output.verdicts(output.undecided("convolutions_failed", "the pixel MLP or the convolutional model did not complete"))
+    output.verdicts(
+        output.undecided("convolutions_failed", "the pixel MLP or the convolutional model did not complete")
+    )
 
 # %% [markdown]
 # ## Conclusion
 
 # %%
 results = output.record(
-    dataset=dataset, num_epochs=num_epochs, seeds=seeds, pca_components=pca_components, table=table.rows,
+    dataset=dataset,
+    num_epochs=num_epochs,
+    seeds=seeds,
+    pca_components=pca_components,
+    table=table.rows,
     best_pixel_mse_variant=ranking[0] if ranking else None,
     best_pixel_mse=completed[ranking[0]].row["pixel_mse"] if ranking else None,
     collapsed_variants=collapsed,
 )
-lines = [f"On `{studies.dataset_label(dataset)}` with {studies.counted(num_epochs, 'epoch')} per model and "
-         f"{studies.counted(len(seeds), 'seed')}:"]
+lines = [
+    f"On `{studies.dataset_label(dataset)}` with {studies.counted(num_epochs, 'epoch')} per model and "
+    f"{studies.counted(len(seeds), 'seed')}:"
+]
 if ranking:
-    lines.append(f"* the lowest reconstruction error in pixel space is **{ranking[0]}**, "
-                 f"{studies.mean_sd(completed[ranking[0]].values('pixel_mse'), '.4f')} per pixel;")
+    lines.append(
+        f"* the lowest reconstruction error in pixel space is **{ranking[0]}**, "
+        f"{studies.mean_sd(completed[ranking[0]].values('pixel_mse'), '.4f')} per pixel;"
+    )
 if collapsed:
-    lines.append(f"* {studies.counted(len(collapsed), 'model')} did not use {'its' if len(collapsed) == 1 else 'their'} "
-                 f"latent space (KL below 1 nat): {'; '.join(collapsed)};")
+    lines.append(
+        f"* {studies.counted(len(collapsed), 'model')} did not use {'its' if len(collapsed) == 1 else 'their'} "
+        f"latent space (KL below 1 nat): {'; '.join(collapsed)};"
+    )
 lines += output.claim_lines()
 output.say("\n".join(lines))

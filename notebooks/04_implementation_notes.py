@@ -67,15 +67,32 @@ seeds = studies.seeds_for(seed, num_seeds)
 test_images = studies.load_splits(dataset, ["test"])["test"][0]
 pca_components = studies.usable_components(test_images, pca_components)
 base = studies.base_config(
-    dataset=dataset, input_space="pca", pca_components=pca_components, architecture="mlp",
-    hidden_units=[hidden_width, hidden_width], latent_dim=latent_dim, likelihood="gaussian_fitted",
-    learning_rate=1e-4, batch_size=batch_size, num_epochs=num_epochs, max_train_examples=max_train_examples,
+    dataset=dataset,
+    input_space="pca",
+    pca_components=pca_components,
+    architecture="mlp",
+    hidden_units=[hidden_width, hidden_width],
+    latent_dim=latent_dim,
+    likelihood="gaussian_fitted",
+    learning_rate=1e-4,
+    batch_size=batch_size,
+    num_epochs=num_epochs,
+    max_train_examples=max_train_examples,
     seed=seed,
 )
-output.settings(dataset=dataset, inputs=f"{pca_components} PCA components", model=f"MLP {hidden_width}-{hidden_width}",
-                latent_dim=latent_dim, epochs=num_epochs, learning_rate_run_epochs=lr_epochs or num_epochs,
-                batch_size=batch_size, optimizer=f"Adam 1e-4 (section 3: {', '.join(f'{lr:g}' for lr in learning_rates)})",
-                decoder="fitted-variance Gaussian, floor 0.01", seeds=seeds, backend=versions["backend"])
+output.settings(
+    dataset=dataset,
+    inputs=f"{pca_components} PCA components",
+    model=f"MLP {hidden_width}-{hidden_width}",
+    latent_dim=latent_dim,
+    epochs=num_epochs,
+    learning_rate_run_epochs=lr_epochs or num_epochs,
+    batch_size=batch_size,
+    optimizer=f"Adam 1e-4 (section 3: {', '.join(f'{lr:g}' for lr in learning_rates)})",
+    decoder="fitted-variance Gaussian, floor 0.01",
+    seeds=seeds,
+    backend=versions["backend"],
+)
 
 # %% [markdown]
 # ## 1. Batch norm, dropout, ReLU or ELU
@@ -96,24 +113,63 @@ layer_variants = {
     "relu + batch norm + dropout": {"batch_norm": True, "dropout": 0.2},
     "elu": {"activation": "elu"},
 }
-layer_runs, layer_table = studies.train_variants(base, layer_variants, output, num_samples=eval_samples,
-                                                 eval_examples=eval_examples, seeds=seeds)
-studies.Table(layer_table.rows, columns=[c for c in ("variant", "status", "epochs", "test_elbo", "test_elbo_sd", "test_kl",
-                                                     "pixel_mse") if any(c in r for r in layer_table.rows)])
+layer_runs, layer_table = studies.train_variants(
+    base, layer_variants, output, num_samples=eval_samples, eval_examples=eval_examples, seeds=seeds
+)
+studies.Table(
+    layer_table.rows,
+    columns=[
+        c
+        for c in ("variant", "status", "epochs", "test_elbo", "test_elbo_sd", "test_kl", "pixel_mse")
+        if any(c in r for r in layer_table.rows)
+    ],
+)
 
 # %%
 done = {n: v for n, v in layer_runs.items() if v.vae is not None}
 curves = {n: v.curve("val_nelbo") for n, v in done.items()}
-output.show(plots.curves({n: np.arange(1, len(c) + 1) for n, c in curves.items()}, curves, "epoch",
-                         "validation negative ELBO (nats)", title="Validation loss by layer recipe"), "layer_recipes")
+output.show(
+    plots.curves(
+        {n: np.arange(1, len(c) + 1) for n, c in curves.items()},
+        curves,
+        "epoch",
+        "validation negative ELBO (nats)",
+        title="Validation loss by layer recipe",
+    ),
+    "layer_recipes",
+)
 ranking = sorted(done, key=lambda n: -done[n].row["test_elbo"])
-text = "Test ELBO, best first (mean ± sd over seeds): " + "; ".join(
-    f"**{n}** {studies.mean_sd(done[n].values('test_elbo'), '.1f')}" for n in ranking) + "."
+text = (
+    "Test ELBO, best first (mean ± sd over seeds): "
+    + "; ".join(f"**{n}** {studies.mean_sd(done[n].values('test_elbo'), '.1f')}" for n in ranking)
+    + "."
+)
 if {"relu", "relu + batch norm + dropout"} <= set(done):
-    gap = studies.claims_gap(done["relu + batch norm + dropout"].values("test_elbo"), done["relu"].values("test_elbo"),
-                             "the recipe", "plain ReLU", lower_is_better=False)
+    gap = studies.claims_gap(
+        done["relu + batch norm + dropout"].values("test_elbo"),
+        done["relu"].values("test_elbo"),
+        "the recipe",
+        "plain ReLU",
+        lower_is_better=False,
+    )
     text += f" The recipe against plain ReLU: {gap}."
 output.say(text)
+if {"relu", "relu + batch norm + dropout"} <= set(done):
+    recipe_run, relu_run = done["relu + batch norm + dropout"], done["relu"]
+    output.verdicts(
+        output.decide(
+            "recipe_helps",
+            recipe_elbo=recipe_run.values("test_elbo"),
+            relu_elbo=relu_run.values("test_elbo"),
+            recipe_mse=recipe_run.values("pixel_mse"),
+            relu_mse=relu_run.values("pixel_mse"),
+            recipe_kl=recipe_run.values("test_kl"),
+            relu_kl=relu_run.values("test_kl"),
+            mean_image_mse=relu_run.row["mean_image_mse"],
+        )
+    )
+else:
+    output.verdicts(output.undecided("recipe_helps", "the recipe or the plain ReLU model did not complete"))
 
 # %% [markdown]
 # ## 2. Does a bigger batch speed up training?
@@ -128,21 +184,39 @@ output.say(text)
 
 # %%
 batch_runs, batch_table = studies.train_variants(
-    base, {f"batch {b}": {"batch_size": b} for b in batch_sizes}, output, num_samples=eval_samples,
-    eval_examples=eval_examples)
+    base,
+    {f"batch {b}": {"batch_size": b} for b in batch_sizes},
+    output,
+    num_samples=eval_samples,
+    eval_examples=eval_examples,
+)
 timings = {name: v.curve("seconds")[1:] for name, v in batch_runs.items() if v.vae is not None}
 num_images = len(next(iter(batch_runs.values())).prepared.train[0]) if batch_runs else 0
 # Images per second: the mean over timed epochs (the first, which compiles, left out), as the verdict takes it.
-studies.Table([{**row, "images_per_second": float(np.mean(num_images / timings[row["variant"]]))
-                if len(timings.get(row["variant"], [])) else None} for row in batch_table.rows],
-              columns=["variant", "epochs", "seconds_per_epoch", "images_per_second", "test_elbo"])
+studies.Table(
+    [
+        {
+            **row,
+            "images_per_second": float(np.mean(num_images / timings[row["variant"]]))
+            if len(timings.get(row["variant"], []))
+            else None,
+        }
+        for row in batch_table.rows
+    ],
+    columns=["variant", "epochs", "seconds_per_epoch", "images_per_second", "test_elbo"],
+)
 
 # %%
 if len(timings) >= 2:
     small, big = min(batch_sizes), max(batch_sizes)
-    batch_verdict = output.decide("big_batch_faster", small_batch=small, big_batch=big,
-                                  small_seconds=timings[f"batch {small}"], big_seconds=timings[f"batch {big}"],
-                                  num_images=num_images)
+    batch_verdict = output.decide(
+        "big_batch_faster",
+        small_batch=small,
+        big_batch=big,
+        small_seconds=timings[f"batch {small}"],
+        big_seconds=timings[f"batch {big}"],
+        num_images=num_images,
+    )
 else:
     batch_verdict = output.undecided("big_batch_faster", f"only one batch size was run (batch_sizes={batch_sizes})")
 output.verdicts(batch_verdict)
@@ -159,31 +233,61 @@ output.verdicts(batch_verdict)
 
 # %%
 lr_runs, lr_table = studies.train_variants(
-    base, {f"lr {lr:g}": {"learning_rate": lr, "steps_per_execution": 1, "num_epochs": lr_epochs or num_epochs}
-           for lr in learning_rates}, output,
-    num_samples=eval_samples, eval_examples=eval_examples, record_batches=True)
+    base,
+    {
+        f"lr {lr:g}": {"learning_rate": lr, "steps_per_execution": 1, "num_epochs": lr_epochs or num_epochs}
+        for lr in learning_rates
+    },
+    output,
+    num_samples=eval_samples,
+    eval_examples=eval_examples,
+    record_batches=True,
+)
 traces = {n: np.load(output.run_dir(n) / "batch_losses.npy") for n in lr_runs}
-output.show(plots.curves({n: np.arange(1, len(t) + 1) for n, t in traces.items()}, traces, "optimizer step",
-                         "batch loss (nats)", title="Loss of every training batch"), "learning_rate_batches",
-            headline=True)
+output.show(
+    plots.curves(
+        {n: np.arange(1, len(t) + 1) for n, t in traces.items()},
+        traces,
+        "optimizer step",
+        "batch loss (nats)",
+        title="Loss of every training batch",
+    ),
+    "learning_rate_batches",
+    headline=True,
+)
 spikes = {n: studies.count_spikes(t) for n, t in traces.items()}
-studies.Table([{**row, "spikes": spikes.get(row["variant"])} for row in lr_table.rows],
-              columns=["variant", "status", "epochs", "spikes", "test_elbo"])
+studies.Table(
+    [{**row, "spikes": spikes.get(row["variant"])} for row in lr_table.rows],
+    columns=["variant", "status", "epochs", "spikes", "test_elbo"],
+)
 
 # %%
 high, low = f"lr {max(learning_rates):g}", f"lr {min(learning_rates):g}"
 if high in lr_runs and low in lr_runs and high != low:
-    outcomes = [f"test ELBO {lr_runs[name].row['test_elbo']:.1f} nats" if lr_runs[name].row["status"] == "completed"
-                else f"{lr_runs[name].row['status']} after {studies.counted(int(lr_runs[name].row['epochs']), 'epoch')} "
-                "(no test ELBO)" for name in (high, low)]
-    output.say(f"Learning rate {max(learning_rates):g}: {outcomes[0]}; learning rate {min(learning_rates):g}: "
-               f"{outcomes[1]}.")
-    output.verdicts(output.decide(
-        "learning_rate_blowups", high_status=lr_runs[high].row["status"], low_status=lr_runs[low].row["status"],
-        high_spikes=spikes[high], low_spikes=spikes[low], steps=min(len(traces[high]), len(traces[low]))))
+    outcomes = [
+        f"test ELBO {lr_runs[name].row['test_elbo']:.1f} nats"
+        if lr_runs[name].row["status"] == "completed"
+        else f"{lr_runs[name].row['status']} after {studies.counted(int(lr_runs[name].row['epochs']), 'epoch')} "
+        "(no test ELBO)"
+        for name in (high, low)
+    ]
+    output.say(
+        f"Learning rate {max(learning_rates):g}: {outcomes[0]}; learning rate {min(learning_rates):g}: {outcomes[1]}."
+    )
+    output.verdicts(
+        output.decide(
+            "learning_rate_blowups",
+            high_statuses=[lr_runs[high].row["status"]],
+            low_statuses=[lr_runs[low].row["status"]],
+            high_spikes=[spikes[high]],
+            low_spikes=[spikes[low]],
+            steps=min(len(traces[high]), len(traces[low])),
+        )
+    )
 else:
-    output.verdicts(output.undecided("learning_rate_blowups",
-                                     f"only one learning rate was run (learning_rates={learning_rates})"))
+    output.verdicts(
+        output.undecided("learning_rate_blowups", f"only one learning rate was run (learning_rates={learning_rates})")
+    )
 
 # %% [markdown]
 # ## 4. Which loss term is optimised first?
@@ -200,9 +304,25 @@ else:
 recipe = layer_runs["relu + batch norm + dropout"]
 terms = {"reconstruction": recipe.curve("reconstruction"), "KL": recipe.curve("kl")}
 if len(terms["KL"]):
-    output.show(plots.curves(np.arange(1, len(terms["KL"]) + 1), {k: v / abs(v[0]) for k, v in terms.items()},
-                             "epoch", "value / |value after epoch 1|", title="Loss terms of the recipe"), "terms_relative")
-    output.verdicts(output.decide("big_term_first", reconstruction=terms["reconstruction"], kl=terms["KL"]))
+    output.show(
+        plots.curves(
+            np.arange(1, len(terms["KL"]) + 1),
+            {k: v / abs(v[0]) for k, v in terms.items()},
+            "epoch",
+            "value / |value after epoch 1|",
+            title="Loss terms of the recipe",
+        ),
+        "terms_relative",
+    )
+    output.verdicts(
+        output.decide(
+            "big_term_first",
+            reconstruction=terms["reconstruction"],
+            kl=terms["KL"],
+            pixel_mse=recipe.row.get("pixel_mse"),
+            mean_image_mse=recipe.row.get("mean_image_mse"),
+        )
+    )
 else:
     output.verdicts(output.undecided("big_term_first", "the recipe did not complete any epoch"))
 
@@ -214,14 +334,23 @@ results = output.record(
     best_layer_recipe=ranking[0] if ranking else None,
     best_layer_test_elbo=done[ranking[0]].row["test_elbo"] if ranking else None,
     seconds_per_epoch_by_batch_size={r["variant"]: r.get("seconds_per_epoch") for r in batch_table.rows},
-    batch_loss_spikes=spikes, dataset=dataset, num_epochs=num_epochs, seeds=seeds,
-    layer_table=layer_table.rows, batch_table=batch_table.rows, learning_rate_table=lr_table.rows,
+    batch_loss_spikes=spikes,
+    dataset=dataset,
+    num_epochs=num_epochs,
+    seeds=seeds,
+    layer_table=layer_table.rows,
+    batch_table=batch_table.rows,
+    learning_rate_table=lr_table.rows,
 )
-lines = [f"On `{studies.dataset_label(dataset)}`: the layer recipes trained {studies.counted(num_epochs, 'epoch')} "
-         f"with {studies.counted(len(seeds), 'seed')}, the batch sizes {studies.counted(num_epochs, 'epoch')} and "
-         f"the learning rates {studies.counted(lr_epochs or num_epochs, 'epoch')}, one seed each:"]
+lines = [
+    f"On `{studies.dataset_label(dataset)}`: the layer recipes trained {studies.counted(num_epochs, 'epoch')} "
+    f"with {studies.counted(len(seeds), 'seed')}, the batch sizes {studies.counted(num_epochs, 'epoch')} and "
+    f"the learning rates {studies.counted(lr_epochs or num_epochs, 'epoch')}, one seed each:"
+]
 if ranking:
-    lines.append(f"* the best layer recipe by test ELBO is **{ranking[0]}** "
-                 f"({studies.mean_sd(done[ranking[0]].values('test_elbo'), '.1f')} nats over {studies.counted(len(seeds), 'seed')});")
+    lines.append(
+        f"* the best layer recipe by test ELBO is **{ranking[0]}** "
+        f"({studies.mean_sd(done[ranking[0]].values('test_elbo'), '.1f')} nats over {studies.counted(len(seeds), 'seed')});"
+    )
 lines += output.claim_lines()
 output.say("\n".join(lines))

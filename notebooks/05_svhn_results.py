@@ -33,7 +33,8 @@
 # %% tags=["remove-output"]
 import numpy as np
 
-from vae_keras import claims, plots, preprocessing, studies
+from vae_keras.writeup import claims
+from vae_keras import plots, preprocessing, studies
 
 versions = studies.setup()
 
@@ -67,17 +68,42 @@ output.banner(dataset, profile, studies.budget_text(num_epochs, max_train_exampl
 test_images = studies.load_splits(dataset, ["test"])["test"][0]
 pca_components = studies.usable_components(test_images, pca_components)
 recipe = studies.base_config(
-    dataset=dataset, train_split=train_split, input_space="pca", pca_components=pca_components,
-    architecture="mlp", hidden_units=[hidden_width] * encoder_layers, decoder_units=[hidden_width] * decoder_layers,
-    latent_dim=latent_dim, activation="relu", batch_norm=True, dropout=0.2, likelihood="gaussian_fitted",
-    variance_floor=0.01, optimizer="adam", learning_rate=learning_rate, batch_size=batch_size,
-    num_epochs=num_epochs, max_train_examples=max_train_examples, seed=seed,
+    dataset=dataset,
+    train_split=train_split,
+    input_space="pca",
+    pca_components=pca_components,
+    architecture="mlp",
+    hidden_units=[hidden_width] * encoder_layers,
+    decoder_units=[hidden_width] * decoder_layers,
+    latent_dim=latent_dim,
+    activation="relu",
+    batch_norm=True,
+    dropout=0.2,
+    likelihood="gaussian_fitted",
+    variance_floor=0.01,
+    optimizer="adam",
+    learning_rate=learning_rate,
+    batch_size=batch_size,
+    num_epochs=num_epochs,
+    max_train_examples=max_train_examples,
+    seed=seed,
 )
-output.settings(dataset=dataset, train_split=train_split, inputs=f"{pca_components} PCA components",
-                encoder=f"{encoder_layers} x {hidden_width}", decoder=f"{decoder_layers} x {hidden_width}",
-                latent_dim=latent_dim, layers="ReLU, batch norm, dropout 0.2", likelihood="fitted variance, floor 0.01",
-                optimizer=f"Adam {learning_rate:g}", batch_size=batch_size, epochs=num_epochs,
-                conditional_epochs=conditional_epochs, log_px=f"k={eval_samples}", backend=versions["backend"])
+output.settings(
+    dataset=dataset,
+    train_split=train_split,
+    inputs=f"{pca_components} PCA components",
+    encoder=f"{encoder_layers} x {hidden_width}",
+    decoder=f"{decoder_layers} x {hidden_width}",
+    latent_dim=latent_dim,
+    layers="ReLU, batch norm, dropout 0.2",
+    likelihood="fitted variance, floor 0.01",
+    optimizer=f"Adam {learning_rate:g}",
+    batch_size=batch_size,
+    epochs=num_epochs,
+    conditional_epochs=conditional_epochs,
+    log_px=f"k={eval_samples}",
+    backend=versions["backend"],
+)
 
 # %% [markdown]
 # ## 1. Train the recipe
@@ -89,21 +115,31 @@ output.settings(dataset=dataset, train_split=train_split, inputs=f"{pca_componen
 # budget, not the model, limits the result.
 
 # %%
-runs, table = studies.train_variants(recipe, {"recipe": {}}, output, num_samples=eval_samples,
-                                     eval_examples=eval_examples, allow_divergence=False)
+runs, table = studies.train_variants(
+    recipe, {"recipe": {}}, output, num_samples=eval_samples, eval_examples=eval_examples, allow_divergence=False
+)
 model = runs["recipe"]
 output.show(plots.loss_curves(model.history), "loss_curves")
 validation = model.curve("val_nelbo")
 trained_enough = model.row["test_kl"] >= claims.KL_FLOOR
 if len(validation) >= 2:
     last_drop = validation[-2] - validation[-1]
-    output.say(f"After {studies.counted(int(model.row['epochs']), 'epoch')} ({model.row['examples_seen']:,} training examples) the validation "
-               f"negative ELBO is {validation[-1]:.1f} nats, "
-               + (f"still falling (by {last_drop:.2f} in the last epoch)" if last_drop > 0
-                  else f"no longer falling (it rose by {-last_drop:.2f} in the last epoch)")
-               + f"; the test KL is {model.row['test_kl']:.1f} nats per image"
-               + ("." if trained_enough else ", below 1 nat: the model ignores z and every image below is the same "
-                  "average, so this budget is too small for the recipe."))
+    output.say(
+        f"After {studies.counted(int(model.row['epochs']), 'epoch')} ({model.row['examples_seen']:,} training examples) the validation "
+        f"negative ELBO is {validation[-1]:.1f} nats, "
+        + (
+            f"still falling (by {last_drop:.2f} in the last epoch)"
+            if last_drop > 0
+            else f"no longer falling (it rose by {-last_drop:.2f} in the last epoch)"
+        )
+        + f"; the test KL is {model.row['test_kl']:.1f} nats per image"
+        + (
+            "."
+            if trained_enough
+            else ", below 1 nat: the model ignores z and every image below is the same "
+            "average, so this budget is too small for the recipe."
+        )
+    )
 
 # %% [markdown]
 # ## 2. Samples
@@ -115,8 +151,10 @@ if len(validation) >= 2:
 # %%
 samples = model.prepared.to_images(model.vae.sample(100, seed=seed))
 output.show(plots.image_grid(samples, num_columns=20, title="100 samples"), "samples", headline=True)
-output.say(f"The samples differ from each other by {float(samples.std(axis=0).mean()):.3f} (mean per-pixel standard "
-           f"deviation across the 100 samples; the test images' own is {float(preprocessing.to_unit_interval(test_images[:1000]).std(axis=0).mean()):.3f}).")
+output.say(
+    f"The samples differ from each other by {float(samples.std(axis=0).mean()):.3f} (mean per-pixel standard "
+    f"deviation across the 100 samples; the test images' own is {float(preprocessing.to_unit_interval(test_images[:1000]).std(axis=0).mean()):.3f})."
+)
 
 # %% [markdown]
 # ## 3. Reconstructions
@@ -124,22 +162,32 @@ output.say(f"The samples differ from each other by {float(samples.std(axis=0).me
 # %%
 originals = model.prepared.test[0][:20]
 reconstructed = model.prepared.to_images(model.vae.reconstruct(model.prepared.model_inputs(originals)))
-output.show(plots.image_grid(np.concatenate([preprocessing.to_unit_interval(originals), reconstructed]), num_columns=20,
-                             row_labels=["test image", "reconstruction"]), "reconstructions")
+output.show(
+    plots.image_grid(
+        np.concatenate([preprocessing.to_unit_interval(originals), reconstructed]),
+        num_columns=20,
+        row_labels=["test image", "reconstruction"],
+    ),
+    "reconstructions",
+)
 # A model that ignores its input reconstructs every image as the average one: compare with that baseline.
 average_image = preprocessing.to_unit_interval(model.prepared.train[0][:10000]).mean(axis=0)
 average_mse = float(np.mean((preprocessing.to_unit_interval(test_images[:2000]) - average_image) ** 2))
 reconstruction_ratio = model.row["pixel_mse"] / average_mse
 kl_text = f"the encoder stores {model.row['test_kl']:.1f} nats per image in z"
 if reconstruction_ratio > 0.8:
-    verdict = (f"The reconstructions are {'no' if reconstruction_ratio >= 1 else 'hardly'} better than that average: "
-               f"{kl_text}. Count how many of the samples above, and of the interpolations and analogies below, are the same blur.")
+    verdict = (
+        f"The reconstructions are {'no' if reconstruction_ratio >= 1 else 'hardly'} better than that average: "
+        f"{kl_text}. Count how many of the samples above, and of the interpolations and analogies below, are the same blur."
+    )
     if num_epochs < 1000:
         verdict += f" This run trained {num_epochs} epochs; the write-up trained up to 1000."
 else:
     verdict = f"The reconstructions are closer to each image than the average is, and {kl_text}."
-output.say(f"Reconstruction error in pixel space: {model.row['pixel_mse']:.4f} per pixel, against {average_mse:.4f} for "
-           f"drawing every test image as the average training image ({reconstruction_ratio:.0%} of it). {verdict}")
+output.say(
+    f"Reconstruction error in pixel space: {model.row['pixel_mse']:.4f} per pixel, against {average_mse:.4f} for "
+    f"drawing every test image as the average training image ({reconstruction_ratio:.0%} of it). {verdict}"
+)
 
 # %% [markdown]
 # ## 4. Interpolations
@@ -152,9 +200,15 @@ output.say(f"Reconstruction error in pixel space: {model.row['pixel_mse']:.4f} p
 # %%
 x_test = model.prepared.model_inputs(model.prepared.test[0][:12])
 rows = [studies.interpolate(model.vae, x_test[i], x_test[i + 1], num_steps=10) for i in range(0, 12, 2)]
-output.show(plots.image_grid(model.prepared.to_images(np.concatenate(rows)), num_columns=10,
-                             row_labels=[f"pair {i + 1}" for i in range(len(rows))],
-                             title="Interpolations between pairs of test images"), "interpolations")
+output.show(
+    plots.image_grid(
+        model.prepared.to_images(np.concatenate(rows)),
+        num_columns=10,
+        row_labels=[f"pair {i + 1}" for i in range(len(rows))],
+        title="Interpolations between pairs of test images",
+    ),
+    "interpolations",
+)
 
 # %% [markdown]
 # ## 5. The write-up's "analogies"
@@ -167,9 +221,15 @@ output.show(plots.image_grid(model.prepared.to_images(np.concatenate(rows)), num
 
 # %%
 rows = [studies.diverse_decodes(model.vae, x_test[i], num_draws=200, keep=10, seed=seed) for i in range(6)]
-output.show(plots.image_grid(model.prepared.to_images(np.concatenate(rows)), num_columns=10,
-                             row_labels=[f"test image {i + 1}" for i in range(6)],
-                             title="Most different decodes of one image per row"), "analogies")
+output.show(
+    plots.image_grid(
+        model.prepared.to_images(np.concatenate(rows)),
+        num_columns=10,
+        row_labels=[f"test image {i + 1}" for i in range(6)],
+        title="Most different decodes of one image per row",
+    ),
+    "analogies",
+)
 
 # %% [markdown]
 # ## 6. Label-conditioned analogies
@@ -182,19 +242,31 @@ output.show(plots.image_grid(model.prepared.to_images(np.concatenate(rows)), num
 
 # %%
 conditional_runs, conditional_table = studies.train_variants(
-    recipe.replace(conditional=True, num_epochs=conditional_epochs), {"conditional": {}}, output,
-    num_samples=min(eval_samples, 100), eval_examples=min(eval_examples or 1000, 1000), allow_divergence=False)
+    recipe.replace(conditional=True, num_epochs=conditional_epochs),
+    {"conditional": {}},
+    output,
+    num_samples=min(eval_samples, 100),
+    eval_examples=min(eval_examples or 1000, 1000),
+    allow_divergence=False,
+)
 conditional = conditional_runs["conditional"]
 classes = conditional.prepared.classes  # the dataset's own labels
 styles = studies.decode_as_every_label(conditional.vae, x_test[:8], labels=classes)
 grid = studies.prepend_column(model.prepared.to_images(x_test[:8]), conditional.prepared.to_images(styles))
-output.show(plots.image_grid(grid, num_columns=len(classes) + 1,
-                             row_labels=[f"test image {i + 1}" for i in range(8)],
-                             title=f"Test image (first column), then its style drawn as labels {classes[0]}-{classes[-1]}"),
-            "conditional_analogies")
-output.say(f"The conditional VAE trained {studies.counted(int(conditional.row['epochs']), 'epoch')}; its test KL is "
-           f"{conditional.row['test_kl']:.1f} nats" + ("." if conditional.row["test_kl"] >= claims.KL_FLOOR else
-                                                       ", below 1 nat: its rows carry no style of their own."))
+output.show(
+    plots.image_grid(
+        grid,
+        num_columns=len(classes) + 1,
+        row_labels=[f"test image {i + 1}" for i in range(8)],
+        title=f"Test image (first column), then its style drawn as labels {classes[0]}-{classes[-1]}",
+    ),
+    "conditional_analogies",
+)
+output.say(
+    f"The conditional VAE trained {studies.counted(int(conditional.row['epochs']), 'epoch')}; its test KL is "
+    f"{conditional.row['test_kl']:.1f} nats"
+    + ("." if conditional.row["test_kl"] >= claims.KL_FLOOR else ", below 1 nat: its rows carry no style of their own.")
+)
 
 # %% [markdown]
 # ## 7. Test likelihood
@@ -211,30 +283,56 @@ metrics = studies.evaluate_variant(model.vae, model.prepared, eval_samples, max_
 pca = model.prepared.preprocessor
 bits_per_component = -metrics["log_px"] / (pca.num_components * np.log(2))
 log_det = float(pca.log_det_jacobian())
-output.say(f"Here the model sees {pca.num_components:,} of the {int(np.prod(test_images.shape[1:])):,} values of each image.")
-studies.Table([{**metrics, "bits_per_component": bits_per_component, "log_det_jacobian": log_det}],
-              columns=["num_examples", "elbo", "log_px", "log_px_stderr", "kl", "bits_per_component", "log_det_jacobian",
-                       "pixel_mse"])
+output.say(
+    f"Here the model sees {pca.num_components:,} of the {int(np.prod(test_images.shape[1:])):,} values of each image."
+)
+studies.Table(
+    [{**metrics, "bits_per_component": bits_per_component, "log_det_jacobian": log_det}],
+    columns=[
+        "num_examples",
+        "elbo",
+        "log_px",
+        "log_px_stderr",
+        "kl",
+        "bits_per_component",
+        "log_det_jacobian",
+        "pixel_mse",
+    ],
+)
 
 # %% [markdown]
 # ## Conclusion
 
 # %%
 results = output.record(
-    test_log_px=metrics["log_px"], test_elbo=metrics["elbo"], test_log_px_stderr=metrics["log_px_stderr"],
-    eval_samples=eval_samples, epochs=model.row["epochs"], dataset=dataset, train_split=train_split,
-    parameters=model.row["parameters"], seconds_per_epoch=model.row["seconds_per_epoch"],
-    eval_examples=metrics["num_examples"], test_kl=metrics["kl"],
-    bits_per_component=bits_per_component, log_det_jacobian=log_det, pixel_mse=metrics["pixel_mse"],
-    conditional_epochs=conditional.row["epochs"], conditional_test_elbo=conditional.row["test_elbo"],
+    test_log_px=metrics["log_px"],
+    test_elbo=metrics["elbo"],
+    test_log_px_stderr=metrics["log_px_stderr"],
+    eval_samples=eval_samples,
+    epochs=model.row["epochs"],
+    dataset=dataset,
+    train_split=train_split,
+    parameters=model.row["parameters"],
+    seconds_per_epoch=model.row["seconds_per_epoch"],
+    eval_examples=metrics["num_examples"],
+    test_kl=metrics["kl"],
+    bits_per_component=bits_per_component,
+    log_det_jacobian=log_det,
+    pixel_mse=metrics["pixel_mse"],
+    conditional_epochs=conditional.row["epochs"],
+    conditional_test_elbo=conditional.row["test_elbo"],
 )
-output.say("\n".join([
-    f"* The recipe ({model.row['parameters']:,} parameters) trained {studies.counted(int(model.row['epochs']), 'epoch')} on "
-    f"`{studies.dataset_label(dataset)}` "
-    f"'{train_split}'" + (f" at {model.row['seconds_per_epoch']:.2f} s per epoch." if model.row.get("seconds_per_epoch")
-                          else "."),
-    f"* On {metrics['num_examples']:,} test images: ELBO {metrics['elbo']:.2f} nats, importance-weighted log p(x) "
-    f"{metrics['log_px']:.2f} ± {metrics['log_px_stderr']:.2f} nats (± one standard error over images, k={eval_samples}), "
-    f"{bits_per_component:.3f} bits per PCA component; KL {metrics['kl']:.1f} nats.",
-    f"* Reconstruction error in pixel space: {metrics['pixel_mse']:.5f} per pixel.",
-]))
+output.say(
+    "\n".join(
+        [
+            f"* The recipe ({model.row['parameters']:,} parameters) trained {studies.counted(int(model.row['epochs']), 'epoch')} on "
+            f"`{studies.dataset_label(dataset)}` "
+            f"'{train_split}'"
+            + (f" at {model.row['seconds_per_epoch']:.2f} s per epoch." if model.row.get("seconds_per_epoch") else "."),
+            f"* On {metrics['num_examples']:,} test images: ELBO {metrics['elbo']:.2f} nats, importance-weighted log p(x) "
+            f"{metrics['log_px']:.2f} ± {metrics['log_px_stderr']:.2f} nats (± one standard error over images, k={eval_samples}), "
+            f"{bits_per_component:.3f} bits per PCA component; KL {metrics['kl']:.1f} nats.",
+            f"* Reconstruction error in pixel space: {metrics['pixel_mse']:.5f} per pixel.",
+        ]
+    )
+)

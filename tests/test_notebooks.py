@@ -12,7 +12,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from vae_keras import claims, report, runner
+from vae_keras.writeup import claims
+from vae_keras import report, runner
 
 NOTEBOOKS = runner.list_notebooks()
 

@@ -10,7 +10,8 @@ import nbformat
 import pytest
 from nbformat import v4
 
-from vae_keras import claims, report, runner
+from vae_keras.writeup import claims
+from vae_keras import report, runner
 
 # A 1x1 PNG.
 PNG = base64.b64decode(
@@ -92,7 +93,9 @@ def _verdicts_07():
             mlp_log_px=-95.0,
             conv_kl=0.2,
             mlp_kl=20.0,
-            examples_seen=2_000_000,
+            conv_mse=0.01,
+            mlp_mse=0.012,
+            mean_image_mse=0.06,
         ).to_dict()
     ]
 
@@ -223,7 +226,10 @@ def test_claims_ledger_covers_every_claim_in_registry_order(run_folder):
         "notebook 03_components_or_convolutions was not run (not selected with --only)"
     )
     for entry in merged["claims"]:
-        assert set(entry) == {"id", "source", "source_title", "statement", "notebook", "verdict", "reason", "evidence"}
+        assert set(entry) == {
+                "id", "kind", "source", "source_title", "quote", "statement", "reading", "about", "notebook",
+                "verdict", "outcome", "data", "scope", "reason", "budget_note", "evidence",
+            }  # fmt: skip
 
 
 def _page(out, name):
@@ -265,7 +271,7 @@ def test_failed_notebook_page_has_the_banner_and_no_traceback(run_folder):
 def test_index_lists_claims_figures_and_notebooks(run_folder):
     out, merged, index = run_folder
     text = index.read_text()
-    assert "A VAE on SVHN" in text and "Kingma" in text  # introduction
+    assert "A Variational Autoencoder on the SVHN dataset" in text and "Kingma" in text  # introduction, ledger
     assert "abc1234" in text and "2025-01-01 12:00" in text and "<strong>mnist</strong>" in text
     assert "most verdicts are expected to be" in text  # a smoke profile says so
     # The headline number, from results.json, beside the published ones, linking the benchmark's page.
@@ -280,10 +286,9 @@ def test_index_lists_claims_figures_and_notebooks(run_folder):
         assert re.search(rf">{verdict}</span> {number}</span>", text), verdict
     for entry in merged["claims"]:
         row = re.search(rf'<tr id="claim-{entry["id"]}">(.*?)</tr>', text, re.DOTALL).group(1)
-        completed = merged["notebooks"].get(entry["notebook"], {}).get("status") == "completed"
-        assert f">{entry['verdict'] if completed else claims.NOT_RUN}</span>" in row
+        assert f">{claims.shown_verdict(entry, merged['notebooks'])}</span>" in row
         assert report._inline(entry["statement"]) in row
-        assert f"<td>{html.escape(entry['source_title'])}</td>" in row
+        assert f"<td>{html.escape(entry['source_title'])}<br>about {entry['about'].upper()}</td>" in row
     kw = re.search(r'<tr id="claim-kw_z20">(.*?)</tr>', text, re.DOTALL).group(1)
     assert 'href="06_mnist_reproduction.html"' in kw  # a notebook with a page is linked
     numpy = re.search(r'<tr id="claim-numpy_blurrier">(.*?)</tr>', text, re.DOTALL).group(1)

@@ -172,7 +172,7 @@ def test_output_records_verdicts_banner_settings_and_headline(tmp_path):
     assert [row["setting"] for row in shown.rows] == ["epochs", "backend", "device", "seeds"]
     recorded = json.loads((tmp_path / "results" / "04_implementation_notes.json").read_text())["settings"]
     assert recorded["device"] == studies.page.device_text() == f"CPU ({os.cpu_count()} cores)"
-    verdict = output.decide("big_term_first", reconstruction=[1, 2], kl=[1, 2])
+    verdict = output.decide("big_term_first", reconstruction=[1, 2], kl=[1, 2], pixel_mse=0.01, mean_image_mse=0.06)
     assert verdict.verdict == "inconclusive"
     output.undecided("big_batch_faster", "only one batch size was run")
     with pytest.raises(ValueError, match=r"belongs to notebook '02_fixed_vs_fitted_variance'"):
@@ -198,6 +198,7 @@ def test_output_records_verdicts_banner_settings_and_headline(tmp_path):
         "dataset": "npz:/somewhere/private/mnist.npz",
         "profile": "demo",
         "budget": "3 epochs per model",
+        "data": None,  # a file that is not there: no data family can be told
     }
     assert saved["settings"]["epochs"] == 3
     assert saved["headline_figure"] == "04_implementation_notes__second.png"
@@ -234,16 +235,24 @@ def test_digit_classifier_learns_the_real_digits():
     assert classify(test_images[:5] / 255.0).shape == (5,)
 
 
-def test_a_stand_in_dataset_is_named_in_the_banner_and_every_verdict(tmp_path):
+def test_a_verdict_on_stand_in_data_is_indicative_and_named(tmp_path):
+    digits = tmp_path / "digits.npz"
+    rng = np.random.default_rng(0)
+    np.savez(digits, x_train=rng.integers(0, 256, (20, 8, 8), dtype=np.uint8), y_train=np.arange(20) % 10)
     output = studies.Output(tmp_path, "04_implementation_notes")
-    output.banner("npz:/data/mnist.npz", "cpu", "20 epochs per model", written_for="svhn")
-    verdict = output.decide("big_term_first", reconstruction=[1, 2], kl=[1, 2])
-    assert verdict.reason.endswith("(decided on npz:mnist.npz; SVHN pending)")
+    output.banner(f"npz:{digits}", "cpu", "20 epochs per model", written_for="svhn")
+    curve = [100.0, 60.0, 50.0, 45.0, 44.0, 43.0]
+    evidence = dict(reconstruction=curve, kl=[2.0, 4.0, 8.0, 9.0, 9.5, 10.0], pixel_mse=0.01, mean_image_mse=0.06)
+    verdict = output.decide("big_term_first", **evidence)
+    assert verdict.verdict == "indicative" and verdict.outcome in ("reproduced", "refuted", "differs")
+    assert "on other data, not SVHN" in verdict.reason and "indicative only" in verdict.reason
     saved = json.loads((tmp_path / "results" / "04_implementation_notes.json").read_text())
-    assert saved["banner"]["stand_in_for"] == "svhn"
+    assert saved["banner"]["stand_in_for"] == "svhn" and saved["claims"][0]["scope"] == "other data"
     same = studies.Output(tmp_path, "04_implementation_notes")
     same.banner("svhn", "full", "100 epochs per model", written_for="svhn")
-    assert "pending" not in same.decide("big_term_first", reconstruction=[1, 2], kl=[1, 2]).reason
+    decided = same.decide("big_term_first", **evidence)
+    assert decided.verdict == decided.outcome and "indicative" not in decided.reason
+    assert decided.to_dict()["scope"] == "claim's data" and "one seed" in decided.reason
 
 
 def test_a_study_evaluates_a_seeded_random_subset_not_the_first_test_images(monkeypatch):

@@ -16,7 +16,7 @@ import json
 import statistics
 from pathlib import Path
 
-from vae_keras.claims import counted
+from vae_keras.writeup.vocabulary import counted
 
 #: A run folder's ``state.json`` status for a run that trained all its epochs (``train.COMPLETED``).
 COMPLETED = "completed"

@@ -19,9 +19,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from vae_keras import claims as claims_lib
 from vae_keras import io_utils, runner
 from vae_keras.report import _shown_dataset
+from vae_keras.writeup import claims as claims_lib
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DOCS_DIR = PROJECT_ROOT / "docs"
@@ -128,11 +128,11 @@ def readme_block(results, docs="docs"):
         "",
         _provenance_line(run, dataset, docs) + f"[Read the writeup]({docs}/index.html).",
         "",
-        f"**Claims ledger:** {len(ledger)} claims of the four write-ups: "
-        + ", ".join(f"{counts[v]} {v}" for v in claims_lib.VERDICTS)
+        f"**Claims ledger:** {sum(c.get('kind') != claims_lib.OURS for c in ledger)} claims of the four write-ups, "
+        + claims_lib.count_sentence(counts)
         + (
-            f"; {counts[claims_lib.NOT_RUN]} not run (their notebooks did not complete in "
-            f"{'the published runs' if run.get('commands') else 'this run'})"
+            " (the claims not run: their notebooks did not complete in "
+            + ("the published runs)" if run.get("commands") else "this run)")
             if counts[claims_lib.NOT_RUN]
             else ""
         )
@@ -145,7 +145,7 @@ def readme_block(results, docs="docs"):
         "|---|---:|---:|---|",
     ]
     by_id = {c["id"]: c for c in ledger}
-    for claim_id, (name, _train, theirs_test, _budget) in claims_lib.KINGMA_WELLING_ROWS.items():
+    for claim_id, (name, _train, theirs_test, _budget, _quote) in claims_lib.KINGMA_WELLING_ROWS.items():
         entry = by_id.get(claim_id, {})
         shown = claims_lib.shown_verdict(entry, notebooks) if entry else claims_lib.NOT_RUN
         ours = entry.get("evidence", {}).get("ours_test") if shown != claims_lib.NOT_RUN else None

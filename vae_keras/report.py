@@ -15,20 +15,14 @@ import shutil
 from pathlib import Path
 
 from vae_keras import io_utils
+from vae_keras.writeup.vocabulary import VERDICT_COLOURS
 
 #: Profiles whose budgets are too small for most claims to be decided.
 TINY_PROFILES = ("smoke", "quick", "demo")
 
-VERDICT_COLOURS = {
-    "reproduced": "#1a7f37",
-    "refuted": "#cf222e",
-    "differs": "#9a6700",
-    "inconclusive": "#57606a",
-    "not run": "#8c959f",
-}
 
 INTRODUCTION = (
-    "This project builds variational autoencoders in Keras 3 and uses them to reproduce four write-ups: "
+    "This project builds variational autoencoders in Keras 3 and puts four write-ups to the test: "
     "a VAE on SVHN (fixed or fitted variance, PCA, the training recipe); latent sizes, decoders and encoders "
     "on MNIST and SVHN; a VAE from scratch in NumPy; and Kingma &amp; Welling's MNIST results as re-run in "
     "&ldquo;A Musing Upon Variational Autoencoders&rdquo;. Each study is a notebook, executed end to end by "
@@ -50,6 +44,7 @@ COMMON_STYLE = """
 img { max-width: 100%; height: auto; }
 figure { margin: 1.5rem 0; } figcaption { color: #57606a; font-size: 0.92rem; margin-top: 0.3rem; }
 math[display="block"] { margin: 0.8rem 0; overflow-x: auto; }
+.table-wrap { overflow-x: auto; }
 """
 
 #: The index page.
@@ -479,30 +474,49 @@ def _badge(verdict):
 
 
 def _ledger(claims, notebooks, pages, titles):
-    """The claims ledger: counts per verdict, then one row per claim ("not run" where its notebook did not complete)."""
-    from vae_keras.claims import count, shown_verdict
+    """The claims ledger: the counts on the claims' own data, those counted apart, then one row per claim.
 
-    counts = count(claims, notebooks)
-    summary = "".join(f'<span class="count">{_badge(v)} {n}</span>' for v, n in counts.items())
-    rows = []
-    for entry in claims:
-        notebook = entry.get("notebook", "")
-        shown = _inline(titles.get(notebook, notebook))
-        cell = f'<a href="{html.escape(pages[notebook])}">{shown}</a>' if notebook in pages else shown
-        source = html.escape(str(entry.get("source_title", "")))
-        claim_id = html.escape(str(entry.get("id", "")))
-        rows.append(
-            f'<tr id="claim-{claim_id}"><td>{_badge(shown_verdict(entry, notebooks))}</td>'
-            f"<td>{_inline(str(entry.get('statement', '')))}</td><td>{source}</td><td>{cell}</td>"
-            f"<td>{html.escape(str(entry.get('reason', '')))}</td></tr>"
-        )
-    if not rows:
+    Our own questions follow in a table of their own, never counted with the write-ups' claims.
+    """
+    from vae_keras.writeup.claims import OURS, count, display, shown_verdict
+
+    if not claims:
         return "<p>No claims were recorded by this run.</p>"
-    return (
-        f'<p class="counts">{summary}</p>'
-        "<table><thead><tr><th>Verdict</th><th>Claim</th><th>Source</th><th>Notebook</th><th>Why</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+    counts = count(claims, notebooks)
+    decided = "".join(f'<span class="count">{_badge(v)} {counts[v]}</span>' for v in display.DECIDED)
+    apart = "".join(f'<span class="count">{_badge(v)} {counts[v]}</span>' for v in display.APART)
+    summary = f"<strong>On the claims' own data:</strong> {decided}"
+    summary += f"<br><strong>Counted apart</strong> (other data, not decidable here, not run): {apart}"
+
+    def table(entries):
+        rows = []
+        for entry in entries:
+            notebook = entry.get("notebook", "")
+            shown = _inline(titles.get(notebook, notebook))
+            cell = f'<a href="{html.escape(pages[notebook])}">{shown}</a>' if notebook in pages else shown
+            quote = entry.get("quote")
+            said = f"&ldquo;{html.escape(quote)}&rdquo;<br>" if quote else ""
+            claim_id = html.escape(str(entry.get("id", "")))
+            rows.append(
+                f'<tr id="claim-{claim_id}"><td>{_badge(shown_verdict(entry, notebooks))}</td>'
+                f"<td>{said}<em>{_inline(str(entry.get('statement', '')))}</em></td>"
+                f"<td>{html.escape(str(entry.get('source_title', '')))}<br>"
+                f"about {html.escape(str(entry.get('about', '')).upper())}"
+                f"</td><td>{cell}</td><td>{html.escape(str(entry.get('reason', '')))}</td></tr>"
+            )
+        return (
+            '<div class="table-wrap"><table><thead><tr><th>Verdict</th><th>Claim</th><th>Source</th><th>Notebook</th>'
+            f"<th>Why</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+        )
+
+    ours = [entry for entry in claims if entry.get("kind") == OURS]
+    theirs = [entry for entry in claims if entry.get("kind") != OURS]
+    html_text = f'<p class="counts">{summary}</p>' + table(theirs)
+    if ours:
+        html_text += "<h3>Our own questions</h3><p>Not claims of the write-ups, and not counted above.</p>" + table(
+            ours
+        )
+    return html_text
 
 
 def _headline(results, pages):
@@ -678,17 +692,19 @@ def write_index(report_dir, results, titles, pages, hidden=None):
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Variational autoencoders in Keras 3: four write-ups reproduced</title>
+<title>Variational autoencoders in Keras 3: four write-ups put to the test</title>
 <style>{COMMON_STYLE}{INDEX_STYLE}</style></head><body>
-<h1>Variational autoencoders in Keras 3: four write-ups reproduced</h1>
+<h1>Variational autoencoders in Keras 3: four write-ups put to the test</h1>
 <p>{INTRODUCTION}</p>
 <div class="banner">{banner_html}</div>
 {_headline(results, pages)}
 <h2>The claims</h2>
-<p>Each claim of the write-ups, with the verdict this run's numbers give it: <em>reproduced</em> (the run
-agrees, beyond the seed-to-seed noise), <em>refuted</em> (it points the other way), <em>differs</em> (neither,
-with the reason) or <em>inconclusive</em> (the run cannot decide, e.g. the models did not train at this budget).
-A claim is <em>not run</em> when its notebook did not complete in this run; the reason says why.</p>
+<p>Each claim is quoted from its write-up, with our reading of it and the verdict this run's numbers give
+it. On the data the claim is about: <em>reproduced</em> (the run agrees, beyond the seed-to-seed noise),
+<em>refuted</em> (it points the other way), <em>differs</em> (neither, with the reason) or <em>inconclusive</em>
+(the run cannot decide: too few seeds or runs, a measure at its threshold's edge, or a model that did not beat
+the mean image). On other data a result is only <em>indicative</em> and is counted apart; so are claims
+<em>not decidable here</em> and those whose notebook did <em>not run</em>. A verdict resting on one seed says so.</p>
 {_ledger(results.get("claims") or [], results.get("notebooks") or {}, pages, titles)}
 <h2>The studies at a glance</h2>
 {f'<div class="figures">{"".join(figures)}</div>' if figures else "<p>No headline figures in this run.</p>"}

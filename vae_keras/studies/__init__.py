@@ -26,7 +26,6 @@ Notebooks use the names below as ``studies.X``; each lives in one submodule:
   (notebook 01).
 """
 
-from vae_keras.claims import counted
 from vae_keras.studies.exploration import (
     examples_per_class,
     find_distractor_crops,
@@ -66,6 +65,7 @@ from vae_keras.studies.reproduction import (
 from vae_keras.studies.samples import (
     digit_classifier,
     nearest_distances,
+    prior_sample_digits,
     reconstructions_by_variant,
     samples_by_variant,
     sharpness,
@@ -73,6 +73,7 @@ from vae_keras.studies.samples import (
 from vae_keras.studies.variance import (
     edge_correlation,
     effective_beta,
+    factorised_bits_per_dim,
     predicted_std,
     validation_turn,
 )
@@ -84,12 +85,16 @@ from vae_keras.studies.variants import (
     claims_gap,
     count_spikes,
     evaluate_variant,
+    mean_image_mse,
     mean_sd,
     seeds_for,
     train_variants,
 )
+from vae_keras.writeup.vocabulary import counted
 
 __all__ = [
+    "factorised_bits_per_dim",
+    "mean_image_mse",
     "setup",
     "seed_everything",
     "Output",
@@ -113,6 +118,7 @@ __all__ = [
     "samples_by_variant",
     "reconstructions_by_variant",
     "digit_classifier",
+    "prior_sample_digits",
     "nearest_distances",
     "sharpness",
     "interpolate",

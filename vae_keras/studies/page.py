@@ -17,9 +17,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from vae_keras import claims as claims_lib
-from vae_keras import io_utils, plots
+from vae_keras import data, io_utils, plots
 from vae_keras.studies.samples import reconstructions_by_variant, samples_by_variant
+from vae_keras.writeup import claims as claims_lib
+from vae_keras.writeup.vocabulary import data_name
 
 
 def setup(seed=0):
@@ -98,6 +99,8 @@ class Output:
         self.headline_figure = None
         self.non_finite = []
         self.stand_in = None
+        self.data_family = None
+        self.profile = None
 
     def run_dir(self, variant):
         return self.root / "runs" / self.notebook / variant
@@ -131,22 +134,23 @@ class Output:
             dataset: the dataset the notebook ran on.
             profile: the parameter profile (``full`` for the notebook's defaults).
             budget: the training budget in words, e.g. ``"10 epochs of 1,437 images, 3 seeds"``.
-            written_for: the dataset the study's claims are about (e.g. ``"svhn"``). When the run
-                used another, the banner says so and every verdict's reason says where it was decided.
+            written_for: the data the study's claims are about (e.g. ``"svhn"``). When the run used
+                other data, the banner says so; each verdict is scoped to the data it ran on anyway.
         """
         self.banner_values = {"dataset": dataset, "profile": profile, "budget": budget}
-        base = dataset.split(":", 1)[0]
+        self.data_family, self.profile = family_of(dataset), profile
+        self.banner_values["data"] = self.data_family
         self.stand_in = None
-        if written_for and base != written_for:
+        if written_for and self.data_family != written_for:
             self.stand_in = (dataset_label(dataset), written_for)
             self.banner_values["stand_in_for"] = written_for
         self._write()
         note = ""
         if self.stand_in:
             note += (
-                f" <strong>{html.escape(self.stand_in[0])} stands in for {written_for.upper()} here:</strong> the "
-                f"write-up's claims are about {written_for.upper()}; the verdicts below are decided on "
-                f"{html.escape(self.stand_in[0])}, and {written_for.upper()} is pending."
+                f" <strong>{html.escape(self.stand_in[0])} stands in for {data_name(written_for)} here:</strong> the "
+                f"write-up's claims on this page are about {data_name(written_for)}, so results on this data are "
+                "only <em>indicative</em>: shown with their numbers, never a reproduction or refutation."
             )
         if profile in SMALL_PROFILES:
             note += (
@@ -175,25 +179,18 @@ class Output:
         return Table(rows, columns=["setting", "value"])
 
     def decide(self, claim_id, **evidence):
-        """Decides one claim of the write-ups from this run's evidence and records the verdict.
+        """Decides one claim from this run's evidence, scoped to the run's data, and records the verdict.
 
         Returns:
             A ``claims.Verdict`` (rendered as a verdict box when shown).
         """
-        verdict = claims_lib.judge(claim_id, **evidence)
-        if getattr(self, "stand_in", None):
-            dataset, written_for = self.stand_in
-            verdict = claims_lib.Verdict(
-                verdict.claim_id,
-                verdict.verdict,
-                f"{verdict.reason} (decided on {dataset}; {written_for.upper()} pending)",
-                verdict.evidence,
-            )
-        if verdict.claim.notebook != self.notebook:
+        claim = claims_lib.CLAIMS.get(claim_id)
+        if claim is not None and claim.notebook != self.notebook:
             raise ValueError(
-                f"Claim {claim_id!r} belongs to notebook {verdict.claim.notebook!r}. Received: it was decided in "
+                f"Claim {claim_id!r} belongs to notebook {claim.notebook!r}. Received: it was decided in "
                 f"{self.notebook!r}"
             )
+        verdict = claims_lib.judge(claim_id, data=self.data_family, profile=self.profile, **evidence)
         self.claims[claim_id] = verdict.to_dict()
         self._write()
         return verdict
@@ -204,7 +201,7 @@ class Output:
         Returns:
             An ``inconclusive`` ``claims.Verdict``.
         """
-        verdict = claims_lib.not_run(claim_id, reason)
+        verdict = claims_lib.not_run(claim_id, reason, data=self.data_family)
         self.claims[claim_id] = verdict.to_dict()
         self._write()
         return verdict
@@ -214,10 +211,8 @@ class Output:
         _display_or_print(_html(claims_lib.verdict_box(verdicts)), "\n".join(str(v) for v in verdicts))
 
     def claim_lines(self):
-        """One Markdown bullet per claim this notebook decided: statement, verdict and reason (for conclusions)."""
-        return [
-            f"* *{claim['statement']}* **{claim['verdict']}**: {claim['reason']}." for claim in self.claims.values()
-        ]
+        """One Markdown bullet per claim this notebook decided: statement and verdict (its reason is in its box)."""
+        return [f"* *{claim['statement']}* **{claim['verdict']}**." for claim in self.claims.values()]
 
     def show_samples_and_reconstructions(self, variants, num_images=10, seed=0):
         """Shows one row of samples per variant, then test images and each variant's reconstructions."""
@@ -265,6 +260,14 @@ class Output:
 
 #: Profiles whose budgets are too small for most claims.
 SMALL_PROFILES = ("smoke", "demo", "quick")
+
+
+def family_of(dataset):
+    """The data family of a run's dataset (``data.dataset_family``), ``None`` when it cannot be told."""
+    try:
+        return data.dataset_family(dataset)
+    except (FileNotFoundError, ValueError):
+        return None
 
 
 def dataset_label(dataset):

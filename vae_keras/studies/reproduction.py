@@ -10,8 +10,8 @@ import numpy as np
 
 from vae_keras import evaluate
 from vae_keras.checks import choice
-from vae_keras.claims import counted, gap_source
 from vae_keras.studies.page import Table
+from vae_keras.writeup.claims import counted, gap_source
 
 
 def epochs_for_examples(num_examples_seen, num_train, scale=1.0):

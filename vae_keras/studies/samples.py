@@ -104,3 +104,20 @@ def sharpness(images):
     horizontal = np.abs(np.diff(images, axis=2)).mean(axis=(1, 2, 3))
     vertical = np.abs(np.diff(images, axis=1)).mean(axis=(1, 2, 3))
     return (horizontal + vertical) / 2
+
+
+def prior_sample_digits(variant, classify, reference, num_samples=400, seed=0):
+    """Labels and distances of decoded samples from the prior: which digits a model generates.
+
+    Args:
+        variant: a trained ``Variant``.
+        classify: ``classify(images in [0, 1]) -> labels`` (see ``digit_classifier``).
+        reference: training images in [0, 1], for the distance to the nearest one.
+        num_samples: draws of z ~ N(0, I).
+
+    Returns:
+        ``(labels, median_distance)``: each sample's label, and the median RMS distance from a sample to
+        its nearest reference image (real digits sit near the training images; blurs do not).
+    """
+    images = np.clip(variant.prepared.to_images(variant.vae.sample(num_samples, seed=seed)), 0.0, 1.0)
+    return classify(images), float(np.median(nearest_distances(images, reference)))
