@@ -118,9 +118,13 @@ def test_a_missing_npz_is_refused_before_any_notebook_and_a_relative_one_made_ab
     assert runner._absolute_npz("digits") == "digits"
 
 
-def test_a_failing_notebook_is_named_kept_and_marked(tmp_path, capsys):
+def test_a_failing_notebook_is_named_kept_and_marked(tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     (tmp_path / "broken.npz").write_bytes(b"not an npz archive")
+    with pytest.raises(ValueError, match=r"text file"):  # the runner refuses it before any kernel starts...
+        runner.run("smoke", dataset=f"npz:{tmp_path / 'broken.npz'}", only="01", out=out)
+    assert not (out / "notebooks").exists()
+    monkeypatch.setattr(runner, "_validate", lambda *args: None)  # ...so skip that check to fail inside one
     with pytest.raises(runner.NotebookFailedError, match=r"01_svhn_data failed in cell \d+: .*Error"):
         runner.run("smoke", dataset=f"npz:{tmp_path / 'broken.npz'}", only="01", out=out)
     assert (out / "notebooks" / "01_svhn_data.ipynb").exists()  # the partial notebook is kept
