@@ -531,7 +531,7 @@ def merge_results(out, status, run=None):
         notebook contributes metrics, figures and verdicts; every claim of ``claims.CLAIMS`` is listed,
         in registry order, those of notebooks that did not complete as inconclusive with the reason.
     """
-    from vae_keras import claims
+    from vae_keras.writeup import claims
 
     out = Path(out)
     if run is None:
@@ -567,7 +567,12 @@ def merge_results(out, status, run=None):
                 verdicts[verdict["id"]] = verdict
     ledger = [
         verdicts.get(claim_id)
-        or claims.not_run(claim_id, _not_run_reason(claim.notebook, status.get(claim.notebook))).to_dict()
+        or claims.not_run(
+            claim_id,
+            "not decidable here"
+            if claim.decide is None
+            else _not_run_reason(claim.notebook, status.get(claim.notebook)),
+        ).to_dict()
         for claim_id, claim in claims.CLAIMS.items()
     ]
     merged = {"run": run, "headline": headline(run, notebooks), "notebooks": notebooks, "claims": ledger}
