@@ -266,6 +266,8 @@ def _kw_bottom(claim, distances, kl, real_distance):
     evidence = {"medians": medians, "worst_half": worst, "real_distance": real_distance, "kl": kl, "seeds": 1}
     if not np.isfinite(kl) or kl < stats.KL_FLOOR:
         return claim.verdict(INCONCLUSIVE, f"the z=2 model stores almost nothing in z (KL {stats.fmt(kl)})", **evidence)
+    if not (np.all(np.isfinite(grid)) and np.isfinite(real_distance)):
+        return claim.verdict(INCONCLUSIVE, "a tile's distance or the real images' is missing or not finite", **evidence)
     text = (
         f"median distance to the nearest training image: {worst} half {medians[worst]:.4f}, {opposite[worst]} half "
         f"{medians[opposite[worst]]:.4f}, real test images {real_distance:.4f} (limit {ratio:g}x)"

@@ -191,6 +191,10 @@ def _convolutions_work(claim, latent_dim, conv_log_px, mlp_log_px, conv_kl, mlp_
     problem = learned_problem({"the convolutional VAE": (conv_mse, mean_image_mse, conv_kl)})
     if problem:
         return claim.verdict(REFUTED, f"at z={latent_dim}, {problem.split(': ', 1)[1]}", **evidence)
+    if not np.all(np.isfinite(values([conv_log_px, mlp_log_px]))):
+        return claim.verdict(
+            INCONCLUSIVE, f"a log p(x) is missing or not finite (conv {conv_log_px}, MLP {mlp_log_px})", **evidence
+        )
     gap = conv_log_px - mlp_log_px
     text = f"log p(x) {conv_log_px:.2f} (conv) vs {mlp_log_px:.2f} (MLP) nats at z={latent_dim}, gap {gap:+.2f}"
     tolerance = claim.thresholds["tolerance_nats"]

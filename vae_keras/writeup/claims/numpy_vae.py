@@ -75,6 +75,8 @@ def _numpy_faster(claim, numpy_seconds, keras_seconds):
         f"{comparison['mean_a']:.3g} s (NumPy) vs {comparison['mean_b']:.3g} s (Keras) per epoch, noise band "
         f"±{stats.fmt(comparison['noise'], '.2g')} over {comparison['seeds_a']} and {comparison['seeds_b']} epochs"
     )
+    if comparison["better"] is None:  # a missing epoch time: no speed to compare
+        return claim.verdict(INCONCLUSIVE, f"an epoch's time is missing or not finite: {text}", **evidence)
     if comparison["better"] == "within noise":
         return claim.verdict(DIFFERS, f"within noise: {text}", **evidence)
     if comparison["better"] == "a":

@@ -171,7 +171,8 @@ def learned_problem(models):
     problems = []
     for name, (mse, baseline, kl) in models.items():
         mse, baseline, kl = values(mse), values(baseline), values(kl)
-        if not (mse.size and np.all(np.isfinite(mse)) and np.all(np.isfinite(baseline)) and np.all(np.isfinite(kl))):
+        present = mse.size and baseline.size and kl.size
+        if not (present and np.all(np.isfinite(mse)) and np.all(np.isfinite(baseline)) and np.all(np.isfinite(kl))):
             problems.append(f"{name}: its pixel MSE, the mean image's or its KL is missing or not finite")
             continue
         ratio = float(np.max(mse / baseline))

@@ -365,6 +365,8 @@ def _big_batch_faster(claim, small_batch, big_batch, small_seconds, big_seconds,
         f"{comparison['mean_b']:,.0f} images/s (noise band ±{comparison['noise']:,.0f}, over "
         f"{comparison['seeds_a']} and {counted(comparison['seeds_b'], 'epoch')})"
     )
+    if comparison["better"] is None:  # a missing or zero epoch time: no speed to compare
+        return claim.verdict(INCONCLUSIVE, f"an epoch's time is missing or not finite: {text}", **evidence)
     if comparison["better"] == "within noise":
         return claim.verdict(DIFFERS, f"within noise: {text}", **evidence)
     if comparison["better"] == "a":
@@ -401,6 +403,8 @@ def _big_term_first(claim, reconstruction, kl, pixel_mse, mean_image_mse):
             "to see an order",
             **evidence,
         )
+    if not (np.all(np.isfinite(reconstruction)) and np.all(np.isfinite(kl))):
+        return claim.verdict(INCONCLUSIVE, "a loss term is missing or not finite in some epoch", **evidence)
     problem = learned_problem({"the recipe": (pixel_mse, mean_image_mse, kl[-1:])})
     if problem:
         return claim.verdict(INCONCLUSIVE, problem, **evidence)
