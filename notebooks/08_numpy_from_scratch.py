@@ -339,7 +339,7 @@ output.show(
 )
 num_pairs = min(100, len(x_test))
 numpy_recons = numpy_model.reconstruct(x_test[:num_pairs]).reshape((-1,) + image_shape)
-keras_recons = np.asarray(keras_vae.reconstruct(x_test[:num_pairs])).reshape((-1,) + image_shape)
+keras_recons = np.asarray(keras_vae.reconstruct(x_test[:num_pairs].reshape(num_pairs, -1))).reshape((-1,) + image_shape)
 output.show(
     plots.image_grid(
         np.concatenate([x_test[:10], numpy_recons[:10], keras_recons[:10]]),
