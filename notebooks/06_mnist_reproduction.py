@@ -98,7 +98,7 @@ reference = {
         "examples": examples,
         "protocol": "continuous targets, cross-entropy",
     }
-    for run, train_nelbo, test_nelbo, examples in claims.KINGMA_WELLING_ROWS.values()
+    for run, train_nelbo, test_nelbo, examples, _quote in claims.KINGMA_WELLING_ROWS.values()
 }
 small = dict(hidden_units=[1000], decoder_units=[500], latent_dim=3)
 wide = dict(hidden_units=[2000], decoder_units=[1000], activation="elu", optimizer="adam", learning_rate=0.001)
