@@ -150,6 +150,9 @@ def test_register_adds_a_claim_and_splits_its_options_from_its_thresholds():
             return claim.verdict(R if value > claim.thresholds["limit"] else F, "why", seeds=2)
 
         claim = claims.CLAIMS["test_only_claim"]
+        assert (claim.id, claim.source, claim.notebook, claim.quote, claim.statement, claim.evidence) == (
+            "test_only_claim", None, "03_components_or_convolutions", None, "Ours.", "words"
+        )  # fmt: skip
         assert claim.decide is rule and claim.kind == claims.OURS and claim.about == "mnist"
         assert claim.thresholds == {"limit": 3, "floor": 1.0}
         assert claim.reading == "how" and claim.budget_notes == {"cpu": "chosen"} and claim.not_decidable == ""
@@ -307,6 +310,7 @@ def test_values_and_fmt_and_nats():
     assert stats.values(3).shape == (1,) and stats.values(3).dtype == np.float64
     assert stats.fmt(None) == "n/a" and stats.fmt(NAN) == "n/a" and stats.fmt(float("inf")) == "n/a"
     assert stats.fmt(1.234567) == "1.235" and stats.fmt(2.0, ".2f") == "2.00" and stats.fmt(3) == "3"
+    assert stats.fmt(1.234e-7) == "1.234e-07"
     assert stats.nats(0.5) == "0.5000" and stats.nats(-0.5) == "-0.5000"
     assert stats.nats(1.0) == "1.00" and stats.nats(-1.0) == "-1.00" and stats.nats(12.345) == "12.35"
 
@@ -452,6 +456,11 @@ def test_learned_problem_at_the_mean_image_and_kl_thresholds():
     both = stats.learned_problem({"a": (0.9, 1.0, 5.0), "b": (0.5, 1.0, 0.5), "c": (0.5, 1.0, 5.0)})
     assert both.startswith("a model did not learn, so it cannot decide: a reconstructs")
     assert "; b stores almost nothing in z (KL 0.5000 nats)" in both and "c " not in both.split(": ", 1)[1]
+    after_missing = stats.learned_problem({"a": (NAN, 1.0, 5.0), "b": (0.5, 1.0, 0.5)})
+    assert after_missing == (
+        "a model did not learn, so it cannot decide: a: its pixel MSE, the mean image's or its KL is missing or not "
+        "finite; b stores almost nothing in z (KL 0.5000 nats)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -639,6 +648,24 @@ def test_whitening_hurts(pca, whitened, pca_kl, whitened_kl, examples, expected,
         assert text.endswith(": the collapsed model reconstructs better")
     else:
         assert "the collapsed model reconstructs better" not in text
+
+
+def test_a_comparison_reads_small_numbers_in_exponent_form_and_keeps_its_evidence_when_undecided():
+    verdict, text = whitening([1e-5, 1e-5], [2e-5, 2e-5], mean_image_mse=1e-4)
+    assert verdict == R
+    assert text == (
+        "PCA is better beyond noise: PCA 1e-05 vs whitened PCA 2e-05 pixel MSE (gap -1e-05, noise band ±0, 2 and 2 "
+        "seeds)"
+    )
+    verdict, text = whitening([1e-5, 1e-5], [2e-5, 2e-5], whitened_kl=COLLAPSED[:2], mean_image_mse=1e-4)
+    assert verdict == R and text.endswith(
+        "; PCA 1e-05 vs whitened PCA 2e-05 pixel MSE (gap -1e-05, noise band ±0, 2 and 2 seeds)"
+    )
+    one = judged(
+        "whitening_hurts", pca=[0.5], whitened=[0.7], pca_kl=TRAINED, whitened_kl=TRAINED, examples_seen=1,
+        mean_image_mse=MEAN,
+    )  # fmt: skip
+    assert one.verdict == INC and one.evidence["seeds_a"] == 1 and one.evidence["seeds"] == 1
 
 
 def test_whitening_hurts_evidence():
@@ -963,9 +990,14 @@ def latents(families, claim_id="more_latents_better_reconstructions"):
     ],
 )
 def test_more_latents_at_the_threshold(changes, expected):
-    families = {f"family {i}": family([1.0, 0.9, 1.0 + change]) for i, change in enumerate(changes)}
+    # From 20 to 20 * (1 + change): every change listed is exact in binary, 0.05 included (1/20).
+    families = {
+        f"family {i}": family([20.0, 18.0, 20.0 * (1 + change)], mean_image_mse=100.0)
+        for i, change in enumerate(changes)
+    }
     verdict = latents(families)
     assert verdict.verdict == expected, verdict.reason
+    assert verdict.evidence["family 0"]["relative_change"] == changes[0]
     if expected == INC:
         assert verdict.reason.startswith("a family sits at the 5% threshold's edge: pixel MSE from the smallest")
     if expected == D:
@@ -998,9 +1030,29 @@ def test_more_latents_says_when_the_curve_turns_back_up():
     )
     assert "bernoulli mlp is best" not in verdict.reason  # +2.5% past its best: within the 5% threshold
     assert verdict.evidence["gaussian mlp"]["best_latent_size"] == 20
-    # Exactly 5% past the best counts as a turn.
-    exact = latents({"m": family([1.0, 0.5, 0.525])})
-    assert "m is best at z=20 (0.5000), +5.0% at z=100" in exact.reason
+    # Exactly 5% past the best counts as a turn (20 -> 21: exactly 1/20).
+    exact = latents({"m": family([40.0, 20.0, 21.0], mean_image_mse=100.0)})
+    assert "m is best at z=20 (20.0000), +5.0% at z=100" in exact.reason
+    assert "not all the way up" not in latents({"m": family([40.0, 20.0, 20.9375], mean_image_mse=100.0)}).reason
+
+
+def test_more_latents_lists_every_family_turn_and_skip():
+    families = {
+        "one size": family([0.05], sizes=(2,)),
+        "a": family([0.06, 0.02, 0.025]),
+        "unfinished": family([NAN, 0.03, 0.02]),
+        "b": family([0.08, 0.02, 0.03]),
+        "two sizes": family([0.04, 0.02], sizes=(2, 100), kl=(5.0, 5.0)),
+    }
+    verdict = latents(families)
+    assert verdict.verdict == R
+    assert verdict.reason == (
+        "one seed: pixel MSE from the smallest to the largest z: a: -58.3%; b: -62.5%; two sizes: -50.0%; not all "
+        "the way up (a rise of at least 5% past the best size): a is best at z=20 (0.0200), +25.0% at z=100; b is "
+        "best at z=20 (0.0200), +50.0% at z=100 (not judged: one size: one latent size; unfinished: no finite pixel "
+        "MSE at z=2 or z=100)"
+    )
+    assert set(verdict.evidence) == {"seeds", "a", "b", "two sizes"}
 
 
 @pytest.mark.parametrize(
@@ -1015,17 +1067,24 @@ def test_more_latents_says_when_the_curve_turns_back_up():
 )
 def test_more_latents_leaves_a_family_unjudged_with_the_reason(bad, why):
     alone = latents({"bad": bad})
+    assert alone.evidence == {"seeds": 1}
     assert alone.verdict == INC and alone.reason == f"no family can be judged (bad: {why}" + alone.reason.split(why)[1]
     assert alone.reason.startswith(f"no family can be judged (bad: {why}") and "one seed" not in alone.reason
-    beside = latents({"good": family([1.0, 0.9, 0.5]), "bad": bad})
-    assert beside.verdict == R and beside.reason.endswith(")") and f" (not judged: bad: {why}" in beside.reason
-    assert "bad" not in beside.evidence
+    for beside in (
+        latents({"good": family([1.0, 0.9, 0.5]), "bad": bad}),
+        latents({"bad": bad, "good": family([1.0, 0.9, 0.5])}),
+    ):
+        assert beside.verdict == R and beside.reason.endswith(")") and f" (not judged: bad: {why}" in beside.reason
+        assert beside.reason.startswith("one seed: pixel MSE from the smallest to the largest z: good: -50.0% (not")
+        assert "bad" not in beside.evidence and "good" in beside.evidence
 
 
 def test_more_latents_learned_gate_at_its_threshold_and_with_no_family():
     # The largest model at exactly 80% of the mean image learned; the smaller ones are not gated.
     assert latents({"m": family([9.0, 8.5, 8.0], kl=(0.1, 0.1, 1.0))}).verdict == R
     assert latents({}).reason == "no family can be judged (no models)"
+    both = latents({"x": family([0.05], sizes=(2,)), "y": family([NAN, 0.03, 0.02])})
+    assert both.reason == "no family can be judged (x: one latent size; y: no finite pixel MSE at z=2 or z=100)"
 
 
 def gaussian_bernoulli(bernoulli_mse, gaussian_mse, bernoulli_kl=(5.0, 9.0), gaussian_kl=(5.0, 9.0), sizes=(2, 20)):
@@ -1155,6 +1214,12 @@ def test_manifold_shows_some_digits(labels, kwargs, expected, reason):
     assert verdict.verdict == expected and verdict.reason.startswith(reason), verdict.reason
 
 
+def test_the_digit_like_limit_is_a_multiple_of_the_real_images_distance():
+    assert manifold(SOME, tile_distance=2.5, real_distance=2.0).verdict == R
+    assert manifold(SOME, tile_distance=2.5001, real_distance=2.0).verdict == INC
+    assert manifold(SOME, tile_distance=0.5, real_distance=0.25).verdict == INC
+
+
 def test_manifold_evidence():
     assert manifold(SOME).evidence == {
         "digits_shown": [0, 1, 3, 7], "classifier_accuracy": 0.9, "kl": 5.0, "tiles": 400, "tile_distance": 1.0,
@@ -1224,6 +1289,7 @@ def test_digits_shown_counts_a_digit_from_its_share():
     assert digits_shown(labels, 3, 0.01) == [0, 1, 2]
     assert digits_shown(labels, 3, 0.0101) == [0]
     assert digits_shown([0, 0], 3, 0.0) == [0, 1, 2]
+    assert digits_shown(np.array([0.0, 2.0, 2.0]), 3, 0.3) == [0, 2]  # labels as floats (a classifier's argmax)
 
 
 # ======================================================================================================
@@ -1269,6 +1335,11 @@ def test_numpy_blurrier(numpy_sharpness, keras_sharpness, kwargs, expected, reas
     verdict = numpy_blurrier(numpy_sharpness, keras_sharpness, **kwargs)
     assert verdict.verdict == expected and verdict.reason.startswith(reason), verdict.reason
     assert "one seed" not in verdict.reason
+
+
+def test_numpy_blurrier_reads_a_tiny_p_value():
+    verdict = numpy_blurrier([0.1] * 20, [0.2] * 20)
+    assert verdict.verdict == F and verdict.reason.endswith("Keras sharper for 20, NumPy for 0, sign test p=1.91e-06")
 
 
 def test_numpy_blurrier_evidence_and_mismatched_pairs():
@@ -1351,11 +1422,15 @@ def test_kingma_welling_row_evidence():
         "train_difference": 10.0,
     }  # fmt: skip
     assert "difference" not in kw(ours_test=NAN).evidence
+    assert kw(ours_test=NAN).evidence["their_examples"] == 14_000_000
+    assert kw(ours_test=160.5 + 3.0).evidence["difference"] == 3.0
+    assert kw(ours_test=170.0, examples_seen=1).evidence["difference"] == 9.5
 
 
 def test_gap_source_reads_a_test_gap_off_the_training_gap():
     assert claims.gap_source(-9.0, -8.0) == "fit"  # the same gap on the training images
     assert claims.gap_source(9.0, 4.5) == "fit"  # exactly half of it
+    assert claims.gap_source(1.0, 0.5) == "fit" and claims.gap_source(-0.5, -0.25) == "fit"  # small gaps
     assert claims.gap_source(9.0, 4.4) == "generalisation"  # less than half of it
     assert claims.gap_source(-9.0, 1.0) == "generalisation"
     assert claims.gap_source(9.0, -4.5) is None  # half of it, the other way
@@ -1599,6 +1674,49 @@ def test_verdict_box_shows_the_quote_the_reading_the_verdict_and_its_data():
     assert "(our question, not a write-up's claim)" in box and "&ldquo;" not in box
     assert "How it is read" not in box and "Budget:" not in box and ">reproduced</span>" in box
     assert claims.verdict_box([ours, verdict]).count('<div style="margin:0.5rem 0">') == 2
+
+
+def test_verdict_box_html():
+    claim = claims.CLAIMS["kw_z2_overfit"]
+    written = claims.Verdict("kw_z2_overfit", R, "a < b", {}, data="mnist")
+    ours = claims.Verdict("small_init_whitening", F, "why", {}, data="svhn", budget_note="30 epochs")
+    grey = '<span style="color:#57606a">'
+    expected = (
+        '<div class="claims-box" style="border:1px solid #d0d7de;border-left:4px solid #0969da;padding:0.5rem 0.9rem;'
+        'margin:0.8rem 0;background:#f6f8fa"><div style="font-weight:600">Claims decided here</div>'
+        f'<div style="margin:0.5rem 0">&ldquo;{claim.quote}&rdquo; {grey}(A Musing Upon Variational Autoencoders)'
+        f"</span><br>{display.badge(R)} <strong>{html.escape(claim.statement)}</strong> {grey}(about MNIST)</span>"
+        f"<br><span>a &lt; b</span><br><em>How it is read:</em> {html.escape(claim.reading)}</div>"
+        f'<div style="margin:0.5rem 0">{grey}(our question, not a write-up\'s claim)</span> {display.badge(F)} '
+        f"<strong>{html.escape(claims.CLAIMS['small_init_whitening'].statement)}</strong> {grey}(about SVHN)</span>"
+        "<br><span>why</span><br><em>Budget:</em> 30 epochs</div></div>"
+    )
+    assert claims.verdict_box([written, ours]) == expected
+    assert claims.verdict_box([]) == expected.split('<div style="margin')[0] + "</div>"
+
+
+def test_count_keeps_a_tally_of_entries_recorded_before_scoping():
+    old = {k: v for k, v in entry("kw_z2", R).items() if k != "scope"}
+    ours_old = {"id": "small_init_whitening", "kind": claims.OURS, "verdict": R, "notebook": "03"}
+    counts = claims.count([old, old, entry("kw_adam", F), ours_old])
+    assert counts[display.UNSCOPED] == 2 and counts[R] == 2 and counts[F] == 1
+    assert display.UNSCOPED not in claims.count([entry("kw_adam", F)])
+    counts = {R: 2, F: 1, D: 0, INC: 0, IND: 3, claims.NOT_DECIDABLE: 0, claims.NOT_RUN: 0, display.UNSCOPED: 2}
+    assert claims.count_sentence(counts) == (
+        "as published before verdicts were scoped to the data each claim is about (some were decided on stand-in "
+        "data; to be republished): 2 reproduced, 1 refuted, 0 differs, 0 inconclusive; 3 indicative"
+    )
+    counts[claims.NOT_RUN] = 1
+    assert claims.count_sentence(counts).endswith("0 inconclusive; 3 indicative, 1 not run")
+    counts[IND] = counts[claims.NOT_RUN] = 0
+    assert claims.count_sentence(counts).endswith(
+        "to be republished): 2 reproduced, 1 refuted, 0 differs, 0 inconclusive"
+    )
+
+
+def test_count_tallies_a_verdict_word_it_does_not_know():
+    old_word = {**entry("kw_z2", R), "verdict": "partly"}
+    assert claims.count([old_word])["partly"] == 1 and claims.count([old_word] * 2)["partly"] == 2
 
 
 def test_badge_colours():
