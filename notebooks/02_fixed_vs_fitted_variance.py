@@ -50,9 +50,7 @@ learning_rate: float = 0.001  # Adam learning rate
 sigmas: list = [0.05, 0.1, 0.2]  # fixed decoder standard deviations to compare
 variance_floors: list = [0.1, 0.01, 0.001]  # variance floors (varlog epsilon) of the fitted decoder
 unstable_floor: float = 1e-09  # a floor too small to be safe, trained on undequantised pixels
-unstable_epochs: int = (
-    0  # epochs of that raw-pixel run (0: num_epochs); longer runs show whether it settles or diverges
-)
+unstable_epochs: int = 0  # epochs of that raw-pixel run (0: num_epochs)
 num_seeds: int = 3  # seeds per variant: the verdicts compare gaps with the seed-to-seed spread
 eval_samples: int = 1000  # importance samples per test image for log p(x)
 eval_examples: int = 2000  # test images evaluated (0: all)

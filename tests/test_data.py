@@ -67,12 +67,12 @@ def epoch(dataset):
 
 
 def test_the_dataset_registry_lists_every_source_and_its_splits():
-    assert data.dataset_names() == ("digits", "mnist", "svhn", "npz:PATH", "svhn_sample")
+    assert data.dataset_names() == ("digits", "mnist", "svhn", "svhn_sample", "npz:PATH")
     assert dict(data.SPLITS)["svhn"] == ("train", "test", "extra", "train+extra")
     for name in ("mnist", "npz:/x.npz"):
         assert data.source_for(name).name == name.split(":")[0]
     for wrong in ("mnst", "npz", "mnist:/x.npz"):
-        with pytest.raises(ValueError, match=rf"Received: name='{wrong}'. Accepted: digits, mnist, svhn, npz:PATH"):
+        with pytest.raises(ValueError, match=rf"Received: name='{wrong}'. Accepted: digits, mnist, svhn, svhn_sample, npz:PATH"):
             data.load(wrong)
 
 

@@ -31,7 +31,7 @@ def test_config_help_lists_what_the_registries_hold():
     help_text = {name: text for name, (_, _, text) in config_lib.field_help().items()}
     assert help_text["likelihood"].endswith(likelihoods.LIKELIHOODS.choices())
     assert help_text["architecture"].endswith("mlp, conv")
-    assert help_text["dataset"].endswith("digits, mnist, svhn, npz:PATH")
+    assert help_text["dataset"].endswith("digits, mnist, svhn, svhn_sample, npz:PATH")
     assert help_text["activation"].endswith("relu, elu, softplus, tanh")
 
 
@@ -129,7 +129,7 @@ def test_the_command_line_lists_registered_names_in_train_help_without_loading_k
 
     with pytest.raises(SystemExit):
         cli.main(["train", "--help"])
-    assert "dataset: digits, mnist, svhn, npz:PATH" in " ".join(capsys.readouterr().out.split())
+    assert "dataset: digits, mnist, svhn, svhn_sample, npz:PATH" in " ".join(capsys.readouterr().out.split())
     # `vae-keras run`, `publish` and `--version` build the same parser: it must not import Keras (seconds).
     code = (
         "import sys; from vae_keras import cli; cli.build_parser(list_choices=False); sys.exit('keras' in sys.modules)"

@@ -431,10 +431,11 @@ def _names(concept, property_name):
 
 
 def _choices(concept):
-    entries = registry_for(concept)
     if concept == "dataset":
-        return ", ".join(source.usage for _, source in entries.items())
-    return ", ".join(entries)
+        from vae_keras import data
+
+        return ", ".join(data.dataset_names())
+    return ", ".join(registry_for(concept))
 
 
 def field_help(list_choices=True):

@@ -111,8 +111,9 @@ def register_dataset(name, splits, description, takes_path=False, *, family=None
 
 
 def dataset_names() -> tuple[str, ...]:
-    """The names `load` accepts, as users write them (`npz:PATH` for a file)."""
-    return tuple(source.usage for _, source in DATASET_SOURCES.items())
+    """The names `load` accepts, as users write them, named datasets first and `npz:PATH` (a file) last."""
+    sources = [source for _, source in DATASET_SOURCES.items()]
+    return tuple(source.usage for source in sorted(sources, key=lambda source: source.takes_path))
 
 
 def source_for(name: str) -> DatasetSource:
