@@ -64,11 +64,14 @@ output.settings(dataset=dataset, image_shape="x".join(map(str, train_images.shap
 # data this run loaded; for SVHN, the paragraph above it also explains the dataset's two formats.
 
 # %%
-if dataset == "svhn":
+if studies.family_of(dataset) == "svhn":
     output.say("SVHN comes in two formats. **Format 1** holds the original, variable-size photographs with a bounding "
                "box per digit: a detection problem. **Format 2** holds 32x32 RGB crops centred on one digit each, "
                "MNIST-like: a classification (or, for us, density-modelling) problem. Format 2 has three splits: "
                "`train`, `test` and `extra` (\"somewhat less difficult\" samples). The VAE studies use format 2.")
+    if dataset != "svhn":
+        output.say(f"This run loaded `{studies.dataset_label(dataset)}`: real SVHN format-2 crops, fewer than the full "
+                   "dataset's; the table gives how many.")
 else:
     output.say(f"This run loaded `{studies.dataset_label(dataset)}`, not SVHN: the page describes that data.")
 studies.split_table(splits)
@@ -83,8 +86,11 @@ studies.split_table(splits)
 # is from an even split.
 
 # %%
-label_shares = {name: np.bincount(labels, minlength=10)[:10] / len(labels) for name, (_, labels) in splits.items()}
-output.show(plots.class_balance({name: labels for name, (_, labels) in splits.items()}), "class_balance", headline=True)
+label_shares = studies.label_shares(splits)
+unlabelled = [name for name in splits if name not in label_shares]
+if unlabelled:
+    output.say(f"Split(s) {', '.join(unlabelled)} carry no labels and are left out of the label figures.")
+output.show(plots.class_balance({name: splits[name][1] for name in label_shares}), "class_balance", headline=True)
 shares = label_shares["train"]
 output.say(f"In the training split the most common label is **{int(np.argmax(shares))}** ({shares.max():.1%}) and the "
            f"least common **{int(np.argmin(shares))}** ({shares.min():.1%}), against {1 / len(shares):.0%} each if "
@@ -177,7 +183,7 @@ output.say(f"The noise moves pixels by {whitening_pixel_rms:.3f} RMS, against a 
 # %%
 results = output.record(
     dataset=dataset,
-    split_sizes={name: len(labels) for name, (_, labels) in splits.items()},
+    split_sizes={name: len(images) for name, (images, _) in splits.items()},
     label_shares_train=label_shares["train"],
     most_common_label=int(np.argmax(label_shares["train"])),
     pca_components=pca_components,

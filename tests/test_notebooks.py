@@ -87,7 +87,7 @@ def test_profile_overrides_name_real_notebooks_and_parameters(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "pattern"),
     [
-        ({"profile": "fastest"}, r"Unknown profile.*'fastest'.*Accepted: cpu, demo, full, quick, smoke"),
+        ({"profile": "fastest"}, r"Unknown profile.*'fastest'.*Accepted: cpu, cpu-svhn-sample, demo, full, quick, smoke"),
         ({"profile": "smoke", "only": "10"}, r"Unknown notebook.*'10'.*Accepted: 01_svhn_data"),
     ],
 )

@@ -251,5 +251,5 @@ def test_run_help_lists_every_profile(capsys):
         cli.main(["run", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
     profiles = runner.list_profiles()
-    assert len(profiles) == 5
+    assert {"cpu", "cpu-svhn-sample", "demo", "full", "quick", "smoke"} <= set(profiles)
     assert f"{', '.join(profiles)} (params/*.yaml)" in shown

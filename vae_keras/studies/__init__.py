@@ -28,6 +28,7 @@ Notebooks use the names below as ``studies.X``; each lives in one submodule:
 
 from vae_keras.studies.exploration import (
     examples_per_class,
+    label_shares,
     find_distractor_crops,
     load_splits,
     pca_reconstructions,
@@ -50,6 +51,7 @@ from vae_keras.studies.page import (
     Table,
     budget_text,
     dataset_label,
+    family_of,
     fmt,
     progress,
     seed_everything,
@@ -100,6 +102,7 @@ __all__ = [
     "Output",
     "SMALL_PROFILES",
     "dataset_label",
+    "family_of",
     "budget_text",
     "counted",
     "progress",
@@ -139,6 +142,7 @@ __all__ = [
     "load_splits",
     "split_table",
     "examples_per_class",
+    "label_shares",
     "usable_components",
     "total_variance",
     "pca_reconstructions",

@@ -44,12 +44,21 @@ def split_table(splits):
                 "split": name,
                 "images": len(images),
                 "shape": "x".join(map(str, images.shape[1:])),
-                "labels": f"{int(labels.min())}..{int(labels.max())}",
+                "labels": "none" if labels is None else f"{int(labels.min())}..{int(labels.max())}",
                 "pixel_mean": float(pixels.mean()),
                 "pixel_std": float(pixels.std()),
             }
         )
     return Table(rows)
+
+
+def label_shares(splits, num_classes=10):
+    """``{split: share of each label 0..num_classes-1}`` for the splits that carry labels (unlabelled ones left out)."""
+    return {
+        name: np.bincount(labels, minlength=num_classes)[:num_classes] / len(labels)
+        for name, (_, labels) in splits.items()
+        if labels is not None and len(labels)
+    }
 
 
 def examples_per_class(labels, per_class=8, num_classes=10, seed=0):
