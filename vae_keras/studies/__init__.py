@@ -24,12 +24,15 @@ Notebooks use the names below as ``studies.X``; each lives in one submodule:
 * ``reproduction``: Kingma & Welling's budget and train/test table (notebook 06).
 * ``exploration``: the dataset before any model: splits, PCA, whitening
   (notebook 01).
+* ``collapse``: a VAE against the factorised Gaussian that needs no latent code
+  (notebooks 03 and 05).
 """
 
+from vae_keras.studies.collapse import code_gain, collapse_finding, collapse_rows, gaussian_baseline, learned_problem
 from vae_keras.studies.exploration import (
     examples_per_class,
-    label_shares,
     find_distractor_crops,
+    label_shares,
     load_splits,
     pca_reconstructions,
     split_table,
@@ -95,6 +98,11 @@ from vae_keras.studies.variants import (
 from vae_keras.writeup.vocabulary import counted
 
 __all__ = [
+    "code_gain",
+    "collapse_finding",
+    "collapse_rows",
+    "gaussian_baseline",
+    "learned_problem",
     "factorised_bits_per_dim",
     "mean_image_mse",
     "setup",
