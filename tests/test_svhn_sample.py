@@ -6,14 +6,18 @@ does not have it); the others write small stand-in files.
 """
 
 import hashlib
+import io
 import logging
 import os
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import io as scipy_io
 
 from vae_keras import data, runner
 from vae_keras.data import official, sources
@@ -250,6 +254,56 @@ def test_the_real_truncated_mat_file_gives_a_clear_error(tmp_path):
         data.DatasetFileError, match=r"2,686,976 bytes but the official file is 182,040,794 bytes; it is truncated"
     ):
         data.load("svhn", "train", data_dir=tmp_path)
+
+
+def _matlab_elements(buffer, start=0):
+    """``(type, payload offset, payload size)`` of the MAT v5 data elements in ``buffer`` from ``start``."""
+    position = start
+    while position + 8 <= len(buffer):
+        kind, size = struct.unpack("<II", buffer[position : position + 8])
+        if kind >> 16:  # a small element: type and size share the first four bytes, payload in the next four
+            yield kind & 0xFFFF, position + 4, kind >> 16
+            position += 8
+            continue
+        yield kind, position + 8, size
+        position += 8 + size + (-size % 8)
+
+
+def test_the_svhn_loader_reads_the_official_files_real_bytes(shared_dir, raw, tmp_path):
+    """The full-SVHN route on the real prefix of the official train_32x32.mat: its own header, its own
+    compressed matrix of the image array, its own pixel bytes, cut to the 1,083 complete images (the
+    labels, stored after the images, are not in the prefix: they come from the sample's `y_mat`)."""
+    truncated = shared_dir / "svhn" / "train_32x32_truncated.mat"
+    if not truncated.is_file():
+        pytest.skip(f"real truncated SVHN file not found at {truncated}: only on the project's own machines")
+    prefix = truncated.read_bytes()
+    header, (kind, offset, _) = prefix[:128], next(_matlab_elements(prefix, 128))
+    assert header.startswith(b"MATLAB 5.0 MAT-file") and kind == 15  # one zlib-compressed element
+    matrix = zlib.decompressobj().decompress(prefix[offset:])
+    elements = list(_matlab_elements(matrix, 8))  # inside the miMATRIX element of `X`
+    flags, dims, name, pixels = elements[:4]
+    assert matrix[name[1] : name[1] + name[2]] == b"X" and pixels[0] == 2  # miUINT8
+    assert struct.unpack("<4i", matrix[dims[1] : dims[1] + 16]) == (32, 32, 3, 73257)
+    complete = (len(matrix) - pixels[1]) // 3072
+    assert complete == NUM_TRAIN + NUM_TEST
+    # The file's own element for the images, with the fourth dimension and the sizes cut to what is complete.
+    body = bytearray(matrix[8 : pixels[1] + complete * 3072])
+    struct.pack_into("<i", body, dims[1] - 8 + 12, complete)
+    struct.pack_into("<I", body, pixels[1] - 8 - 4, complete * 3072)
+    body += bytes(-len(body) % 8)
+    x_element = struct.pack("<II", 14, len(body)) + bytes(body)
+    # The labels as MATLAB stores a (N, 1) uint8 matrix named y, written by scipy in the same layout.
+    buffer = io.BytesIO()
+    scipy_io.savemat(buffer, {"y": raw["y_mat"].reshape(-1, 1)}, do_compression=False)
+    y_element = buffer.getvalue()[128:]
+    (tmp_path / "svhn").mkdir()
+    compressed = zlib.compress(x_element)
+    (tmp_path / "svhn" / "train_32x32.mat").write_bytes(
+        header + struct.pack("<II", 15, len(compressed)) + compressed + y_element
+    )
+    images, labels = data.load("svhn", "train", data_dir=tmp_path, verify_checksums=False)
+    np.testing.assert_array_equal(images, raw["x"])
+    np.testing.assert_array_equal(labels, raw["y"])
 
 
 # --- the runner: notebooks that declare svhn run on svhn_sample ------------------------------------
