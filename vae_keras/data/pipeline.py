@@ -152,46 +152,8 @@ def make_dataset(
     is_uint8 = images.dtype == np.uint8
     if not is_uint8:
         images = images.astype(np.float32, copy=False)
-    num_examples = images.shape[0]
-    batch_size = int(batch_size)
-    num_full_batches = num_examples // batch_size
-    remainder = 0 if drop_remainder else num_examples - num_full_batches * batch_size
-    num_batches = num_full_batches + (1 if remainder else 0)
-
-    def epoch_batches(epoch_key):
-        # One epoch: the (shuffled) indices cut into batches, each batch with
-        # its noise seed, folded from the epoch's key and the batch number.
-        indices = tf.range(num_examples, dtype=tf.int64)
-        if shuffle:
-            indices = tf.random.experimental.stateless_shuffle(indices, seed=epoch_key)
-        full = tf.reshape(indices[: num_full_batches * batch_size], (num_full_batches, batch_size))
-        batches = tf.data.Dataset.from_tensor_slices(full)
-        if remainder:
-            batches = batches.concatenate(tf.data.Dataset.from_tensors(indices[num_full_batches * batch_size :]))
-        return batches.enumerate().map(
-            lambda number, batch: (batch, tf.random.experimental.stateless_fold_in(epoch_key, number))
-        )
-
-    # A new key every time the dataset is iterated (every epoch, and every pass
-    # of `repeat`), drawn from a stream that `seed` fixes.
-    epoch_keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2).take(1)
-    index_batches = epoch_keys.flat_map(epoch_batches)
-
-    # The rules of `vae_keras.preprocessing.to_unit_interval`, `dequantize` and `binarize`, written
-    # in TensorFlow ops so that they run inside the pipeline's graph.
-    def to_float(x, noise_seed):
-        if is_uint8:
-            if dequantize:
-                uniform = tf.random.stateless_uniform(tf.shape(x), seed=noise_seed)
-                x = (tf.cast(x, tf.float32) + uniform) / 256.0
-                return tf.minimum(x, float(np.nextafter(np.float32(1.0), np.float32(0.0))))
-            x = tf.cast(x, tf.float32) / 255.0
-        else:
-            x = tf.cast(x, tf.float32)
-        if binarize:
-            uniform = tf.random.stateless_uniform(tf.shape(x), seed=noise_seed)
-            x = tf.cast(uniform < x, tf.float32)
-        return x
+    index_batches, num_batches = _index_batches(images.shape[0], int(batch_size), shuffle, drop_remainder, seed)
+    to_float = _to_float(is_uint8, dequantize, binarize)
 
     # The arrays enter as one dataset element repeated (not captured as a
     # constant of the map function), as in Keras's array adapter.
@@ -209,6 +171,55 @@ def make_dataset(
     if repeat:
         dataset = dataset.repeat()
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _index_batches(num_examples, batch_size, shuffle, drop_remainder, seed):
+    """``(dataset, num_batches)``: each epoch's (shuffled) indices cut into batches, each with its noise seed.
+
+    Every iteration of the dataset (every epoch, and every pass of ``repeat``) draws a new epoch key from a
+    stream that ``seed`` fixes; a batch's noise seed is folded from that key and the batch's number.
+    """
+    import tensorflow as tf
+
+    num_full_batches = num_examples // batch_size
+    remainder = 0 if drop_remainder else num_examples - num_full_batches * batch_size
+
+    def epoch_batches(epoch_key):
+        indices = tf.range(num_examples, dtype=tf.int64)
+        if shuffle:
+            indices = tf.random.experimental.stateless_shuffle(indices, seed=epoch_key)
+        full = tf.reshape(indices[: num_full_batches * batch_size], (num_full_batches, batch_size))
+        batches = tf.data.Dataset.from_tensor_slices(full)
+        if remainder:
+            batches = batches.concatenate(tf.data.Dataset.from_tensors(indices[num_full_batches * batch_size :]))
+        return batches.enumerate().map(
+            lambda number, batch: (batch, tf.random.experimental.stateless_fold_in(epoch_key, number))
+        )
+
+    epoch_keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2).take(1)
+    return epoch_keys.flat_map(epoch_batches), num_full_batches + (1 if remainder else 0)
+
+
+def _to_float(is_uint8, dequantize, binarize):
+    """The rules of ``vae_keras.preprocessing.to_unit_interval``, ``dequantize`` and ``binarize`` as a
+    function of ``(batch, noise_seed)`` in TensorFlow ops, so that they run inside the pipeline's graph."""
+    import tensorflow as tf
+
+    def to_float(x, noise_seed):
+        if is_uint8:
+            if dequantize:
+                uniform = tf.random.stateless_uniform(tf.shape(x), seed=noise_seed)
+                x = (tf.cast(x, tf.float32) + uniform) / 256.0
+                return tf.minimum(x, float(np.nextafter(np.float32(1.0), np.float32(0.0))))
+            x = tf.cast(x, tf.float32) / 255.0
+        else:
+            x = tf.cast(x, tf.float32)
+        if binarize:
+            uniform = tf.random.stateless_uniform(tf.shape(x), seed=noise_seed)
+            x = tf.cast(uniform < x, tf.float32)
+        return x
+
+    return to_float
 
 
 class ArrayDataset(keras.utils.PyDataset):
