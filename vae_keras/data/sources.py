@@ -213,18 +213,7 @@ def load(
             data; the message lists the files to download and where to put them.
         FileNotFoundError: if an `"npz:PATH"` file does not exist.
     """
-    if not isinstance(name, str):
-        raise ValueError(f"`name` must be a string, one of {', '.join(dataset_names())}. Received: name={name!r}.")
-    source = source_for(name)
-    if split not in source.splits:
-        raise ValueError(
-            f"Unknown split for dataset {name!r}. Received: split={split!r}. Accepted: {', '.join(source.splits)}."
-        )
-    if download_timeout is not None and not (isinstance(download_timeout, (int, float)) and download_timeout > 0):
-        raise ValueError(
-            "`download_timeout` must be a positive number of seconds or None. "
-            f"Received: download_timeout={download_timeout!r}."
-        )
+    source = _checked_source(name, split, download_timeout)
     options = LoadOptions(
         data_dir=default_data_dir() if data_dir is None else Path(data_dir).expanduser(),
         download=download,
@@ -246,6 +235,23 @@ def load(
         where,
     )
     return images, labels
+
+
+def _checked_source(name, split, download_timeout):
+    """The source of ``name`` once ``name``, ``split`` and ``download_timeout`` are checked (see ``load``)."""
+    if not isinstance(name, str):
+        raise ValueError(f"`name` must be a string, one of {', '.join(dataset_names())}. Received: name={name!r}.")
+    source = source_for(name)
+    if split not in source.splits:
+        raise ValueError(
+            f"Unknown split for dataset {name!r}. Received: split={split!r}. Accepted: {', '.join(source.splits)}."
+        )
+    if download_timeout is not None and not (isinstance(download_timeout, (int, float)) and download_timeout > 0):
+        raise ValueError(
+            "`download_timeout` must be a positive number of seconds or None. "
+            f"Received: download_timeout={download_timeout!r}."
+        )
+    return source
 
 
 @register_dataset(
