@@ -110,9 +110,7 @@ def make_dataset(
     transforms in parallel, `prefetch`ing ahead of the model. Nothing is done
     per example (no element-wise `shuffle` buffer or `batch`), which on a
     2-core CPU made the old element-wise pipeline cost about 20% of the
-    training throughput of the MNIST MLP (`benchmarks/input_pipeline.py`). The
-    dataset can feed `model.fit(..., epochs=1000)`: each epoch reshuffles and
-    redraws the noise.
+    training throughput of the MNIST MLP (`benchmarks/input_pipeline.py`).
 
     Randomness: each epoch gets a new shuffle order and new binarisation or
     dequantisation noise, and the whole sequence of epochs is the same for the

@@ -83,6 +83,28 @@ def compare_with_keras(
     Raises:
         ValueError: for invalid data or settings.
     """
+    num_epochs = _check_positive_int("num_epochs", num_epochs)
+    _check_blas_threads(blas_threads)
+    numpy_model, vae, x_train, x_test = _twin_models(
+        x_train, x_test, hidden_units, latent_dim, seed, learning_rate, activation
+    )
+    epochs = _Interleaved(numpy_model, vae, x_train, batch_size, learning_rate, seed, blas_threads)
+    table = {"model": [], "epoch": [], "seconds": [], "train_loss": [], "test_elbo": []}
+    for epoch in range(num_epochs):
+        runs = [("numpy", epochs.numpy_epoch), ("keras", epochs.keras_epoch)]
+        for name, run in runs if epoch % 2 else runs[::-1]:
+            seconds, loss, scored = run(epoch)
+            row = (name, epoch + 1, seconds, loss, float(np.mean(scored.elbo(x_test, seed=seed))))
+            for key, value in zip(table, row):
+                table[key].append(value)
+            if verbose:
+                print("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in zip(table, row)))
+    return (table, numpy_model, vae) if return_models else table
+
+
+def _twin_models(x_train, x_test, hidden_units, latent_dim, seed, learning_rate, activation):
+    """The Keras VAE (seeded, compiled as ``vae_keras.train`` compiles it) and a NumPy VAE with its weights,
+    and the data checked once for both and flattened: ``(numpy_model, vae, x_train, x_test)``."""
     import keras
 
     from vae_keras import models
@@ -91,8 +113,6 @@ def compare_with_keras(
     x_train = np.asarray(x_train)
     if x_train.ndim < 2 or not len(x_train):
         raise ValueError(f"`x_train` must be a non-empty batch (n, ...). Received: x_train.shape={x_train.shape}")
-    num_epochs = _check_positive_int("num_epochs", num_epochs)
-    _check_blas_threads(blas_threads)
     keras.utils.set_random_seed(seed)
     vae = models.build_vae(
         (math.prod(x_train.shape[1:]),),
@@ -108,36 +128,34 @@ def compare_with_keras(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         jit_compile=training.resolve_jit_compile("auto"),
     )
-    table = {"model": [], "epoch": [], "seconds": [], "train_loss": [], "test_elbo": []}
+    return numpy_model, vae, x_train, x_test
 
-    def numpy_epoch(epoch):
-        with limit_blas_threads(blas_threads):
-            history = numpy_model.train(
-                x_train, 1, batch_size=batch_size, learning_rate=learning_rate, seed=seed + epoch, verbose=0
+
+class _Interleaved:
+    """One training epoch of either model at a time: ``(seconds, mean loss, a NumpyVAE to score)``."""
+
+    def __init__(self, numpy_model, vae, x_train, batch_size, learning_rate, seed, blas_threads):
+        self.numpy_model, self.vae, self.x_train = numpy_model, vae, x_train
+        self.batch_size, self.learning_rate = batch_size, learning_rate
+        self.seed, self.blas_threads = seed, blas_threads
+
+    def numpy_epoch(self, epoch):
+        with limit_blas_threads(self.blas_threads):
+            history = self.numpy_model.train(
+                self.x_train,
+                1,
+                batch_size=self.batch_size,
+                learning_rate=self.learning_rate,
+                seed=self.seed + epoch,
+                verbose=0,
             )
-        return history["seconds"][0], history["loss"][0], numpy_model
+        return history["seconds"][0], history["loss"][0], self.numpy_model
 
-    def keras_epoch(epoch):
+    def keras_epoch(self, epoch):
         start = time.perf_counter()
-        history = vae.fit(x_train, epochs=1, batch_size=batch_size, shuffle=True, verbose=0)
+        history = self.vae.fit(self.x_train, epochs=1, batch_size=self.batch_size, shuffle=True, verbose=0)
         seconds = time.perf_counter() - start
-        return seconds, float(history.history["loss"][0]), from_keras(vae)
-
-    for epoch in range(num_epochs):
-        runs = [("numpy", numpy_epoch), ("keras", keras_epoch)]
-        for name, run in runs if epoch % 2 else runs[::-1]:
-            seconds, loss, scored = run(epoch)
-            row = (name, epoch + 1, seconds, loss, float(np.mean(scored.elbo(x_test, seed=seed))))
-            for key, value in zip(table, row):
-                table[key].append(value)
-            if verbose:
-                print(
-                    "  ".join(
-                        f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"
-                        for key, value in zip(table, row)
-                    )
-                )
-    return (table, numpy_model, vae) if return_models else table
+        return seconds, float(history.history["loss"][0]), from_keras(self.vae)
 
 
 def side_by_side(table):
