@@ -20,6 +20,8 @@ import math
 
 import numpy as np
 
+from vae_keras.writeup.claims import display
+from vae_keras.writeup.claims.catalogue import CLAIMS
 from vae_keras.writeup.vocabulary import (
     DIFFERS,
     INCONCLUSIVE,
@@ -140,13 +142,7 @@ class Verdict:
         }
 
     def _repr_html_(self):
-        from vae_keras.writeup.claims import display
-
         return display.verdict_box([self])
-
-
-#: Every claim, by id, in registry order.
-CLAIMS = {}
 
 
 def register(id, source, notebook, quote, statement, about, evidence, **options):

@@ -7,7 +7,7 @@ are counted apart.
 
 import html
 
-from vae_keras.writeup.claims.core import CLAIMS, Verdict
+from vae_keras.writeup.claims.catalogue import CLAIMS
 from vae_keras.writeup.vocabulary import (
     DIFFERS,
     INCONCLUSIVE,
@@ -39,7 +39,7 @@ def badge(verdict):
 
 
 def _entry(verdict):
-    return verdict.to_dict() if isinstance(verdict, Verdict) else verdict
+    return verdict.to_dict() if hasattr(verdict, "to_dict") else verdict  # a core.Verdict, or its dict
 
 
 def verdict_box(verdicts):
