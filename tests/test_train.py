@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from vae_keras import evaluate, guards, train
+from vae_keras import evaluate, fingerprint, guards, train
 from vae_keras.config import ExperimentConfig
 
 
@@ -110,22 +110,23 @@ def test_output_bias_starts_at_the_logit_of_the_training_mean(tmp_path):
     assert not zeros.any()
 
 
-def test_a_scheduled_run_cannot_resume_with_another_length(tmp_path):
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    _config(num_epochs=1, lr_schedule="burda").save(run_dir / "config.json")
-    train._check_resumable(run_dir, _config(num_epochs=1, lr_schedule="burda"))  # the same length resumes
-    with pytest.raises(ValueError, match=r"other settings \(num_epochs: 1 -> 3\)"):
-        train._check_resumable(run_dir, _config(num_epochs=3, lr_schedule="burda"))
-    _config(num_epochs=1).save(run_dir / "config.json")
-    train._check_resumable(run_dir, _config(num_epochs=3))  # a constant learning rate may go on longer
+def test_a_scheduled_run_cannot_resume_with_another_length():
+    def differences(saved, asked):
+        current = {"config": asked.to_dict(), "dataset_sha256": None, "code_sha256": "", "keras_backend": ""}
+        return fingerprint.differences({"config": saved.to_dict()}, current, trained_epochs=1)
+
+    burda = _config(num_epochs=1, lr_schedule="burda")
+    assert differences(burda, burda) == []  # the same length resumes
+    assert differences(burda, burda.replace(num_epochs=3)) == ["num_epochs: 1 -> 3 (its learning-rate schedule)"]
+    assert differences(_config(num_epochs=1), _config(num_epochs=3)) == []  # a constant rate may go on longer
 
 
-def test_a_run_folder_of_other_settings_is_refused(tmp_path):
+def test_a_run_folder_of_other_settings_is_set_aside_and_one_not_to_resume_refused(tmp_path, capsys):
     run_dir = tmp_path / "run"
     train.train(_config(num_epochs=1), run_dir, verbose=0)
-    with pytest.raises(ValueError, match=r"other settings \(latent_dim: 4 -> 6\)"):
-        train.train(_config(num_epochs=1, latent_dim=6), run_dir, verbose=0)
+    train.train(_config(num_epochs=1, latent_dim=6), run_dir, verbose=0)
+    assert "holds another training (latent_dim: 4 -> 6): moved it to run.stale-1" in capsys.readouterr().out
+    assert json.loads((tmp_path / "run.stale-1" / "config.json").read_text())["latent_dim"] == 4
     with pytest.raises(ValueError, match="already holds a run"):
         train.train(_config(num_epochs=1), run_dir, resume=False, verbose=0)
 

@@ -83,9 +83,16 @@ def run_progress(run_dir):
 
 
 def notebook_runs(out, notebook):
-    """``run_progress`` of every run folder of ``notebook`` in the run folder ``out`` (``[]`` when it has none)."""
+    """``run_progress`` of every run folder of ``notebook`` in the run folder ``out`` (``[]`` when it has none).
+
+    Folders of another training, moved aside as ``<folder>.stale-<n>`` (``vae_keras.fingerprint``), are left out.
+    """
+    from vae_keras import fingerprint
+
     folder = Path(out) / "runs" / notebook
-    return [run_progress(p) for p in sorted(folder.iterdir()) if p.is_dir()] if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    return [run_progress(p) for p in sorted(folder.iterdir()) if p.is_dir() and not fingerprint.is_stale(p)]
 
 
 def summarize(out):

@@ -10,7 +10,8 @@ notebook receives the parameters it declares (its cell tagged
     DIR/figures/                  every figure, as PNG
     DIR/runs/                     the training runs (resumable)
     DIR/results/NN_name.json      what each notebook reported
-    DIR/results.json              all of it: the run, each notebook's status, the claims ledger
+    DIR/results.json              all of it: the run (its dataset's sha256 too), each notebook's status, the
+                                  claims ledger
     DIR/status.json               the runner's own bookkeeping
     DIR/report/index.html         the writeup: the claims ledger, headline figures, every notebook
 
@@ -552,7 +553,7 @@ def merge_results(out, status, run=None):
             **({"reason": entry["reason"]} if "reason" in entry else {}),
             **{
                 key: entry[key]
-                for key in ("keras_backend", "machine", "commit", "command", "started", "seconds")
+                for key in ("keras_backend", "machine", "commit", "command", "started", "seconds", "dataset_sha256")
                 if key in entry
             },
             "title": _title(out, name),
@@ -604,7 +605,8 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
         only: comma-separated notebook numbers or names.
         out: the run folder (default ``runs/<profile>``).
         keep_going: run the remaining notebooks after a failure.
-        resume: skip notebooks that already completed in this run folder.
+        resume: skip notebooks that already completed in this run folder, with the same parameters and
+            data (``changed_since``); one that did with others runs again, after a line saying what changed.
         report: build ``DIR/report`` at the end.
         progress: papermill's per-cell progress bar (default: on terminals).
 
@@ -631,6 +633,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
     info["notebooks"] = list(notebooks)  # the selection: results.json lists those not reached yet as queued
     out = Path(out or Path("runs") / profile_name).resolve()
     _validate(out, parameters.get("dataset"), to_run)
+    info["dataset_sha256"] = dataset_sha256 = dataset_checksum(parameters.get("dataset"))
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     kernel = ensure_kernel()
     where = machine()
@@ -644,10 +647,13 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
             status[name] = {"status": SKIPPED, "reason": skipped[name]}
             _write_status(out, status)
             continue
-        if resume and status.get(name, {}).get("status") == COMPLETED and executed.exists():
-            print(f"[{index}/{len(notebooks)}] {name}: completed earlier, skipped (--resume)", flush=True)
-            continue
         chosen = _chosen(name, parameters, overrides, profile_name, out)
+        if resume and status.get(name, {}).get("status") == COMPLETED and executed.exists():
+            changed = changed_since(status[name], chosen, dataset_sha256)
+            if not changed:
+                print(f"[{index}/{len(notebooks)}] {name}: completed earlier, skipped (--resume)", flush=True)
+                continue
+            print(f"[{index}/{len(notebooks)}] {name}: completed earlier with other {'; '.join(changed)}", flush=True)
         backend = _KerasBackend(backends.get(name))
         print(f"[{index}/{len(notebooks)}] {name} with {chosen}", flush=True)
         status[name] = {
@@ -657,6 +663,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
             "commit": info.get("commit"),  # a run resumed across sessions may span several commits
             "command": info.get("command"),  # ... and several commands
             "machine": where,  # ... and several machines
+            "dataset_sha256": dataset_sha256,  # ... and the bytes of the data, if they changed in between
         }
         (out / "results" / f"{name}.json").unlink(missing_ok=True)  # never mix in an older run's numbers
         start = time.time()
@@ -702,6 +709,36 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
     return merged
 
 
+def dataset_checksum(dataset):
+    """The sha256 a run records for its dataset (``data.dataset_checksum`` over all its splits), so that
+    ``results.json`` says which bytes it read, not only where from; ``None`` for generated data, data in
+    tensorflow-datasets' cache, or no dataset."""
+    if dataset is None:
+        return None
+    from vae_keras import data
+
+    return data.dataset_checksum(dataset)
+
+
+def changed_since(entry, chosen, dataset_sha256):
+    """What changed since a notebook completed in this run folder, one phrase each; ``--resume`` skips it
+    only when nothing did (its parameters and the data's sha256, where its entry recorded them).
+
+    Args:
+        entry: the notebook's ``status.json`` entry.
+        chosen: the parameters it would receive now (``_chosen``).
+        dataset_sha256: the sha256 of the run's dataset now (``dataset_checksum``).
+    """
+    changed = []
+    before, now = entry.get("parameters"), json.loads(json.dumps(chosen))
+    if isinstance(before, dict) and before != now:
+        keys = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
+        changed.append("parameters (" + ", ".join(f"{k}: {before.get(k)!r} -> {now.get(k)!r}" for k in keys) + ")")
+    if "dataset_sha256" in entry and entry["dataset_sha256"] != dataset_sha256:
+        changed.append(f"data (sha256 {str(entry['dataset_sha256'])[:12]} -> {str(dataset_sha256)[:12]})")
+    return changed
+
+
 def _validate(out, dataset, to_run):
     """The library's checks of ``--out`` and the dataset, once, before any notebook kernel starts."""
     from vae_keras import validation
@@ -742,7 +779,7 @@ def parameters_for(profile, name, dataset=None, out=None):
 
     For tools that run parts of a notebook's work ahead (several trainings at once on a GPU, say) into the
     run folder the runner will use: their run folders then hold the configs the notebook asks for, so it
-    resumes them (``train.train`` refuses a folder of another config).
+    resumes them (``train.train`` reuses a folder only for the same training: ``vae_keras.fingerprint``).
     """
     selected = select_notebooks(name)
     if len(selected) != 1:

@@ -3,7 +3,9 @@
 A run folder holds everything one run produced::
 
     RUN_DIR/
-      config.json          the ExperimentConfig (the run's identity)
+      config.json          the ExperimentConfig
+      fingerprint.json     what makes it this training: the config, the data's sha256, the hash of the
+                           training code, the Keras backend (``vae_keras.fingerprint``)
       state.json           status (running/completed/diverged/interrupted),
                            completed epochs, history, latest checkpoint
       history.csv          one row per completed epoch
@@ -17,7 +19,9 @@ A run folder holds everything one run produced::
 
 Every file is written atomically. A run started again with the same command
 resumes from the last checkpoint; a completed run is not retrained unless
-``num_epochs`` is raised.
+``num_epochs`` is raised. Either only when the folder holds the same training
+(its fingerprint matches); a folder of another training is moved aside to
+``RUN_DIR.stale-<n>`` and the training starts from scratch.
 """
 
 import csv
@@ -33,7 +37,7 @@ import keras
 import numpy as np
 
 from vae_keras import config as config_lib
-from vae_keras import distribute, guards, io_utils, likelihoods, models, plots, preprocessing, validation
+from vae_keras import distribute, fingerprint, guards, io_utils, likelihoods, models, plots, preprocessing, validation
 from vae_keras.data.prepared import PreparedData, load_splits, prepare_data  # noqa: F401  (re-exported)
 from vae_keras.guards import DivergenceGuard, TrainingDivergedError  # noqa: F401  (re-exported)
 from vae_keras.schedules import (  # noqa: F401  (re-exported)
@@ -316,29 +320,6 @@ class ProgressPrinter(keras.callbacks.Callback):
 # --------------------------------------------------------------------------
 
 
-#: Settings a resumed run may change: more epochs, and the opt-in to a large run.
-_NOT_IDENTITY = ("num_epochs", "allow_large")
-
-
-def _check_resumable(run_dir, config):
-    """Compares ``config`` with the one saved in ``run_dir``; only ``num_epochs`` may change."""
-    saved = config_lib.ExperimentConfig.load(Path(run_dir) / "config.json")
-    differences = {
-        key: (saved_value, config.to_dict()[key])
-        for key, saved_value in saved.to_dict().items()
-        if key not in _NOT_IDENTITY and config.to_dict()[key] != saved_value
-    }
-    if saved.lr_schedule != "constant" and saved.num_epochs != config.num_epochs:
-        # The schedule's stages were placed for the saved num_epochs and travel with the checkpoint.
-        differences["num_epochs"] = (saved.num_epochs, config.num_epochs)
-    if differences:
-        listed = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in sorted(differences.items()))
-        raise ValueError(
-            f"The run folder {str(run_dir)!r} holds a run with other settings ({listed}). "
-            "Use a new --out folder, or the same settings to resume it."
-        )
-
-
 def train(config, run_dir, resume=True, verbose=None, callbacks=None, figures=True):
     """Trains (or resumes) the run described by ``config`` in ``run_dir``.
 
@@ -348,8 +329,10 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None, figures=Tr
     Args:
         config: an ``ExperimentConfig``.
         run_dir: the run folder; created if missing.
-        resume: continue from the folder's last checkpoint if it has one.
-            With ``False`` an existing run folder is an error.
+        resume: continue from the folder's last checkpoint if it has one, or reuse its completed run,
+            when it is the same training (``vae_keras.fingerprint``); a folder of another training is
+            moved aside to ``<run_dir>.stale-<n>`` and the training starts from scratch, after a printed
+            line naming what differs. With ``False`` an existing run folder is an error.
         verbose: Keras verbosity; default: a progress bar on terminals, one
             line per epoch otherwise; ``"compact"``: about 20 lines per run.
         callbacks: extra Keras callbacks (e.g. to record per-batch losses).
@@ -362,7 +345,7 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None, figures=Tr
     Raises:
         TrainingDivergedError: if a loss term becomes NaN or Inf, or explodes (``vae_keras.guards``).
         ValueError: for invalid settings, data or ``run_dir``, a model too large to start without
-            ``allow_large`` (``vae_keras.validation``), or a run folder of another config.
+            ``allow_large`` (``vae_keras.validation``).
     """
     with distribute.scope(config.distribute, config.batch_size) as devices:
         # JAX shards every batch across the devices, so each batch must split evenly: the last,
@@ -373,30 +356,26 @@ def train(config, run_dir, resume=True, verbose=None, callbacks=None, figures=Tr
 
 def _train(config, run_dir, resume, verbose, callbacks, figures, even_batches=1):
     state = read_state(run_dir)
-    if state is not None:
-        if not resume:
-            raise ValueError(
-                f"The run folder {str(run_dir)!r} already holds a run. Pass resume=True "
-                "(on the command line: leave out --no-resume) to continue it, or choose another folder."
-            )
-        _check_resumable(run_dir, config)
-        _remove_stale_files(run_dir, state)
+    if state is not None and not resume:
+        raise ValueError(
+            f"The run folder {str(run_dir)!r} already holds a run. Pass resume=True "
+            "(on the command line: leave out --no-resume) to continue it, or choose another folder."
+        )
+    splits = load_splits(config)
+    state, current = _checked_start(config, run_dir, state, splits)
     keras.utils.set_random_seed(config.seed)
 
     preprocessor = None
     preprocessor_path = run_dir / f"{PREPROCESSOR_FILE}.json"
     if state is not None and preprocessor_path.exists():
         preprocessor = preprocessing.load_preprocessor(preprocessor_path)
-    splits = load_splits(config)
-    # Every check before any work: nothing is fitted, built or written until the data, the folder and the
-    # model's size are known to work.
-    validation.validate_training(config, run_dir, *splits, resuming=state is not None)
     prepared = prepare_data(config, preprocessor=preprocessor, splits=splits)
     drop_remainder = even_batches > 1
     steps_per_epoch = (math.floor if drop_remainder else math.ceil)(len(prepared.train[0]) / config.batch_size)
 
     vae, state, initial_epoch = _start_model(config, run_dir, state, prepared, steps_per_epoch, preprocessor_path)
     config.save(run_dir / "config.json")  # a new run's settings, or a resumed run's raised num_epochs
+    fingerprint.write(run_dir, current)  # before state.json: a folder with a state has a fingerprint
 
     if state.get("status") == COMPLETED and initial_epoch >= config.num_epochs:
         print(f"{run_dir} already completed {initial_epoch} epochs; nothing to train.", flush=True)
@@ -448,6 +427,27 @@ def _train(config, run_dir, resume, verbose, callbacks, figures, even_batches=1)
         _mark(run_dir, "failed", f"{type(error).__name__}: {error}")
         raise
     return vae, prepared, _complete(vae, prepared, run_dir, figures)
+
+
+def _checked_start(config, run_dir, state, splits):
+    """Every check before any work, then the state to go on from: ``(state, fingerprint)``.
+
+    Nothing is fitted, built, written or moved until the data, the folder and the model's size are known
+    to work. ``state`` is ``None`` for a new run, and for a folder of another training, which is then
+    moved aside (``vae_keras.fingerprint``); otherwise what a killed run left behind is cleaned up.
+    """
+    current = fingerprint.training_fingerprint(config)  # after loading: a first download has files to hash
+    other = []
+    if state is not None:
+        reusing = state.get("status") == COMPLETED and int(state.get("epoch") or 0) == config.num_epochs
+        other = fingerprint.mismatch(run_dir, current, state, reusing)
+    validation.validate_training(config, run_dir, *splits, resuming=state is not None and not other)
+    if other:
+        fingerprint.set_aside(run_dir, other)
+        return None, current
+    if state is not None:
+        _remove_stale_files(run_dir, state)
+    return state, current
 
 
 def _start_model(config, run_dir, state, prepared, steps_per_epoch, preprocessor_path):

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from vae_keras import config as config_lib
-from vae_keras import evaluate, io_utils, preprocessing, train
+from vae_keras import evaluate, fingerprint, io_utils, preprocessing, train
 from vae_keras.studies.page import Table, progress
 from vae_keras.writeup import claims as claims_lib
 
@@ -115,14 +115,18 @@ class BatchLossRecorder(keras.callbacks.Callback):
     atomically after every epoch, so it survives a resumed run.
 
     Args:
-        path: the ``.npy`` file to write (and to continue, if it exists).
+        path: the ``.npy`` file to write (and to continue, if it exists when training begins: by then a
+            run folder of another training has been moved aside with its file).
     """
 
     def __init__(self, path):
         super().__init__()
         self.path = Path(path)
-        self.losses = list(np.load(self.path)) if self.path.exists() else []
+        self.losses = []
         self._previous_mean = 0.0
+
+    def on_train_begin(self, logs=None):
+        self.losses = list(np.load(self.path)) if self.path.exists() else []
 
     def on_epoch_begin(self, epoch, logs=None):
         self._previous_mean = 0.0
@@ -259,27 +263,27 @@ def _train_one(config, output, run_name, num_samples, eval_examples, allow_diver
 def _cached_evaluation(vae, prepared, state, run_dir, num_samples, eval_examples):
     """``evaluate_variant``, kept in the run folder: a rerun notebook does not evaluate a model twice.
 
-    The file names the estimator's k and the number of test images (``random`` for a
-    seeded random subset); it is used only for the checkpoint (epoch) it was computed on.
+    The file names the estimator's k and the number of test images (``random`` for a seeded random
+    subset). It is used only for the checkpoint (epoch) it was computed on, and only while its
+    fingerprint matches (``fingerprint.evaluation_fingerprint``: the run's training and the evaluation
+    code); otherwise the model is evaluated again, after a line on stderr saying why.
     """
     images = f"random{eval_examples}" if eval_examples and eval_examples < len(prepared.test[0]) else "all"
     path = Path(run_dir) / f"study-evaluation-k{num_samples}-n{images}.json"
+    current = fingerprint.evaluation_fingerprint(run_dir)
     try:
         cached = json.loads(path.read_text())
+        stale = fingerprint.evaluation_differences(cached.get("fingerprint"), current)
+        if cached.get("epoch") == state["epoch"] and not stale:
+            return cached["metrics"]
         if cached.get("epoch") == state["epoch"]:
-            metrics = cached["metrics"]
-            if "mean_image_mse" not in metrics:  # an evaluation cached before the baseline was recorded
-                images = prepared.test[0]
-                subset = evaluate.random_subset(len(images), eval_examples, 0)
-                metrics["mean_image_mse"] = mean_image_mse(
-                    prepared.train[0], images if subset is None else images[subset]
-                )
-            return metrics
-    except (OSError, ValueError, KeyError, TypeError):
+            print(f"{path.name}: evaluated with another {' and '.join(stale)}; evaluating again.", file=sys.stderr)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
     with contextlib.redirect_stdout(sys.stderr):
         metrics = evaluate_variant(vae, prepared, num_samples, max_examples=eval_examples)
-    io_utils.atomic_write_text(path, json.dumps({"epoch": state["epoch"], "metrics": metrics}, allow_nan=True))
+    record = {"epoch": state["epoch"], "fingerprint": current, "metrics": metrics}
+    io_utils.atomic_write_text(path, json.dumps(record, allow_nan=True))
     return metrics
 
 
