@@ -88,13 +88,14 @@ studies.split_table(splits)
 # %%
 label_shares = studies.label_shares(splits)
 unlabelled = [name for name in splits if name not in label_shares]
-if unlabelled:
-    output.say(f"Split(s) {', '.join(unlabelled)} carry no labels and are left out of the label figures.")
-output.show(plots.class_balance({name: splits[name][1] for name in label_shares}), "class_balance", headline=True)
-shares = label_shares["train"]
-output.say(f"In the training split the most common label is **{int(np.argmax(shares))}** ({shares.max():.1%}) and the "
-           f"least common **{int(np.argmin(shares))}** ({shares.min():.1%}), against {1 / len(shares):.0%} each if "
-           f"balanced; the largest share is {shares.max() / shares.min():.2f} times the smallest.")
+no_labels = studies.label_problem(train_labels, min_classes=1)
+if no_labels:
+    output.left_out("the label figures (the label balance, and the images grouped by label)", no_labels)
+else:
+    if unlabelled:
+        output.say(f"Split(s) {', '.join(unlabelled)} carry no labels and are left out of the label figures.")
+    output.show(plots.class_balance({name: splits[name][1] for name in label_shares}), "class_balance", headline=True)
+    output.say(studies.label_balance_text(label_shares["train"]))
 
 # %% [markdown]
 # ## 3. What the images look like
@@ -105,10 +106,12 @@ output.say(f"In the training split the most common label is **{int(np.argmax(sha
 # and lighting rather than on the digit's identity.
 
 # %%
-chosen = studies.examples_per_class(train_labels, per_class=10, seed=seed)
-present = [label for label in range(10) if np.any(train_labels == label)]
-output.show(plots.image_grid(train_images[chosen], num_columns=10, row_labels=[f"label {label}" for label in present],
-                             title="Ten training images of each label"), "examples")
+if no_labels:
+    output.show(plots.image_grid(train_images[:50], num_columns=10, title="The first 50 training images"), "examples")
+else:
+    chosen = studies.examples_per_class(train_labels, per_class=10, seed=seed)
+    output.show(plots.image_grid(train_images[chosen], num_columns=10, title="Ten training images of each label",
+                                 row_labels=[f"label {label}" for label in np.unique(train_labels)]), "examples")
 
 # %% [markdown]
 # ### Images with busy side borders
@@ -181,11 +184,12 @@ output.say(f"The noise moves pixels by {whitening_pixel_rms:.3f} RMS, against a 
 # ## Conclusion
 
 # %%
+train_shares = label_shares.get("train", {})
 results = output.record(
     dataset=dataset,
     split_sizes={name: len(images) for name, (images, _) in splits.items()},
-    label_shares_train=label_shares["train"],
-    most_common_label=int(np.argmax(label_shares["train"])),
+    label_shares_train=train_shares,
+    most_common_label=max(train_shares, key=train_shares.get) if train_shares else None,
     pca_components=pca_components,
     pca_variance_kept=float(variance_kept[-1]),
     pca_mse=pca_mse[max(pca_mse)],
@@ -193,8 +197,7 @@ results = output.record(
 )
 output.say("\n".join([
     f"* `{studies.dataset_label(dataset)}`: " + ", ".join(f"{name} {size:,} images" for name, size in results["split_sizes"].items()) + ".",
-    f"* The most common training label is {results['most_common_label']} ({shares.max():.1%} of the split, "
-    f"against {1 / len(shares):.0%} if balanced).",
+    "* " + (studies.label_balance_text(train_shares) if train_shares else f"No label figures: {no_labels}."),
     f"* {studies.counted(pca_components, 'principal component')} keep {results['pca_variance_kept']:.2%} of the pixel variance "
     f"(reconstruction error {results['pca_mse']:.2e} per pixel).",
     f"* Noise of standard deviation 0.3 on every whitened component moves pixels by {whitening_pixel_rms:.3f} RMS.",

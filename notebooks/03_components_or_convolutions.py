@@ -12,6 +12,7 @@
 #     name: vae-keras
 #   vae_keras:
 #     datasets: [svhn, mnist, digits, npz]
+#     needs: [sides_divisible_by_4]
 # ---
 
 # %% [markdown]

@@ -270,33 +270,41 @@ output.show(
 # style while the columns change the digit.
 
 # %%
-x_test = model.prepared.model_inputs(model.prepared.test[0][:12])
-conditional_runs, conditional_table = studies.train_variants(
-    recipe.replace(conditional=True, num_epochs=conditional_epochs),
-    {"conditional": {}},
-    output,
-    num_samples=min(eval_samples, 100),
-    eval_examples=min(eval_examples or 1000, 1000),
-    allow_divergence=False,
-)
-conditional = conditional_runs["conditional"]
-classes = conditional.prepared.classes  # the dataset's own labels
-styles = studies.decode_as_every_label(conditional.vae, x_test[:8], labels=classes)
-grid = studies.prepend_column(model.prepared.to_images(x_test[:8]), conditional.prepared.to_images(styles))
-output.show(
-    plots.image_grid(
-        grid,
-        num_columns=len(classes) + 1,
-        row_labels=[f"test image {i + 1}" for i in range(8)],
-        title=f"Test image (first column), then its style drawn as labels {classes[0]}-{classes[-1]}",
-    ),
-    "conditional_analogies",
-)
-output.say(
-    f"The conditional VAE trained {studies.counted(int(conditional.row['epochs']), 'epoch')}; its test KL is "
-    f"{conditional.row['test_kl']:.1f} nats"
-    + ("." if conditional.row["test_kl"] >= claims.KL_FLOOR else ", below 1 nat: its rows carry no style of their own.")
-)
+no_classes = studies.label_problem(model.prepared.train[1])
+conditional = None
+if no_classes:
+    output.left_out("the conditional VAE and its label-conditioned analogies (this section)", no_classes)
+else:
+    conditional_runs, conditional_table = studies.train_variants(
+        recipe.replace(conditional=True, num_epochs=conditional_epochs),
+        {"conditional": {}},
+        output,
+        num_samples=min(eval_samples, 100),
+        eval_examples=min(eval_examples or 1000, 1000),
+        allow_divergence=False,
+    )
+    conditional = conditional_runs["conditional"]
+
+# %%
+if conditional is not None:
+    x_test = model.prepared.model_inputs(model.prepared.test[0][:12])
+    classes = conditional.prepared.classes  # the dataset's own labels
+    styles = studies.decode_as_every_label(conditional.vae, x_test[:8], labels=classes)
+    grid = studies.prepend_column(model.prepared.to_images(x_test[:8]), conditional.prepared.to_images(styles))
+    output.show(
+        plots.image_grid(
+            grid,
+            num_columns=len(classes) + 1,
+            row_labels=[f"test image {i + 1}" for i in range(8)],
+            title=f"Test image (first column), then its style drawn as labels {classes[0]}-{classes[-1]}",
+        ),
+        "conditional_analogies",
+    )
+    output.say(
+        f"The conditional VAE trained {studies.counted(int(conditional.row['epochs']), 'epoch')}; its test KL is "
+        f"{conditional.row['test_kl']:.1f} nats"
+        + ("." if conditional.row["test_kl"] >= claims.KL_FLOOR else ", below 1 nat: its rows carry no style of their own.")
+    )
 
 # %% [markdown]
 # ## 7. Test likelihood
@@ -349,11 +357,13 @@ results = output.record(
     bits_per_component=bits_per_component,
     log_det_jacobian=log_det,
     pixel_mse=metrics["pixel_mse"],
-    conditional_epochs=conditional.row["epochs"],
-    conditional_test_elbo=conditional.row["test_elbo"],
+    conditional_epochs=None if conditional is None else conditional.row["epochs"],
+    conditional_test_elbo=None if conditional is None else conditional.row["test_elbo"],
     collapse=collapse_rows,
     showcase=showcase_name,
 )
+
+# %%
 output.say(
     "\n".join(
         [

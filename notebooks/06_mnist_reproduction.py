@@ -12,6 +12,7 @@
 #     name: vae-keras
 #   vae_keras:
 #     datasets: [mnist, npz]
+#     needs: [mnist_layout]
 # ---
 
 # %% [markdown]
@@ -55,7 +56,8 @@ out_dir: str = "runs/notebooks"  # folder for runs, figures and results
 # %%
 studies.seed_everything(seed)
 output = studies.Output(out_dir, "06_mnist_reproduction")
-output.banner(dataset, profile, f"{examples_scale:g} x the write-up's training examples per run, one seed")
+output.banner(dataset, profile, f"{examples_scale:g} x the write-up's training examples per run, one seed",
+              written_for="mnist")
 splits = studies.load_splits(dataset, ["train", "test"])
 num_train, num_test = len(splits["train"][0]), len(splits["test"][0])
 # The continuous runs' log p(x) is not reported; it is evaluated only for each model's test KL.
@@ -149,86 +151,50 @@ extra, _ = studies.train_variants(
     allow_divergence=False,
 )
 trained |= extra
-comparison = studies.reproduction_table(trained, reference, max_examples=elbo_examples)
+
+# %%
+mnist = studies.is_family(dataset, "mnist")  # the write-up's numbers go beside ours only on its data
+comparison = studies.reproduction_table(trained, reference, max_examples=elbo_examples, compare=mnist)
 kw_rows = [
     {**row, "activation": trained[row["run"]].config.activation, "test KL": trained[row["run"]].row.get("test_kl")}
     for row in comparison.rows
 ]
 kw_columns = (
-    "run",
-    "activation",
-    "epochs",
-    "our examples",
-    "their examples",
-    "our train",
-    "their train",
-    "train difference",
-    "our test",
-    "their test",
-    "test difference",
-    "test KL",
-    "status",
+    "run", "activation", "epochs", "our examples", "their examples", "our train", "their train", "train difference",
+    "our test", "their test", "test difference", "test KL", "status",
 )
 studies.Table(
     kw_rows,
     columns=[c for c in kw_columns if any(c in r for r in kw_rows)],
-    title="Negative ELBO (nats per image, one draw of z): ours beside the write-up's",
+    title="Negative ELBO (nats per image, one draw of z): " + ("ours beside the write-up's" if mnist else
+          f"ours on {studies.dataset_label(dataset)}; the write-up's numbers are about other data"),
 )
 
 # %%
 row_of = {row["run"]: row for row in comparison.rows}
+seen = lambda run: int(trained[run].row.get("examples_seen", 0))  # noqa: E731
+number = lambda run, split: row_of[run].get(f"our {split}", float("nan"))  # noqa: E731
 kw_verdicts = [
-    output.decide(
-        claim_id,
-        ours_test=row_of[run].get("our test"),
-        ours_train=row_of[run].get("our train"),
-        examples_seen=int(trained[run].row.get("examples_seen", 0)),
-    )
+    output.decide(claim_id, ours_test=row_of[run].get("our test"), ours_train=row_of[run].get("our train"),
+                  examples_seen=seen(run))
     for claim_id, (run, *_) in claims.KINGMA_WELLING_ROWS.items()
 ]
-adagrad = row_of["K&W 784-1000-3-500-784, Adagrad"]
-kw_verdicts.append(
-    output.decide(
-        "kw_paper_z3",
-        ours_test=adagrad.get("our test"),
-        ours_train=adagrad.get("our train"),
-        examples_seen=int(trained["K&W 784-1000-3-500-784, Adagrad"].row.get("examples_seen", 0)),
-    )
-)
-number = lambda run, split: row_of[run].get(f"our {split}", float("nan"))  # noqa: E731
-kw_verdicts.append(
-    output.decide(
-        "kw_elu_less_overfitting",
-        relu_train=number("+ Adam 1e-3", "train"),
-        relu_test=number("+ Adam 1e-3", "test"),
-        elu_train=number("+ ELU", "train"),
-        elu_test=number("+ ELU", "test"),
-    )
-)
-kw_verdicts.append(
-    output.decide(
-        "kw_z2_overfit",
-        before_train=number("z=2", "train"),
-        before_test=number("z=2", "test"),
-        after_train=number(more_name, "train"),
-        after_test=number(more_name, "test"),
-    )
-)
-done = [row for row in comparison.rows if "our test" in row]
+adagrad = "K&W 784-1000-3-500-784, Adagrad"
+kw_verdicts += [
+    output.decide("kw_paper_z3", ours_test=row_of[adagrad].get("our test"),
+                  ours_train=row_of[adagrad].get("our train"), examples_seen=seen(adagrad)),
+    output.decide("kw_elu_less_overfitting", relu_train=number("+ Adam 1e-3", "train"),
+                  relu_test=number("+ Adam 1e-3", "test"), elu_train=number("+ ELU", "train"),
+                  elu_test=number("+ ELU", "test")),
+    output.decide("kw_z2_overfit", before_train=number("z=2", "train"), before_test=number("z=2", "test"),
+                  after_train=number(more_name, "train"), after_test=number(more_name, "test")),
+]
+
+# %%
+done = [row for row in comparison.rows if "test difference" in row]  # rows set beside the write-up's
 shares = [row["our examples"] / row["their examples"] for row in done]
-epoch_counts = sorted({row["epochs"] for row in done})
-epoch_range = f"{epoch_counts[0]:,}" + (f" to {epoch_counts[-1]:,}" if len(epoch_counts) > 1 else "") if done else "no"
-if done:
-    output.say(
-        f"Our numbers are the negative ELBO with one draw of $z$ per image on the first {elbo_train_images:,} "
-        f"training and {elbo_test_images:,} test images; the test KL column is measured on {run_eval_examples:,} "
-        f"test images. Each run saw between "
-        f"{min(shares):.2%} and {max(shares):.2%} of the write-up's training examples "
-        f"({epoch_range} epoch{'s' if epoch_range != '1' else ''}). "
-        f"{sum(abs(r['test difference']) <= 3 for r in done)} of {len(done)} test numbers are within 3 nats of the "
-        f"write-up's; the largest gap is {max(done, key=lambda r: abs(r['test difference']))['test difference']:+.2f} "
-        f"nats ({max(done, key=lambda r: abs(r['test difference']))['run']})."
-    )
+output.say(studies.reproduction_summary(comparison.rows, elbo_train_images, elbo_test_images, run_eval_examples,
+                                        other_data=None if mnist else studies.dataset_label(dataset)))
 output.verdicts(*kw_verdicts)
 
 # %% [markdown]
@@ -254,7 +220,8 @@ output.say(
     f"The floor of the {num_test:,} test images is {floor_255:.2f} nats per image with grey levels divided by "
     f"255 and {floor_256:.2f} divided by 256 ({floor_256 - floor_255:+.2f})."
 )
-output.say(studies.explain_gaps(comparison.rows, floor_255, floor_256))
+if done:
+    output.say(studies.explain_gaps(comparison.rows, floor_255, floor_256))
 
 # %% [markdown]
 # ## 2. The 2-D latent space
@@ -310,7 +277,9 @@ num_scatter = min(5000, len(test_images))
 z_mean, _ = z2.vae.encode(z2.prepared.model_inputs(test_images[:num_scatter]))
 output.show(
     plots.latent_scatter(
-        z_mean, test_labels[:num_scatter], title=f"Posterior means of {num_scatter:,} test digits (z=2)"
+        z_mean,
+        None if test_labels is None else test_labels[:num_scatter],
+        title=f"Posterior means of {num_scatter:,} test {studies.image_noun(dataset)} (z=2)",
     ),
     "latent_scatter",
 )
@@ -335,7 +304,7 @@ results = output.record(
     reproduction=comparison.rows,
     dataset=dataset,
 )
-lines = [f"On `{dataset.split('/')[-1]}` with {examples_scale:g} x the write-up's training examples per run:"]
+lines = [f"On `{studies.dataset_label(dataset)}` with {examples_scale:g} x the write-up's training examples per run:"]
 if done:
     lines.append(
         f"* {sum(abs(r['test difference']) <= 3 for r in done)} of {len(done)} test numbers of the write-up's "

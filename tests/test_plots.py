@@ -48,3 +48,14 @@ def test_a_one_point_series_gets_a_marker_and_longer_ones_a_plain_line():
     lines = {line.get_label(): line for line in axis.get_lines()}
     assert lines["short"].get_marker() == "o"  # a line through one point draws nothing
     assert lines["long"].get_marker() in ("None", None, "")
+
+
+def test_class_balance_shows_the_labels_the_data_has():
+    """EMNIST letters are labelled 1..26: the bars once stopped at label 9 and started at an empty 0."""
+    letters = np.repeat(np.arange(1, 27), 3)
+    figure = plots.class_balance({"train": letters, "test": np.array([1, 26])})
+    axis = figure.axes[0]
+    assert [tick.get_text() for tick in axis.get_xticklabels()] == [str(label) for label in range(1, 27)]
+    heights = [bar.get_height() for bar in axis.containers[0]]
+    assert len(heights) == 26 and np.allclose(heights, 1 / 26)
+    assert [bar.get_height() for bar in axis.containers[1]][::25] == [0.5, 0.5]

@@ -437,3 +437,26 @@ def test_no_dataset_path_reaches_docs_results_even_from_an_older_publish(finishe
     assert "/data/" not in published.read_text()
     assert merged["headline"]["dataset"] == merged["notebooks"]["09_mnist_benchmark"]["settings"]["dataset"]
     assert merged["headline"]["dataset"] == "npz:mnist.npz"
+
+
+def test_the_readme_sets_published_numbers_beside_ours_only_on_their_data():
+    """A run on other data than MNIST (notMNIST here) is named by its data and model, never set beside theirs."""
+    on_letters = claims.judge("kw_adam", data=None, ours_test=146.125, ours_train=139.0, examples_seen=12_000_000)
+    results = {
+        "run": {"dataset": "npz:/data/notmnist.npz", "profile": "cpu", "commit": "abc1234"},
+        "headline": {
+            "mnist_benchmark_nll": 371.01,
+            "mnist_benchmark_epochs": 10,
+            "mnist_benchmark_model": "784-200-200-50",
+            "mnist_benchmark_data": "npz:notmnist.npz",
+            "mnist_benchmark_on_mnist": False,
+        },  # fmt: skip
+        "notebooks": {"06_mnist_reproduction": {"status": "completed"}, "09_mnist_benchmark": {"status": "completed"}},
+        "claims": [on_letters.to_dict()],
+    }
+    block = publish.readme_block(results)
+    assert "**Binarised benchmark model on npz:notmnist.npz**" in block and "| 371.01 | 10 |" in block
+    assert "86.76" not in block and "Pythae" not in block
+    assert "146.12" not in block and "146.13" not in block  # K&W's row shows no number of ours on other data
+    results["headline"].update(mnist_benchmark_on_mnist=True, mnist_benchmark_data="MNIST")
+    assert "86.76" in publish.readme_block(results)

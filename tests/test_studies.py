@@ -293,3 +293,96 @@ def test_decode_as_every_label_draws_the_labels_it_is_given():
     assert out.shape == (8, 3) and list(model.labels) == [1, 3, 5, 7, 1, 3, 5, 7]
     studies.decode_as_every_label(model, np.zeros((1, 3)))
     assert list(model.labels) == list(range(8))
+
+
+# --- the run's data in words (issue 30: the report names what ran) ----------------------------------------
+
+
+def test_label_balance_never_names_one_label_as_both_the_most_and_the_least_common():
+    balanced = {label: 0.1 for label in range(10)}  # notMNIST: 10% each
+    assert (
+        studies.label_balance_text(balanced) == "All 10 labels are equally common in the training split (10.0% each)."
+    )
+    assert studies.label_balance_text({3: 1.0}) == "Every training image has the label **3**."
+    text = studies.label_balance_text({1: 0.5, 2: 0.25, 26: 0.25})  # letters 1..26: no label 0 anywhere
+    assert "most common label is **1** (50.0%)" in text and "least common **2** and **26** (25.0% each)" in text
+    assert "against 33.3% each if balanced; the largest share is 2.00 times the smallest" in text
+
+
+def test_label_shares_and_examples_use_the_labels_the_data_has():
+    labels = np.array([1, 1, 2, 26, 26, 26])
+    splits = {"train": (np.zeros((6, 4, 4, 1)), labels), "extra": (np.zeros((2, 4, 4, 1)), None)}
+    assert studies.label_shares(splits) == {"train": {1: 2 / 6, 2: 1 / 6, 26: 3 / 6}}
+    chosen = studies.examples_per_class(labels, per_class=2)
+    assert [int(labels[i]) for i in chosen] == [1, 1, 2, 26, 26]
+
+
+def test_a_label_problem_says_why_a_labelled_section_cannot_run():
+    assert studies.label_problem(None) == "the training images carry no labels"
+    assert studies.label_problem(np.full(5, 3)) == "every training image has the same label (3)"
+    assert studies.label_problem(np.array([0, 1])) is None
+    assert studies.label_problem(np.full(5, 3), min_classes=1) is None  # one class is enough to count labels
+    assert studies.label_problem(np.array([0, 1]), min_classes=3) == (
+        "the training images have 2 labels, and it needs at least 3"
+    )
+
+
+def test_images_are_called_digits_only_on_digits_and_models_by_their_sizes(tmp_path):
+    assert studies.image_noun("mnist") == "digits" and studies.image_noun("svhn_sample", plural=False) == "digit"
+    assert studies.image_noun("digits") == "digits"
+    faces = tmp_path / "faces.npz"
+    np.savez(faces, x_train=np.zeros((2, 28, 20), np.uint8), x_test=np.zeros((2, 28, 20), np.uint8))
+    assert studies.image_noun(f"npz:{faces}") == "images"
+    assert studies.data_title(f"npz:{faces}") == "npz:faces.npz" and studies.data_title("mnist") == "MNIST"
+    assert studies.is_family("mnist", "mnist") and not studies.is_family(f"npz:{faces}", "mnist")
+    assert not studies.is_family(f"npz:{faces}", None)
+    assert studies.layer_sizes((28, 28, 1), [200, 200], 50) == "784-200-200-50"
+    assert studies.layer_sizes((28, 20, 1), [200, 200], 50) == "560-200-200-50"  # Frey faces
+
+
+class _Run:
+    """The parts of a trained ``Variant`` that ``reproduction_table`` reads."""
+
+    def __init__(self, train, test):
+        self.vae, self.row, self.state = object(), {"status": "completed"}, {"epoch": 2}
+        self.prepared = type("Prepared", (), {"train": (np.zeros((100, 1)), None)})()
+        self.ours = {"train": train, "test": test}
+
+
+def test_the_write_ups_numbers_go_beside_ours_only_on_their_data(monkeypatch):
+    from vae_keras.studies import reproduction
+
+    monkeypatch.setattr(reproduction, "negative_elbo_by_split", lambda variant, max_examples: variant.ours)
+    reference = {"z=2": {"train": 140.0, "test": 145.0, "examples": 1000, "protocol": "continuous"}}
+    trained = {"z=2": _Run(150.0, 151.0)}
+    beside = studies.reproduction_table(trained, reference).rows[0]
+    assert beside["their test"] == 145.0 and beside["test difference"] == 6.0
+    alone = studies.reproduction_table(trained, reference, compare=False).rows[0]
+    assert alone["our test"] == 151.0 and alone["their examples"] == 1000
+    assert not {"their train", "their test", "train difference", "test difference"} & set(alone)
+    text = studies.reproduction_summary([alone], 100, 50, 20, other_data="npz:letters.npz")
+    assert "other data than `npz:letters.npz`, so the table shows ours alone" in text and "within" not in text
+    text = studies.reproduction_summary([beside], 100, 50, 20)
+    assert "0 of 1 test numbers are within 3 nats of the write-up's; the largest gap is +6.00 nats (z=2)" in text
+
+
+def test_the_iwae_finding_is_only_indicative_on_other_data():
+    assert studies.iwae_verdict(1.5, 5.0, 100).startswith("reproduced: the IWAE is 1.50 nats better")
+    assert studies.iwae_verdict(0.5, 5.0, 100).startswith("differs: ")
+    assert studies.iwae_verdict(-0.5, 5.0, 100) == "refuted at this budget: the IWAE is 0.50 nats worse"
+    assert studies.iwae_verdict(1.5, 0.5, 100).startswith("inconclusive: one of the models did not train")
+    assert studies.iwae_verdict(1.5, 5.0, 1).startswith("inconclusive: 1 epoch is too few")
+    other = studies.iwae_verdict(1.5, 5.0, 100, same_data=False)
+    assert other == "indicative only, on other data than theirs: the IWAE is 1.50 nats better, at least the 1 nat " \
+        "Burda et al. found"  # fmt: skip
+
+
+def test_the_manifold_classes_are_the_data_s_own_labels_in_its_own_words():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([1, 2, 26], 20)  # letters: labels need not start at 0
+    images = (rng.random((60, 4, 4, 1)) * 60 + labels[:, None, None, None] * 7).astype(np.uint8)
+    tiles = np.clip(rng.random((9, 4, 4, 1)), 0, 1)
+    evidence, text = studies.manifold_classes(tiles, (images, labels), (images, labels), 2.5, 1.5, noun="images")
+    assert evidence["num_classes"] == 3 and set(evidence["tile_labels"]) <= {1, 2, 26}
+    assert "It reads the 9 tiles as: 1: " in text and ", 26: " in text and "0: " not in text
+    assert "digit" not in text

@@ -220,24 +220,29 @@ def latent_manifold(images, grid_values, title=None):
     return figure
 
 
-def class_balance(labels_by_split, num_classes=10, title="Share of each label per split"):
+def class_balance(labels_by_split, classes=None, title="Share of each label per split"):
     """Grouped bars: the fraction of each label in each split.
 
     Args:
         labels_by_split: ``{split_name: labels}``.
-        num_classes: labels are ``0 .. num_classes - 1``.
+        classes: the labels to show, in order (default: every label any split holds).
         title: figure title.
 
     Returns:
         A ``Figure``.
     """
-    figure = Figure(figsize=(7.5, 3.2), layout="constrained")
+    if classes is None:
+        classes = np.unique(np.concatenate([np.asarray(labels, dtype=int) for labels in labels_by_split.values()]))
+    classes = np.asarray(classes, dtype=int)
+    figure = Figure(figsize=(max(7.5, 0.3 * len(classes)), 3.2), layout="constrained")
     axis = figure.add_subplot()
     width = 0.8 / max(1, len(labels_by_split))
+    positions = np.arange(len(classes))
     for i, (split, labels) in enumerate(labels_by_split.items()):
-        counts = np.bincount(np.asarray(labels, dtype=int), minlength=num_classes)[:num_classes]
-        axis.bar(np.arange(num_classes) + i * width, counts / max(1, counts.sum()), width, label=split)
-    axis.set_xticks(np.arange(num_classes) + 0.4 - width / 2, [str(k) for k in range(num_classes)])
+        labels = np.asarray(labels, dtype=int)
+        counts = (labels[:, None] == classes[None, :]).sum(axis=0)
+        axis.bar(positions + i * width, counts / max(1, len(labels)), width, label=split)
+    axis.set_xticks(positions + 0.4 - width / 2, [str(label) for label in classes])
     axis.set_xlabel("label")
     axis.set_ylabel("fraction of the split")
     axis.set_title(title, fontsize=10)

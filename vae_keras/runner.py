@@ -18,8 +18,11 @@ notebook receives the parameters it declares (its cell tagged
 A notebook declares the datasets it can run on in its metadata,
 ``metadata["vae_keras"]["datasets"]`` (base names among ``dataset_bases()``,
 the registered datasets; none declared: any). A dataset is accepted when its
-name or its family is declared (``svhn_sample`` where ``svhn`` is). A notebook
-that cannot run on the run's dataset is skipped, with the reason. A notebook
+name or its family is declared (``svhn_sample`` where ``svhn`` is). It also
+declares what it needs of the data, ``metadata["vae_keras"]["needs"]`` (labels,
+two classes, the MNIST layout...: ``writeup.needs``), checked once the dataset
+is read. A notebook that cannot run on the run's dataset is skipped, with the
+reason, before its kernel starts. A notebook
 that declares a ``profile`` parameter receives the profile's name.
 """
 
@@ -34,6 +37,7 @@ import time
 from pathlib import Path
 
 from vae_keras import io_utils
+from vae_keras.writeup import needs
 
 KERNEL_NAME = "vae-keras"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -503,7 +507,9 @@ def headline(run, notebooks):
     """The run's headline: the binarised-MNIST benchmark NLL of notebook 09, with what it depends on.
 
     ``mnist_benchmark_nll`` is ``None`` (with ``mnist_benchmark_status`` saying why)
-    when notebook 09 did not complete in this run.
+    when notebook 09 did not complete in this run. ``mnist_benchmark_model`` and ``mnist_benchmark_data`` name
+    what ran (``"784-200-200-50"``, ``"MNIST"``); ``mnist_benchmark_on_mnist`` is whether the data was MNIST,
+    the only data the published numbers may be set beside.
     """
     entry = notebooks.get(BENCHMARK_NOTEBOOK, {})
     metrics = entry.get("metrics", {}) if entry.get("status") == COMPLETED else {}
@@ -512,6 +518,9 @@ def headline(run, notebooks):
         "mnist_benchmark_epochs": metrics.get("benchmark_epochs"),
         "mnist_benchmark_k": metrics.get("benchmark_eval_samples"),
         "mnist_benchmark_test_images": metrics.get("benchmark_eval_images"),
+        "mnist_benchmark_model": metrics.get("benchmark_model"),
+        "mnist_benchmark_data": metrics.get("benchmark_data"),
+        "mnist_benchmark_on_mnist": metrics.get("benchmark_same_data"),
         "mnist_benchmark_status": entry.get("status", "not selected"),
         "profile": run.get("profile"),
         "dataset": run.get("dataset"),
@@ -632,7 +641,7 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
     info["dataset"] = parameters.get("dataset")
     info["notebooks"] = list(notebooks)  # the selection: results.json lists those not reached yet as queued
     out = Path(out or Path("runs") / profile_name).resolve()
-    _validate(out, parameters.get("dataset"), to_run)
+    skipped.update(_validate(out, parameters.get("dataset"), to_run) or {})  # by their needs, before any kernel
     info["dataset_sha256"] = dataset_sha256 = dataset_checksum(parameters.get("dataset"))
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     kernel = ensure_kernel()
@@ -740,12 +749,20 @@ def changed_since(entry, chosen, dataset_sha256):
 
 
 def _validate(out, dataset, to_run):
-    """The library's checks of ``--out`` and the dataset, once, before any notebook kernel starts."""
+    """The library's checks of ``--out`` and the dataset, and each notebook's needs of the data, once, before any
+    notebook kernel starts.
+
+    Returns:
+        ``{name: reason}`` for the notebooks of ``to_run`` whose declared needs the data does not meet
+        (``writeup.needs``), read from the splits ``validation.check_dataset`` loaded.
+    """
     from vae_keras import validation
 
     validation.check_out(out, "--out")
-    if dataset is not None and to_run:
-        validation.check_dataset(dataset, labels_for="The studies' conditional VAE")
+    if dataset is None or not to_run:
+        return {}
+    loaded = validation.check_dataset(dataset, labels_for="The studies' conditional VAE")
+    return needs.skips(to_run, dataset, loaded, NOTEBOOKS_DIR)
 
 
 def _profile(profile, dataset=None):

@@ -215,18 +215,23 @@ def check_dataset(dataset, splits=("train", "test"), labels_for=None):
     (``npz:PATH``) its ``splits``: readable, not empty, one image shape, grey or RGB, and, with ``labels_for``
     (who uses them, for the message), labels that a conditional VAE can use wherever the file has labels. A
     registered dataset is checked by name only: its reader fixes its layout, and loading it may mean a
-    download that each notebook does itself."""
+    download that each notebook does itself.
+
+    Returns:
+        ``{split: (images, labels)}`` as read, for the runner's check of each notebook's needs
+        (``writeup.needs``); ``None`` for a registered dataset, which is not read here."""
     from vae_keras.data import sources
 
     source = sources.source_for(dataset)
     if not source.takes_path:
-        return
+        return None
     loaded = {("split", split): sources.load(dataset, split) for split in splits}
     shape = None
     for (argument, split), (images, _) in loaded.items():
         shape = tuple(check_split(images, dataset, argument, split, shape).shape[1:])
     if labels_for and all(labels is not None for _, labels in loaded.values()):
         check_labels({key: labels for key, (_, labels) in loaded.items()}, dataset, labels_for)
+    return {split: value for (_, split), value in loaded.items()}
 
 
 # --------------------------------------------------------------------------

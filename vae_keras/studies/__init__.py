@@ -26,6 +26,9 @@ Notebooks use the names below as ``studies.X``; each lives in one submodule:
   (notebook 01).
 * ``collapse``: a VAE against the factorised Gaussian that needs no latent code
   (notebooks 03 and 05).
+* ``words``: the run's data in words: "digits" or "images", label problems and
+  balance, model names by their layer sizes, and whether a published number is
+  about this data.
 """
 
 from vae_keras.studies.collapse import code_gain, collapse_finding, collapse_rows, gaussian_baseline, learned_problem
@@ -53,6 +56,7 @@ from vae_keras.studies.page import (
     Output,
     Table,
     budget_text,
+    claim_statement,
     dataset_label,
     family_of,
     fmt,
@@ -64,11 +68,14 @@ from vae_keras.studies.reproduction import (
     continuous_entropy_floor,
     epochs_for_examples,
     explain_gaps,
+    iwae_verdict,
     negative_elbo_by_split,
+    reproduction_summary,
     reproduction_table,
 )
 from vae_keras.studies.samples import (
     digit_classifier,
+    manifold_classes,
     nearest_distances,
     prior_sample_digits,
     reconstructions_by_variant,
@@ -95,6 +102,15 @@ from vae_keras.studies.variants import (
     seeds_for,
     train_variants,
 )
+from vae_keras.studies.words import (
+    DIGIT_FAMILIES,
+    data_title,
+    image_noun,
+    is_family,
+    label_balance_text,
+    label_problem,
+    layer_sizes,
+)
 from vae_keras.writeup.vocabulary import counted
 
 __all__ = [
@@ -112,6 +128,7 @@ __all__ = [
     "dataset_label",
     "family_of",
     "budget_text",
+    "claim_statement",
     "counted",
     "progress",
     "fmt",
@@ -129,6 +146,7 @@ __all__ = [
     "samples_by_variant",
     "reconstructions_by_variant",
     "digit_classifier",
+    "manifold_classes",
     "prior_sample_digits",
     "nearest_distances",
     "sharpness",
@@ -145,7 +163,9 @@ __all__ = [
     "continuous_entropy_floor",
     "epochs_for_examples",
     "explain_gaps",
+    "iwae_verdict",
     "negative_elbo_by_split",
+    "reproduction_summary",
     "reproduction_table",
     "load_splits",
     "split_table",
@@ -156,4 +176,11 @@ __all__ = [
     "pca_reconstructions",
     "whitening_noise",
     "find_distractor_crops",
+    "DIGIT_FAMILIES",
+    "data_title",
+    "image_noun",
+    "is_family",
+    "label_balance_text",
+    "label_problem",
+    "layer_sizes",
 ]

@@ -52,20 +52,24 @@ def split_table(splits):
     return Table(rows)
 
 
-def label_shares(splits, num_classes=10):
-    """``{split: share of each label 0..num_classes-1}`` for the splits that carry labels (unlabelled ones left out)."""
-    return {
-        name: np.bincount(labels, minlength=num_classes)[:num_classes] / len(labels)
-        for name, (_, labels) in splits.items()
-        if labels is not None and len(labels)
-    }
+def label_shares(splits):
+    """``{split: {label: share}}`` over the labels each split holds, for the splits that carry labels.
+
+    Unlabelled splits are left out; labels are whatever integers the data uses (EMNIST letters: 1..26).
+    """
+    shares = {}
+    for name, (_, labels) in splits.items():
+        if labels is not None and len(labels):
+            classes, counts = np.unique(labels, return_counts=True)
+            shares[name] = {int(label): float(count / len(labels)) for label, count in zip(classes, counts)}
+    return shares
 
 
-def examples_per_class(labels, per_class=8, num_classes=10, seed=0):
-    """Indices of ``per_class`` random examples of each label, label-major."""
+def examples_per_class(labels, per_class=8, seed=0):
+    """Indices of ``per_class`` random examples of each label the data holds, label-major (smallest first)."""
     rng = np.random.default_rng(seed)
     chosen = []
-    for label in range(num_classes):
+    for label in np.unique(labels):
         candidates = np.flatnonzero(labels == label)
         chosen += list(rng.choice(candidates, size=min(per_class, len(candidates)), replace=False))
     return np.asarray(chosen)

@@ -97,6 +97,7 @@ class Output:
         self.settings_values = {}
         self.banner_values = {}
         self.headline_figure = None
+        self.omitted = []
         self.non_finite = []
         self.stand_in = None
         self.data_family = None
@@ -126,6 +127,16 @@ class Output:
     def say(self, text):
         """Shows a sentence about this run's outcome, written from its numbers, as Markdown."""
         _display_or_print(_markdown(text), text)
+
+    def left_out(self, what, reason):
+        """Says on the page that ``what`` (a figure, a section) is left out on this run's data, and why.
+
+        Recorded under ``left_out`` in the notebook's results, so a run on data without labels reads as
+        such, not as a page that lost its figures.
+        """
+        self.omitted.append(f"{what}: {reason}")
+        self._write()
+        self.say(f"**Left out on this data:** {what}, because {reason}.")
 
     def banner(self, dataset, profile, budget, written_for=None):
         """Shows and records the page header: which data, which profile, what budget.
@@ -212,7 +223,7 @@ class Output:
 
     def claim_lines(self):
         """One Markdown bullet per claim this notebook decided: statement and verdict (its reason is in its box)."""
-        return [f"* *{claim['statement']}* **{claim['verdict']}**." for claim in self.claims.values()]
+        return [f"* {claim_statement(claim['statement'])} **{claim['verdict']}**." for claim in self.claims.values()]
 
     def show_samples_and_reconstructions(self, variants, num_images=10, seed=0):
         """Shows one row of samples per variant, then test images and each variant's reconstructions."""
@@ -252,10 +263,17 @@ class Output:
                 "claims": list(self.claims.values()),
                 "settings": self.settings_values,
                 "banner": self.banner_values,
+                "left_out": self.omitted,
                 "non_finite": self.non_finite,
             },
             sort_keys=False,  # the notebook's own order: headline numbers first
         )
+
+
+def claim_statement(statement):
+    """A claim's statement quoted in a sentence (Markdown, in italics), marked as the claim's words: it names the
+    data the claim is about (``"On MNIST, ..."``), which need not be the run's."""
+    return f'<span class="claim-statement">*{statement}*</span>'
 
 
 #: Profiles whose budgets are too small for most claims.

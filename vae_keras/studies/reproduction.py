@@ -2,8 +2,10 @@
 
 ``epochs_for_examples`` turns the write-up's number of examples seen into
 epochs, ``negative_elbo_by_split`` measures a variant on the training and the
-test split, and ``reproduction_table`` sets those numbers beside the write-up's.
+test split, ``reproduction_table`` sets those numbers beside the write-up's (on its data only) and
+``reproduction_summary`` says what the table shows.
 ``continuous_entropy_floor`` is the least cross-entropy any model can reach on grey-level targets.
+``iwae_verdict`` judges Burda et al.'s IWAE-over-VAE finding (notebook 09).
 """
 
 import numpy as np
@@ -53,13 +55,15 @@ def negative_elbo_by_split(variant, max_examples=10000, seed=0):
     return out
 
 
-def reproduction_table(trained, reference, max_examples=10000):
+def reproduction_table(trained, reference, max_examples=10000, compare=True):
     """Our train/test negative ELBO beside a write-up's, per run.
 
     Args:
         trained: ``{name: Variant}`` from ``train_variants``.
         reference: ``{name: {"train": ..., "test": ..., "examples": ..., "protocol": ...}}``.
         max_examples: examples per split used for our numbers.
+        compare: set the write-up's numbers and the differences beside ours; ``False`` for a run on other
+            data than the write-up's, whose numbers are then shown alone (its budget stays: ``their examples``).
 
     Returns:
         A ``Table`` with one row per run.
@@ -86,6 +90,9 @@ def reproduction_table(trained, reference, max_examples=10000):
                 "test difference": ours["test"] - ref["test"],
             }
         )
+        if not compare:
+            row = {key: value for key, value in row.items() if not key.startswith("their ") or key == "their examples"}
+            row = {key: value for key, value in row.items() if not key.endswith(" difference")}
         rows.append(row)
     return Table(rows)
 
@@ -138,3 +145,75 @@ def explain_gaps(rows, floor_255, floor_256, tolerance=3.0, min_share=0.9):
     if source == "generalisation":
         return text + "; the training numbers are closer, so most of the gap is in how the models generalise."
     return text + "; on the training images the gap points the other way."
+
+
+def iwae_verdict(iwae_gain, min_kl, epochs, same_data=True):
+    """Burda et al.'s finding that an IWAE beats the VAE by at least 1 nat, judged from a pair trained alike.
+
+    Args:
+        iwae_gain: the IWAE's test log p(x) minus the VAE's, in nats (> 0: the IWAE is better).
+        min_kl: the smaller of the two models' test KL (nats): below 1, one of them did not train.
+        epochs: the epochs each was trained.
+        same_data: the run is on their data (binarised MNIST); on other data the outcome is only indicative.
+
+    Returns:
+        The verdict in words: ``"reproduced: ..."``, ``"differs: ..."``, ``"refuted at this budget: ..."``,
+        ``"inconclusive: ..."`` or ``"indicative only, on other data than theirs: ..."``.
+    """
+    if min_kl < 1.0:
+        return "inconclusive: one of the models did not train (its KL is below 1 nat)"
+    if epochs < 10:
+        return (
+            f"inconclusive: {epochs} epoch{'s are' if epochs != 1 else ' is'} too few to judge a difference "
+            "Burda et al. measured after 3,280"
+        )
+    if iwae_gain >= 1.0:
+        word, text = "reproduced", f"the IWAE is {iwae_gain:.2f} nats better, at least the 1 nat Burda et al. found"
+    elif iwae_gain > 0:
+        word, text = (
+            "differs",
+            f"the IWAE is better, but by {iwae_gain:.2f} nats, less than the 1 nat Burda et al. found",
+        )
+    else:
+        word, text = "refuted at this budget", f"the IWAE is {-iwae_gain:.2f} nats worse"
+    return f"{word}: {text}" if same_data else f"indicative only, on other data than theirs: {text}"
+
+
+def reproduction_summary(rows, train_images, test_images, kl_images, other_data=None, tolerance=3.0):
+    """What the reproduction table shows, in words: how our numbers were measured, each run's share of the
+    write-up's budget and, on the write-up's own data only, how many test numbers are within ``tolerance``.
+
+    Args:
+        rows: ``reproduction_table(...).rows``.
+        train_images, test_images: the images per split our negative ELBO was measured on.
+        kl_images: the test images of the test KL column.
+        other_data: the run's dataset as the page names it, when it is not the write-up's data: our numbers
+            are then shown alone, never compared.
+        tolerance: nats within which a test number counts as the write-up's.
+    """
+    text = (
+        f"Our numbers are the negative ELBO with one draw of $z$ per image on the first {train_images:,} "
+        f"training and {test_images:,} test images; the test KL column is measured on {kl_images:,} test images."
+    )
+    done = [row for row in rows if "our test" in row]
+    if not done:
+        return text
+    shares = [row["our examples"] / row["their examples"] for row in done]
+    epochs = sorted({row["epochs"] for row in done})
+    epoch_range = f"{epochs[0]:,}" + (f" to {epochs[-1]:,}" if len(epochs) > 1 else "")
+    text += (
+        f" Each run saw between {min(shares):.2%} and {max(shares):.2%} of the write-up's training examples "
+        f"({epoch_range} epoch{'s' if epoch_range != '1' else ''})."
+    )
+    compared = [row for row in done if "test difference" in row]
+    if other_data or not compared:
+        return text + (
+            f" The write-up's numbers were measured on other data than `{other_data}`, so the table shows ours "
+            "alone and the verdicts below are indicative only."
+        )
+    worst = max(compared, key=lambda row: abs(row["test difference"]))
+    within = sum(abs(row["test difference"]) <= tolerance for row in compared)
+    return text + (
+        f" {within} of {len(compared)} test numbers are within {tolerance:g} nats of the write-up's; the largest gap "
+        f"is {worst['test difference']:+.2f} nats ({worst['run']})."
+    )

@@ -4,7 +4,8 @@
 per variant for figures (notebooks 02, 03 and 07); ``digit_classifier`` labels
 decoded images, ``nearest_distances`` measures how far an image is from the
 training set and ``sharpness`` how blurry it is: measures that decide claims
-about samples (notebooks 06-08).
+about samples (notebooks 06-08); ``manifold_classes`` reads a 2-D manifold's
+tiles with that classifier (notebook 07).
 """
 
 import numpy as np
@@ -121,3 +122,51 @@ def prior_sample_digits(variant, classify, reference, num_samples=400, seed=0):
     """
     images = np.clip(variant.prepared.to_images(variant.vae.sample(num_samples, seed=seed)), 0.0, 1.0)
     return classify(images), float(np.median(nearest_distances(images, reference)))
+
+
+def manifold_classes(tiles, train, test, kl, distance_ratio, noun="digits", reference_size=5000):
+    """Which classes a 2-D manifold's tiles show, read by a classifier, and whether the tiles look like data.
+
+    Args:
+        tiles: the decoded grid, images in [0, 1].
+        train, test: ``(images, labels)`` of the training and test splits (labels of at least 2 classes).
+        kl: the model's test KL (nats), part of the claim's evidence.
+        distance_ratio: how many times farther from the training images than real test images a tile may
+            be before the sentence says it does not look like the data.
+        noun: what the images are called on the page (``words.image_noun``).
+
+    Returns:
+        ``(evidence, text)``: the evidence of the ``manifold_shows_some_digits`` claim, and a sentence.
+    """
+    (train_images, train_labels), (test_images, test_labels) = train, test
+    classify, accuracy = digit_classifier(train_images, train_labels, test_images, test_labels)
+    reference = preprocessing.to_unit_interval(train_images[:reference_size])
+    real = preprocessing.to_unit_interval(test_images[:400])
+    evidence = dict(
+        tile_labels=classify(tiles),
+        num_classes=len(np.unique(train_labels)),
+        classifier_accuracy=accuracy,
+        kl=kl,
+        tile_distance=float(np.median(nearest_distances(tiles, reference))),
+        real_distance=float(np.median(nearest_distances(real, reference))),
+    )
+    tile_distance, real_distance = evidence["tile_distance"], evidence["real_distance"]
+    counts = {int(label): int(np.sum(evidence["tile_labels"] == label)) for label in np.unique(train_labels)}
+    text = (
+        f"The tile classifier labels {accuracy:.1%} of the test images correctly. It reads the "
+        f"{len(tiles)} tiles as: "
+        + ", ".join(f"{label}: {n}" for label, n in counts.items())
+        + f" (the z=2 model's test KL is {kl:.2f} nats). The median RMS distance from a tile to its nearest "
+        f"training image is {tile_distance:.3f}, against {real_distance:.3f} for real test images"
+    )
+    if tile_distance > distance_ratio * real_distance:
+        text += (
+            f": more than {distance_ratio:g} times as far from any training image as real {noun} are, so the "
+            f"classifier may be naming blurs rather than {noun}, and its count says little about the manifold"
+        )
+    elif tile_distance > real_distance:
+        text += (
+            f": {tile_distance / real_distance:.2f} times as far, within the {distance_ratio:g} times the "
+            "claim allows before it calls the tiles unlike the training images"
+        )
+    return evidence, text + "."
