@@ -3,15 +3,21 @@
 import base64
 import html
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from importlib import resources
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat import v4
 
-from vae_keras.writeup import claims
 from vae_keras import report, runner
+from vae_keras.writeup import claims
 
 # A 1x1 PNG.
 PNG = base64.b64decode(
@@ -353,21 +359,58 @@ def test_a_page_shows_an_npz_dataset_by_its_file_name(tmp_path):
     assert "/" not in report._hidden_paths(out, "npz:/mnist.npz")
 
 
-def test_math_conversion_leaves_code_and_escaped_dollars():
-    converted = report.math_to_mathml("Cost \\$3 and $x^2$, `$y$`, $$z$$\n```\n$w$\n```\n")
-    assert converted.count("<math") == 2
-    assert "`$y$`" in converted and "\n$w$\n" in converted and "\\$3" in converted
-    assert report.math_to_mathml("from $5 to $6") == "from $5 to $6"  # prices are not math
-
-
 def test_math_in_a_heading_keeps_the_anchor_valid(tmp_path):
     notebook = v4.new_notebook(cells=[v4.new_markdown_cell("# Title\n\n## The weight $\\beta$ of the KL")])
     nbformat.write(notebook, tmp_path / "n.ipynb")
     report.render_notebook(tmp_path / "n.ipynb", tmp_path / "n.html")
     page = (tmp_path / "n.html").read_text()
     heading = re.search(r"<h2 [^>]*>(.*?)</h2>", page, re.DOTALL).group(0)
-    assert "<math" in heading and "vaekerasmath" not in page
-    assert re.search(r'<h2 id="[^"<>]*">', heading)
+    assert "<math" in heading and "$" not in heading
+    assert heading.startswith('<h2 id="The-weight--of-the-KL">')  # nbconvert's id, the formula left out
+
+
+def test_pages_inline_the_packaged_stylesheet(run_folder):
+    out, _, index = run_folder
+    css = (resources.files("vae_keras.writeup") / "static" / "report.css").read_text()
+    assert report.stylesheet() == css and ".badge" in css and "body.index" in css and "body.jp-Notebook" in css
+    for text in (index.read_text(), _page(out, "06_mnist_reproduction")):
+        assert f"<style>{css}</style>" in text  # each page stands alone: no stylesheet to fetch
+    assert '<body class="index">' in index.read_text()
+
+
+def test_an_installed_wheel_carries_the_templates_and_the_stylesheet(tmp_path):
+    """``pip install`` of a wheel (not the editable checkout) finds the CSS and renders the index from its templates."""
+    root, source = Path(report.__file__).resolve().parents[1], tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, source / name)
+    shutil.copytree(root / "vae_keras", source / "vae_keras", ignore=shutil.ignore_patterns("__pycache__"))
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", tmp_path / "wheel", source], check=True)
+    (wheel,) = (tmp_path / "wheel").glob("vae_keras-*.whl")
+    shipped = zipfile.ZipFile(wheel).namelist()
+    assert "vae_keras/writeup/static/report.css" in shipped
+    assert {"chrome.html.j2", "notebook_page.html.j2", "report_index.html.j2"} <= {
+        Path(name).name for name in shipped if name.startswith("vae_keras/writeup/templates/")
+    }
+    subprocess.run([*pip, "install", "--no-deps", "--no-index", "--target", tmp_path / "site", wheel], check=True)
+    script = (
+        "import sys; from pathlib import Path; from vae_keras import report\n"
+        "assert Path(report.__file__).is_relative_to(Path(sys.argv[1])), report.__file__\n"
+        "index = report.write_index(Path(sys.argv[2]), {'run': {}, 'notebooks': {}}, {'01_x': 'The $x$ study'}, {})\n"
+        "print(len(report.stylesheet()), index.read_text())"
+    )
+    (tmp_path / "report").mkdir()
+    shown = subprocess.run(
+        [sys.executable, "-c", script, tmp_path / "site", tmp_path / "report"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "site")},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert int(shown.split()[0]) > 1000 and ".badge" in shown
+    assert re.search(r'<tr><td>01</td><td>The <math [^>]*>.*</math> study</td><td class="not-run">not run</td>', shown)
 
 
 # --------------------------------------------------------------------------

@@ -8,92 +8,55 @@ no prompts, math as MathML (no JavaScript, no CDN). ``page_problems`` finds what
 must never reach a page: epoch logs, absolute paths, tracebacks.
 """
 
+import functools
 import html
 import json
 import re
 import shutil
+from importlib import resources
 from pathlib import Path
 
+from markupsafe import Markup
+
 from vae_keras import io_utils
+from vae_keras.writeup import markdown
 from vae_keras.writeup.vocabulary import VERDICT_COLOURS
 
 #: Profiles whose budgets are too small for most claims to be decided.
 TINY_PROFILES = ("smoke", "quick", "demo")
+#: The package whose ``templates/`` (Jinja) and ``static/report.css`` make the pages' chrome and style.
+ASSETS = "vae_keras.writeup"
 
 
-INTRODUCTION = (
-    "This project builds variational autoencoders in Keras 3 and puts four write-ups to the test: "
-    "a VAE on SVHN (fixed or fitted variance, PCA, the training recipe); latent sizes, decoders and encoders "
-    "on MNIST and SVHN; a VAE from scratch in NumPy; and Kingma &amp; Welling's MNIST results as re-run in "
-    "&ldquo;A Musing Upon Variational Autoencoders&rdquo;. Each study is a notebook, executed end to end by "
-    "<code>vae-keras run</code>; every verdict below is computed from this run's numbers, so a run on other "
-    "data or another budget stays truthful."
-)
+@functools.cache
+def _environment():
+    """The Jinja environment of the index and the page chrome: templates shipped with the package, autoescaped."""
+    import jinja2
 
-#: Shared by the index and the notebook pages: banners, badges, figures, math.
-COMMON_STYLE = """
-.banner { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: 0.6rem 0.9rem;
-          margin: 1rem 0; font-size: 0.92rem; line-height: 1.5; }
-.banner .warn { display: block; margin-top: 0.3rem; color: #9a6700; }
-.failed-banner { background: #ffebe9; border: 1px solid #cf222e; border-radius: 6px; padding: 0.7rem 0.9rem;
-                 margin: 1rem 0; }
-.pager { display: flex; justify-content: space-between; gap: 1rem; font-size: 0.92rem;
-         border-bottom: 1px solid #d0d7de; padding-bottom: 0.5rem; margin-bottom: 0.5rem; }
-.badge { display: inline-block; color: white; border-radius: 3px; padding: 0 0.45rem; font-size: 0.82rem;
-         font-weight: 600; white-space: nowrap; }
-img { max-width: 100%; height: auto; }
-figure { margin: 1.5rem 0; } figcaption { color: #57606a; font-size: 0.92rem; margin-top: 0.3rem; }
-math[display="block"] { margin: 0.8rem 0; overflow-x: auto; }
-.table-wrap { overflow-x: auto; }
-"""
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader(ASSETS, "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.globals["verdict_colours"] = VERDICT_COLOURS
+    return environment
 
-#: The index page.
-INDEX_STYLE = """
-body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; font-size: 16px;
-       max-width: 960px; margin: 2rem auto; padding: 0 1.2rem; color: #1d1d1f; line-height: 1.6; }
-h1 { font-size: 2rem; line-height: 1.25; margin: 0.4rem 0 0.6rem; }
-h2 { font-size: 1.45rem; margin-top: 2.2rem; border-bottom: 1px solid #d0d7de; padding-bottom: 0.2rem; }
-a { color: #0969da; text-decoration: none; } a:hover { text-decoration: underline; }
-code { font-size: 0.88em; background: #f6f8fa; padding: 0.1em 0.3em; border-radius: 3px; }
-table { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; width: 100%; }
-th, td { border-bottom: 1px solid #d0d7de; padding: 0.4rem 0.6rem; text-align: left; vertical-align: top; }
-th { background: #f6f8fa; font-weight: 600; }
-.counts span.count { margin-right: 1.1rem; white-space: nowrap; }
-.completed { color: #1a7f37; font-weight: 600; } .failed { color: #cf222e; font-weight: 600; }
-.running, .queued, .not-finished { color: #9a6700; font-weight: 600; }
-.skipped, .not-run { color: #57606a; font-weight: 600; }
-.note { color: #57606a; font-size: 0.88rem; }
-.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); gap: 1.2rem; }
-.figures figure { margin: 0; }
-"""
 
-#: Notebook pages: nbconvert's lab styles in a reading column, without prompts.
-PAGE_STYLE = """
-body.jp-Notebook { max-width: 960px; margin: 1.5rem auto; padding: 0 1.2rem; }
-.pager, .banner, .failed-banner { font-family: var(--jp-ui-font-family, -apple-system, 'Segoe UI', Helvetica, Arial,
-                                  sans-serif); }
-.pager a { color: #0969da; text-decoration: none; } .pager a:hover { text-decoration: underline; }
-body.jp-Notebook main { padding: 0; }
-.jp-Cell { padding: 0; }
-.jp-InputPrompt, .jp-OutputPrompt, .jp-Collapser { display: none; }
-.jp-OutputArea-output { overflow-x: auto; }
-.jp-RenderedHTMLCommon { font-size: 16px; line-height: 1.6; padding-right: 0; }
-.jp-RenderedHTMLCommon table { font-size: 0.9rem; margin: 1rem 0; }
-.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { padding: 0.3rem 0.65rem; }
-.jp-RenderedImage img, .jp-OutputArea-output img { max-width: 100%; height: auto; }
-"""
+def _render(template, **context):
+    return _environment().get_template(template).render(**context)
 
-#: nbconvert's lab template without its CDN scripts (MathJax, require.js, mermaid), plus our header and CSS.
-PAGE_TEMPLATE = """{%- extends 'index.html.j2' -%}
-{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-{%- block html_head_css -%}<style>{{ resources.vae_keras_style }}</style>{%- endblock html_head_css -%}
-{%- block body_header -%}
-{{ super() }}
-{{ resources.vae_keras_header }}
-{%- endblock body_header -%}
-"""
+
+def _chrome():
+    """The macros of ``chrome.html.j2``: ``pager``, ``facts``, ``notebook_header``, ``badge``."""
+    return _environment().get_template("chrome.html.j2").module
+
+
+@functools.cache
+def stylesheet():
+    """The writeup's CSS (``vae_keras/writeup/static/report.css``), inlined into every page so each stands alone."""
+    return resources.files(ASSETS).joinpath("static", "report.css").read_text(encoding="utf-8")
 
 
 def notebook_title(path):
@@ -108,100 +71,6 @@ def notebook_title(path):
                 if line.startswith("# "):
                     return line[2:].strip()
     return Path(path).stem
-
-
-# --------------------------------------------------------------------------
-# Math: $...$ and $$...$$ to MathML
-# --------------------------------------------------------------------------
-
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
-_DISPLAY_MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$", re.DOTALL)
-_INLINE_MATH = re.compile(r"(?<![\\$])\$(?![\s$])((?:\\.|[^$\\\n]|\n(?!\s*\n))+?)(?<![\s\\])\$(?!\$)")
-
-
-def latex_to_mathml(latex, display=False):
-    """MathML of a LaTeX formula (``display``: a block), or the escaped TeX in ``<code>`` if it cannot be read."""
-    from latex2mathml.converter import convert
-
-    try:
-        return convert(latex.strip(), display="block" if display else "inline")
-    except Exception:  # latex2mathml raises many kinds for unsupported input; show the TeX instead.
-        return f"<code>{html.escape(latex.strip())}</code>"
-
-
-def _code_segments(text):
-    """Splits markdown into ``(is_code, text)`` pieces: fenced blocks and inline code spans are code."""
-    pieces, prose, lines = [], [], text.splitlines(keepends=True)
-    index = 0
-    while index < len(lines):
-        opening = _FENCE.match(lines[index])
-        if not opening:
-            prose.append(lines[index])
-            index += 1
-            continue
-        fence = opening.group(1)
-        end = index + 1
-        while end < len(lines) and not re.match(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$", lines[end]):
-            end += 1
-        pieces.append((False, "".join(prose)))
-        pieces.append((True, "".join(lines[index : end + 1])))
-        prose, index = [], end + 1
-    pieces.append((False, "".join(prose)))
-    out = []
-    for is_code, piece in pieces:
-        if is_code:
-            out.append((True, piece))
-            continue
-        position = 0
-        for match in _CODE_SPAN.finditer(piece):
-            out.append((False, piece[position : match.start()]))
-            out.append((True, match.group(0)))
-            position = match.end()
-        out.append((False, piece[position:]))
-    return [(is_code, piece) for is_code, piece in out if piece]
-
-
-def replace_math(text, replace):
-    """Calls ``replace(latex, display)`` for each ``$$...$$`` and ``$...$`` of markdown ``text``.
-
-    Code spans, fenced code blocks and escaped dollars (``\\$``) are left alone.
-
-    Returns:
-        The text with each formula replaced by what ``replace`` returned.
-    """
-    pieces = []
-    for is_code, piece in _code_segments(text):
-        if not is_code:
-            piece = _DISPLAY_MATH.sub(lambda m: replace(m.group(1), True), piece)
-            piece = _INLINE_MATH.sub(lambda m: replace(m.group(1), False), piece)
-        pieces.append(piece)
-    return "".join(pieces)
-
-
-def math_to_mathml(text):
-    """Markdown ``text`` with its ``$...$`` and ``$$...$$`` as inline MathML (see ``replace_math``)."""
-    return replace_math(text, latex_to_mathml)
-
-
-class _MathPlaceholders:
-    """Swaps formulas for plain-word placeholders before markdown rendering, and MathML in after.
-
-    The markdown renderer would otherwise read ``*`` and ``_`` inside MathML as emphasis, or keep
-    ``$...$`` for MathJax.
-    """
-
-    def __init__(self):
-        self.formulas = []
-
-    def __call__(self, latex, display):
-        self.formulas.append(latex_to_mathml(latex, display))
-        return f"vaekerasmath{len(self.formulas) - 1}x"
-
-    def restore(self, page):
-        # A heading's anchor id is made from its text: drop placeholders inside tags.
-        page = re.sub(r"<[^<>]*vaekerasmath\d+x[^<>]*>", lambda m: re.sub(r"vaekerasmath\d+x", "", m.group(0)), page)
-        return re.sub(r"vaekerasmath(\d+)x", lambda m: self.formulas[int(m.group(1))], page)
 
 
 # --------------------------------------------------------------------------
@@ -275,22 +144,18 @@ def _hidden_paths(out, dataset=None):
 
 
 def prepare_notebook(notebook, hidden_paths=None):
-    """Readies an executed notebook for the page (in place): no stderr, no epoch logs, short errors, MathML.
+    """Readies an executed notebook for the page (in place): no stderr, no epoch logs, short errors.
 
     Removes stderr streams, Keras progress lines in stdout, papermill's error marker cell and
-    tracebacks (the error's name and message stay), makes known absolute paths relative, and
-    swaps every formula in markdown cells and markdown outputs for a placeholder.
+    tracebacks (the error's name and message stay), and makes known absolute paths relative.
+    Markdown (cells and outputs) is rendered later, with its math, by ``markdown.markdown_to_html``.
 
     Returns:
-        A ``_MathPlaceholders`` whose ``restore(page)`` puts the MathML in the exported page.
+        ``notebook``.
     """
     hidden_paths = hidden_paths or {}
-    placeholders = _MathPlaceholders()
     notebook.cells = [c for c in notebook.cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
     for cell in notebook.cells:
-        if cell.cell_type == "markdown":
-            cell.source = replace_math(cell.source, placeholders)
-            continue
         if cell.cell_type != "code":
             continue
         outputs = []
@@ -312,12 +177,10 @@ def prepare_notebook(notebook, hidden_paths=None):
                 for mime in ("text/plain", "text/html", "text/markdown"):
                     if isinstance(data.get(mime), str):
                         data[mime] = _public(data[mime], hidden_paths)
-                if isinstance(data.get("text/markdown"), str):
-                    data["text/markdown"] = replace_math(data["text/markdown"], placeholders)
                 _describe_image(output)
             outputs.append(output)
         cell.outputs = outputs
-    return placeholders
+    return notebook
 
 
 def _describe_image(output):
@@ -340,8 +203,9 @@ def _exporter():
 
     exporter = HTMLExporter(
         template_name="lab",
-        template_file="vae_keras_page.html.j2",
-        extra_loaders=[jinja2.DictLoader({"vae_keras_page.html.j2": PAGE_TEMPLATE})],
+        template_file="notebook_page.html.j2",
+        extra_loaders=[jinja2.PackageLoader(ASSETS, "templates")],
+        filters={"markdown2html": markdown.markdown_to_html},  # markdown-it-py and MathML, not mistune and MathJax
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
@@ -358,14 +222,13 @@ def _exporter():
     return exporter
 
 
-def _banner_html(banner):
-    """``dataset · profile · budget`` of a notebook's (or the run's) banner dict."""
-    parts = []
-    for key in ("dataset", "profile", "budget"):
-        if banner.get(key) not in (None, ""):
-            value = _shown_dataset(banner[key]) if key == "dataset" else str(banner[key])
-            parts.append(f"{key.capitalize()} <strong>{html.escape(value)}</strong>")
-    return f'<div class="banner">{" &middot; ".join(parts)}</div>' if parts else ""
+def _banner_facts(banner):
+    """``[(label, value, how)]`` of a notebook's banner dict (``dataset``, ``profile``, ``budget``), for ``facts``."""
+    return [
+        (key.capitalize(), _shown_dataset(banner[key]) if key == "dataset" else str(banner[key]), "strong")
+        for key in ("dataset", "profile", "budget")
+        if banner.get(key) not in (None, "")
+    ]
 
 
 def _shown_dataset(dataset):
@@ -376,18 +239,7 @@ def _shown_dataset(dataset):
 
 def pager(previous=None, following=None):
     """A page's navigation: its neighbours, ``(href, title)`` or ``None``, around the link to the index."""
-
-    def link(neighbour, arrow, before):
-        if not neighbour:
-            return "<span></span>"
-        text = f"{arrow} {html.escape(neighbour[1])}" if before else f"{html.escape(neighbour[1])} {arrow}"
-        return f'<a href="{html.escape(neighbour[0])}">{text}</a>'
-
-    return (
-        '<nav class="pager">'
-        f'{link(previous, "&larr;", True)}<a href="index.html">All studies and claims</a>'
-        f"{link(following, '&rarr;', False)}</nav>"
-    )
+    return str(_chrome().pager(previous, following))
 
 
 _PAGER = re.compile(r'<nav class="pager">.*?</nav>', re.S)
@@ -438,23 +290,13 @@ def render_notebook(
     import nbformat
 
     notebook = nbformat.read(str(notebook_path), as_version=4)
-    placeholders = prepare_notebook(notebook, hidden_paths)
+    prepare_notebook(notebook, hidden_paths)
     title = title or notebook_title(notebook_path)
-
-    header = pager(previous, following) + _banner_html(banner or {})
-    if failed_message:
-        header += (
-            '<div class="failed-banner"><strong>This notebook failed:</strong> '
-            f"{html.escape(_public(failed_message, hidden_paths or {}).rstrip('.'))}. "
-            "Its outputs stop at the failing cell; its numbers are not part of the results.</div>"
-        )
-    resources = {
-        "metadata": {"name": title},
-        "vae_keras_header": header,
-        "vae_keras_style": COMMON_STYLE + PAGE_STYLE,
-    }
-    body, _ = _exporter().from_notebook_node(notebook, resources=resources)
-    io_utils.atomic_write_text(html_path, placeholders.restore(body))
+    failed = _public(failed_message, hidden_paths or {}).rstrip(".") if failed_message else None
+    header = _chrome().notebook_header(previous, following, _banner_facts(banner or {}), failed)
+    chrome = {"metadata": {"name": title}, "vae_keras_header": str(header), "vae_keras_style": stylesheet()}
+    body, _ = _exporter().from_notebook_node(notebook, resources=chrome)
+    io_utils.atomic_write_text(html_path, body)
     return html_path
 
 
@@ -464,92 +306,115 @@ def render_notebook(
 
 
 def _inline(text):
-    """Escaped text with its ``$...$`` as MathML."""
-    return replace_math(html.escape(text, quote=False), latex_to_mathml)
-
-
-def _badge(verdict):
-    colour = VERDICT_COLOURS.get(verdict, "#57606a")
-    return f'<span class="badge" style="background:{colour}">{html.escape(verdict)}</span>'
+    """Escaped text with its ``$...$`` as MathML (``Markup``: the templates insert it as it is)."""
+    return Markup(markdown.inline_html(str(text)))
 
 
 def _ledger(claims, notebooks, pages, titles):
-    """The claims ledger: the counts on the claims' own data, those counted apart, then one row per claim.
+    """The claims ledger for the index: the counts on the claims' own data, those counted apart, one row per claim.
 
-    Our own questions follow in a table of their own, never counted with the write-ups' claims.
+    Our own questions are listed apart (``ours``), never counted with the write-ups' claims.
+
+    Returns:
+        ``{"decided", "apart", "theirs", "ours"}``, or ``None`` when the run recorded no claims.
     """
+    if not claims:
+        return None
     from vae_keras.writeup.claims import OURS, count, display, shown_verdict
 
-    if not claims:
-        return "<p>No claims were recorded by this run.</p>"
     counts = count(claims, notebooks)
-    decided = "".join(f'<span class="count">{_badge(v)} {counts[v]}</span>' for v in display.DECIDED)
-    apart = "".join(f'<span class="count">{_badge(v)} {counts[v]}</span>' for v in display.APART)
-    summary = f"<strong>On the claims' own data:</strong> {decided}"
-    summary += f"<br><strong>Counted apart</strong> (other data, not decidable here, not run): {apart}"
 
-    def table(entries):
-        rows = []
-        for entry in entries:
-            notebook = entry.get("notebook", "")
-            shown = _inline(titles.get(notebook, notebook))
-            cell = f'<a href="{html.escape(pages[notebook])}">{shown}</a>' if notebook in pages else shown
-            quote = entry.get("quote")
-            said = f"&ldquo;{html.escape(quote)}&rdquo;<br>" if quote else ""
-            claim_id = html.escape(str(entry.get("id", "")))
-            rows.append(
-                f'<tr id="claim-{claim_id}"><td>{_badge(shown_verdict(entry, notebooks))}</td>'
-                f"<td>{said}<em>{_inline(str(entry.get('statement', '')))}</em></td>"
-                f"<td>{html.escape(str(entry.get('source_title', '')))}<br>"
-                f"about {html.escape(str(entry.get('about', '')).upper())}"
-                f"</td><td>{cell}</td><td>{html.escape(str(entry.get('reason', '')))}</td></tr>"
-            )
-        return (
-            '<div class="table-wrap"><table><thead><tr><th>Verdict</th><th>Claim</th><th>Source</th><th>Notebook</th>'
-            f"<th>Why</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-        )
+    def row(entry):
+        notebook = entry.get("notebook", "")
+        return {
+            "id": str(entry.get("id", "")),
+            "verdict": shown_verdict(entry, notebooks),
+            "quote": entry.get("quote"),
+            "statement": _inline(entry.get("statement", "")),
+            "source_title": str(entry.get("source_title", "")),
+            "about": str(entry.get("about", "")).upper(),
+            "notebook": _inline(titles.get(notebook, notebook)),
+            "href": pages.get(notebook),
+            "reason": str(entry.get("reason", "")),
+        }
 
-    ours = [entry for entry in claims if entry.get("kind") == OURS]
-    theirs = [entry for entry in claims if entry.get("kind") != OURS]
-    html_text = f'<p class="counts">{summary}</p>' + table(theirs)
-    if ours:
-        html_text += "<h3>Our own questions</h3><p>Not claims of the write-ups, and not counted above.</p>" + table(
-            ours
-        )
-    return html_text
+    return {
+        "decided": [(verdict, counts[verdict]) for verdict in display.DECIDED],
+        "apart": [(verdict, counts[verdict]) for verdict in display.APART],
+        "theirs": [row(entry) for entry in claims if entry.get("kind") != OURS],
+        "ours": [row(entry) for entry in claims if entry.get("kind") == OURS],
+    }
 
 
 def _headline(results, pages):
-    """The run's headline number (the binarised-MNIST benchmark) beside the published ones, or ``""``."""
-    from vae_keras import runner
-
+    """The run's headline number (the binarised-MNIST benchmark) and the published ones, or ``None``."""
     top = results.get("headline") or {}
     nll = top.get("mnist_benchmark_nll")
     if nll is None:
-        return ""
+        return None
+    from vae_keras import runner
+
     epochs, k, images = (top.get(f"mnist_benchmark_{key}") for key in ("epochs", "k", "test_images"))
-    evaluation = f"k={k:,} importance samples on {images:,} test images" if k and images else "its evaluation"
     published = "; ".join(
         f"{who}: {value:.2f}" + (f" ({budget} epochs)" if budget[:1].isdigit() else "")
         for who, value, budget in runner.BENCHMARK_REFERENCES
     )
-    name = runner.BENCHMARK_NOTEBOOK
-    more = f' <a href="{html.escape(pages[name])}">The benchmark page</a> has the protocol.' if name in pages else ""
-    trained = f"after {epochs:,} epoch{'s' if epochs != 1 else ''}" if epochs else "after training"
-    model = html.escape(top.get("mnist_benchmark_model") or "784-200-200-50")
-    if top.get("mnist_benchmark_on_mnist") is False:  # other data: named, and no published number beside it
-        data = html.escape(_shown_dataset(top.get("mnist_benchmark_data")))
-        what = f"On dynamically binarised {data}, the VAE {model} of Burda et al.'s benchmark, trained as they did "
-        published = "The published numbers were measured on other data, so none is set beside it."
-    else:  # a run that predates mnist_benchmark_on_mnist was on MNIST
-        what = f"On dynamically binarised MNIST, Burda et al.'s VAE {model}, trained as they did "
-        published = f"Published: {html.escape(published)}."
-    return (
-        f"<h2>The headline number</h2><p>{what}"
-        f"{'(their schedule, shortened: they trained 3,280 epochs) ' if epochs and epochs < 3280 else ''}"
-        f"reaches a test negative log-likelihood of <strong>{nll:.2f} nats</strong> {trained} here "
-        f"({evaluation}; lower is better). {published}{more}</p>"
-    )
+    return {
+        # What ran: published numbers go beside it only on MNIST (a run that predates these keys was on MNIST).
+        "on_mnist": top.get("mnist_benchmark_on_mnist") is not False,
+        "model": top.get("mnist_benchmark_model") or "784-200-200-50",
+        "data": _shown_dataset(top.get("mnist_benchmark_data") or "MNIST"),
+        "nll": f"{nll:.2f}",
+        "trained": f"after {epochs:,} epoch{'s' if epochs != 1 else ''}" if epochs else "after training",
+        "shortened": bool(epochs and epochs < 3280),
+        "evaluation": f"k={k:,} importance samples on {images:,} test images" if k and images else "its evaluation",
+        "published": published,
+        "href": pages.get(runner.BENCHMARK_NOTEBOOK),
+    }
+
+
+def _run_banner(run, hidden):
+    """The index's banner: the run's dataset, profile, date and commit, and how to reproduce it."""
+    dataset = run.get("dataset")
+    facts = [("Dataset", _shown_dataset(dataset) if dataset is not None else "each notebook's default", "strong")]
+    facts += [
+        (key, run.get(key), how) for key, how in (("profile", "strong"), ("generated", "text"), ("commit", "code"))
+    ]
+    facts = [(label, value, how) for label, value, how in facts if value]
+    return {
+        "facts": facts,
+        "command": _public(run["command"], hidden) if run.get("command") else None,
+        "commands": len(run.get("commands") or []),
+        "profile": run.get("profile"),
+        "tiny": run.get("profile") in TINY_PROFILES,
+    }
+
+
+def _figures(report_dir, notebooks, titles, pages):
+    """The headline figure of each completed notebook that has one in ``report_dir/figures``."""
+    figures = []
+    for name, entry in notebooks.items():
+        file = Path(entry.get("headline_figure") or "").name
+        if entry.get("status") == "completed" and file and (report_dir / "figures" / file).is_file():
+            shown = {"file": file, "alt": titles[name], "caption": _inline(titles[name])}
+            figures.append({**shown, "href": pages.get(name)})
+    return figures
+
+
+def _notebook_rows(notebooks, titles, pages, hidden, published_from_several):
+    """One row per notebook, in order, those the run did not select included (``not run``)."""
+    unselected = "in none of the published runs" if published_from_several else "not selected in this run"
+    not_selected = {name: {"status": "not run", "reason": unselected} for name in titles}
+    return [
+        {
+            "number": name.split("_", 1)[0],
+            "title": _inline(titles[name]),
+            "href": pages.get(name),
+            "status": entry.get("status", ""),
+            "note": _public(entry.get("reason") or entry.get("error") or "", hidden),
+        }
+        for name, entry in sorted({**not_selected, **notebooks}.items())
+    ]
 
 
 def notebook_titles(notebooks, out=None):
@@ -643,84 +508,15 @@ def write_index(report_dir, results, titles, pages, hidden=None):
     """
     report_dir, hidden = Path(report_dir), hidden or {}
     run, notebooks = results.get("run") or {}, results.get("notebooks") or {}
-    figures = []
-    for name, entry in notebooks.items():
-        figure = entry.get("headline_figure")
-        if entry.get("status") != "completed" or not figure:
-            continue
-        source = report_dir / "figures" / Path(figure).name
-        if not source.is_file():
-            continue
-        image = f'<img src="figures/{html.escape(source.name)}" alt="{html.escape(titles[name])}">'
-        if name in pages:
-            image = f'<a href="{html.escape(pages[name])}">{image}</a>'
-        figures.append(f"<figure>{image}<figcaption>{_inline(titles[name])}</figcaption></figure>")
-
-    rows = []
-    unselected = "in none of the published runs" if run.get("commands") else "not selected in this run"
-    not_selected = {name: {"status": "not run", "reason": unselected} for name in titles}
-    for name, entry in sorted({**not_selected, **notebooks}.items()):
-        status = entry.get("status", "")
-        shown = _inline(titles[name])
-        title = f'<a href="{html.escape(pages[name])}">{shown}</a>' if name in pages else shown
-        note = entry.get("reason") or entry.get("error") or ""
-        rows.append(
-            f"<tr><td>{html.escape(name.split('_', 1)[0])}</td><td>{title}</td>"
-            f'<td class="{html.escape(status.replace(" ", "-"))}">{html.escape(status)}</td>'
-            f'<td class="note">{html.escape(_public(note, hidden))}</td></tr>'
-        )
-
-    banner = []
-    if run.get("dataset") is not None:
-        banner.append(f"Dataset <strong>{html.escape(_shown_dataset(run['dataset']))}</strong>")
-    else:
-        banner.append("Dataset <strong>each notebook's default</strong>")
-    if run.get("profile"):
-        banner.append(f"profile <strong>{html.escape(run['profile'])}</strong>")
-    if run.get("generated"):
-        banner.append(f"generated {html.escape(run['generated'])}")
-    if run.get("commit"):
-        banner.append(f"commit <code>{html.escape(run['commit'])}</code>")
-    banner_html = " &middot; ".join(banner)
-    if run.get("command"):
-        banner_html += f"<br>Reproduce: <code>{html.escape(_public(run['command'], hidden))}</code>"
-    elif run.get("commands"):
-        banner_html += (
-            f"<br>Published from {len(run['commands'])} runs: "
-            '<a href="README.md">README.md</a> gives the command and commit behind each notebook'
-        )
-    if run.get("profile") in TINY_PROFILES:
-        banner_html += (
-            f'<span class="warn">The <code>{html.escape(run["profile"])}</code> profile trains for minutes, not '
-            "hours: most verdicts are expected to be &ldquo;inconclusive&rdquo;, each with its reason. The "
-            "<code>full</code> profile (on a GPU) has the budgets that decide the claims.</span>"
-        )
-
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Variational autoencoders in Keras 3: four write-ups put to the test</title>
-<style>{COMMON_STYLE}{INDEX_STYLE}</style></head><body>
-<h1>Variational autoencoders in Keras 3: four write-ups put to the test</h1>
-<p>{INTRODUCTION}</p>
-<div class="banner">{banner_html}</div>
-{_headline(results, pages)}
-<h2>The claims</h2>
-<p>Each claim is quoted from its write-up, with our reading of it and the verdict this run's numbers give
-it. On the data the claim is about: <em>reproduced</em> (the run agrees, beyond the seed-to-seed noise),
-<em>refuted</em> (it points the other way), <em>differs</em> (neither, with the reason) or <em>inconclusive</em>
-(the run cannot decide: too few seeds or runs, a measure at its threshold's edge, or a model that did not beat
-the mean image). On other data a result is only <em>indicative</em> and is counted apart; so are claims
-<em>not decidable here</em> and those whose notebook did <em>not run</em>. A verdict resting on one seed says so.</p>
-{_ledger(results.get("claims") or [], results.get("notebooks") or {}, pages, titles)}
-<h2>The studies at a glance</h2>
-{f'<div class="figures">{"".join(figures)}</div>' if figures else "<p>No headline figures in this run.</p>"}
-<h2>The notebooks</h2>
-<table><thead><tr><th>#</th><th>Notebook</th><th>Status</th><th>Note</th></tr></thead>
-<tbody>{"".join(rows)}</tbody></table>
-<p class="note">Every number above is in <a href="results.json">results.json</a>, beside this page.</p>
-</body></html>
-"""
+    page = _render(
+        "report_index.html.j2",
+        style=Markup(stylesheet()),
+        run=_run_banner(run, hidden),
+        headline=_headline(results, pages),
+        ledger=_ledger(results.get("claims") or [], notebooks, pages, titles),
+        figures=_figures(report_dir, notebooks, titles, pages),
+        notebooks=_notebook_rows(notebooks, titles, pages, hidden, bool(run.get("commands"))),
+    )
     index = report_dir / "index.html"
-    io_utils.atomic_write_text(index, page)
+    io_utils.atomic_write_text(index, page + "\n")
     return index
