@@ -10,15 +10,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-# Keep caches, configs and kernels inside the project, out of $HOME.
-export KERAS_HOME          := $(CURDIR)/.cache/keras
-export MPLCONFIGDIR        := $(CURDIR)/.cache/matplotlib
-export JUPYTER_CONFIG_DIR  := $(CURDIR)/.cache/jupyter/config
-export JUPYTER_DATA_DIR    := $(CURDIR)/.cache/jupyter/data
-export JUPYTER_RUNTIME_DIR := $(CURDIR)/.cache/jupyter/runtime
-export IPYTHONDIR          := $(CURDIR)/.cache/ipython
-export TF_CPP_MIN_LOG_LEVEL := 2
-export PYTHONUNBUFFERED    := 1
+# The environment (caches and configs in .cache/, out of $HOME; TensorFlow's oneDNN kernels on and its log
+# quiet) is set where the processes start, from one definition, vae_keras/environment.py: by `vae-keras`
+# for itself and the notebook kernels it starts, and by tests/conftest.py for pytest.
 
 DEMO_DIR ?= runs/demo
 RUN_DIR  ?= runs/quick-svhn
@@ -34,26 +28,22 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-# Re-registered on every run: a kernelspec hard-codes its interpreter's path,
-# so this keeps it right after the checkout moves.
+# Registered again when missing or stale: a kernelspec hard-codes its interpreter's path, so this keeps it
+# right after the checkout moves (`vae-keras run` checks the same before it starts a notebook).
 kernel: $(STAMP)
-	@$(BIN)/python -m ipykernel install --sys-prefix --name vae-keras --display-name "vae-keras (.venv)" >/dev/null
+	@$(BIN)/python -c "from vae_keras.writeup import kernels; kernels.ensure_kernel()"
 
 demo: setup
 	$(BIN)/vae-keras run --profile demo --out $(DEMO_DIR) --resume
-	@echo
-	@echo "Demo report: $(CURDIR)/$(DEMO_DIR)/report/index.html"
-	@echo "  results: $(CURDIR)/$(DEMO_DIR)/results.json, figures: $(CURDIR)/$(DEMO_DIR)/figures/"
 
 run: setup
 	$(BIN)/vae-keras run --profile quick --dataset svhn --out $(RUN_DIR) --resume
-	@echo "Report: $(CURDIR)/$(RUN_DIR)/report/index.html"
 
 train-demo: setup
 	$(BIN)/vae-keras train --out runs/train-demo --dataset digits --likelihood bernoulli --binarize true \
 		--latent-dim 8 --hidden-units 256,256 --num-epochs 200 --batch-size 100
 	$(BIN)/vae-keras evaluate runs/train-demo --k 1000
-	@echo "Results: $(CURDIR)/runs/train-demo (figures/, metrics.json, history.csv, model.keras)"
+	@echo "Results: runs/train-demo (figures/, metrics.json, history.csv, model.keras)"
 
 # The notebooks are edited as notebooks/NN_name.py (jupytext py:percent); this regenerates the .ipynb
 # files papermill runs (no outputs). A test fails when a .ipynb is out of date.

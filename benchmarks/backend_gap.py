@@ -27,7 +27,7 @@ always uses it). Each variant below changes one thing, and each is measured on b
 Process settings (each set is a separate process, since a backend, oneDNN and thread pools are fixed at start-up):
 
 * ``tf``, ``jax``: defaults (``XLA_FLAGS`` unset; ``TF_ENABLE_ONEDNN_OPTS=0``, TensorFlow's own default on this CPU,
-  set explicitly since ``vae_keras`` turns oneDNN on when the variable is unset); all the variants above;
+  set explicitly since ``vae-keras`` and these benchmarks turn oneDNN on when it is unset); all the variants above;
 * ``tf_onednn``: ``TF_ENABLE_ONEDNN_OPTS=1``. TensorFlow turns its oneDNN kernels on by default only on CPUs with
   AVX512_VNNI, AVX512_BF16 or AMX, so on an AVX2-only CPU such as this one the default is oneDNN *off* (Eigen kernels;
   each worker records ``onednn_enabled``): ``TF_ENABLE_ONEDNN_OPTS=0`` is the default here and ``=1`` the variant;

@@ -28,10 +28,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def set_environment_defaults():
-    """Keeps caches inside the project and TensorFlow quiet; call before importing keras."""
-    os.environ.setdefault("KERAS_HOME", str(PROJECT_ROOT / ".cache" / "keras"))
-    os.environ.setdefault("MPLCONFIGDIR", str(PROJECT_ROOT / ".cache" / "mpl"))
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    """The environment ``vae-keras`` starts with (``vae_keras.environment``: caches inside the project, TensorFlow's
+    oneDNN kernels on and its log quiet, unless already set); call before importing keras."""
+    from vae_keras import environment
+
+    environment.apply()
     # Building many models in one process makes TensorFlow warn about retracing; it is expected.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 

@@ -4,8 +4,9 @@
     python -m benchmarks.demo_time --quick    # the smoke profile (for the test of this script)
 
 Writes ``benchmarks/results/demo_time.json``: the total wall time, each notebook's seconds and
-status, the load average before and after (a busy machine makes every number slower), and how
-many claims ended in each verdict. The target is at most 300 s on a 2-core machine with the
+status, the load average before and after (a busy machine makes every number slower), how
+many claims ended in each verdict, and how many lines the run printed (blank and repeated ones too;
+issue 28's target: fewer than 40, none repeated). The target is at most 300 s on a 2-core machine with the
 virtual environment already set up.
 """
 
@@ -45,6 +46,7 @@ def main(argv=None):
         if completed.returncode != 0:
             sys.stderr.write(completed.stdout[-4000:] + completed.stderr[-4000:])
             raise SystemExit(f"`{' '.join(command)}` failed with exit status {completed.returncode}")
+        printed = (completed.stdout + completed.stderr).splitlines()
         status = json.loads(open(os.path.join(out, "status.json")).read())
         results = json.loads(open(os.path.join(out, "results.json")).read())
     from vae_keras.writeup import claims
@@ -62,10 +64,19 @@ def main(argv=None):
                 name: {"status": entry["status"], "seconds": entry.get("seconds")} for name, entry in status.items()
             },
             "verdicts": claims.count(results["claims"]),
+            "terminal": {
+                "lines": len(printed),
+                "blank_lines": sum(1 for line in printed if not line.strip()),
+                "repeated_lines": sum(1 for line in set(printed) if line.strip() and printed.count(line) > 1),
+                "printed": printed,
+            },
         },
         args.out,
     )
-    print(f"{profile} profile: {seconds:.1f} s wall time (target {TARGET_SECONDS} s); results in {path}")
+    print(
+        f"{profile} profile: {seconds:.1f} s wall time (target {TARGET_SECONDS} s), {len(printed)} lines printed; "
+        f"results in {path}"
+    )
     return path
 
 

@@ -3,13 +3,13 @@
 import os
 from pathlib import Path
 
-# Must happen before keras is imported anywhere.
+from vae_keras import environment  # imports nothing heavy
+
+# Must happen before keras is imported anywhere: the environment `vae-keras` starts with (caches in
+# .cache/, TensorFlow quiet), on TensorFlow unless the caller chose, with headless plots.
+environment.apply()
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
-_cache = Path(__file__).resolve().parents[1] / ".cache"
-os.environ.setdefault("KERAS_HOME", str(_cache / "keras"))
-os.environ.setdefault("MPLCONFIGDIR", str(_cache / "matplotlib"))
 
 import pytest  # noqa: E402
 

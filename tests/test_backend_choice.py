@@ -77,13 +77,16 @@ def test_the_cli_trains_a_dense_model_on_jax_by_default_and_resumes_a_tensorflow
     assert state["jit_compile"] is True
     losses = [row["loss"] for row in state["history"]]
     assert len(losses) == 2 and losses[1] < losses[0]
+    # `evaluate` follows the run onto JAX, where KERAS_BACKEND unset would have meant TensorFlow.
+    evaluated = _fresh_process(code, "evaluate", str(run_dir), "--k", "2", "--max-examples", "20")
+    assert "Keras backend: jax (the run trained on it)" in evaluated and "bits/dim" in evaluated
 
 
-def _onednn_in_fresh_process(preset):
+def _onednn_in_fresh_process(preset, start="from vae_keras import cli; cli.main(['--version'])"):
     code = (
-        "import os; import vae_keras; import tensorflow as tf; "
+        f"import os; {start}; import tensorflow as tf; "
         "from tensorflow.python.util import _pywrap_util_port; "
-        "print(os.environ['TF_ENABLE_ONEDNN_OPTS'], _pywrap_util_port.IsMklEnabled())"
+        "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), _pywrap_util_port.IsMklEnabled())"
     )
     environment = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
     if preset is not None:
@@ -91,10 +94,35 @@ def _onednn_in_fresh_process(preset):
     environment["KERAS_BACKEND"] = "tensorflow"
     result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    return result.stdout.split()
+    return result.stdout.split()[-2:]
 
 
-def test_importing_the_package_turns_tensorflows_onednn_kernels_on_unless_the_user_chose():
+def test_the_command_line_turns_tensorflows_onednn_kernels_on_unless_the_user_chose():
     # On an AVX2-only CPU TensorFlow's own default is off, and its conv VAEs train about half as fast.
     assert _onednn_in_fresh_process(None) == ["1", "True"]
     assert _onednn_in_fresh_process("0") == ["0", "False"]
+    # Importing the package alone leaves the choice to TensorFlow (tests/test_environment.py: no variable is set).
+    assert _onednn_in_fresh_process(None, start="import vae_keras")[0] == "None"
+
+
+def _state(run_dir, backend):
+    run_dir.mkdir()
+    (run_dir / "state.json").write_text(json.dumps({"status": "completed", "keras_backend": backend}))
+    (run_dir / "config.json").write_text(json.dumps({"architecture": "conv"}))
+    return run_dir
+
+
+FOR_RUN = "import sys; from vae_keras import backends; print(*backends.for_run(sys.argv[1], sys.argv[2]), sep='|')"
+
+
+def test_evaluate_runs_on_the_backend_the_run_trained_on_unless_told(tmp_path):
+    pytest.importorskip("jax")
+    jax_run = _state(tmp_path / "jax_run", "jax")
+    assert _fresh_process(FOR_RUN, "auto", str(jax_run)).strip() == "jax|the run trained on it"
+    assert _fresh_process(FOR_RUN, "auto", str(jax_run), keras_backend="tensorflow").strip() == (
+        "jax|the run trained on it; KERAS_BACKEND=tensorflow is left aside: pass --keras-backend"
+    )
+    assert _fresh_process(FOR_RUN, "tensorflow", str(jax_run)).strip() == "tensorflow|asked for"
+    # A run that records no backend: train's auto choice for its architecture.
+    (jax_run / "state.json").write_text("{}")
+    assert _fresh_process(FOR_RUN, "auto", str(jax_run)).strip().startswith("tensorflow|auto: the faster backend")

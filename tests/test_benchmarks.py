@@ -74,6 +74,9 @@ def test_demo_time_benchmark_runs_and_writes_its_numbers(tmp_path, monkeypatch):
     assert result["profile"] == "smoke" and _finite_positive(result["wall_seconds"])
     assert result["notebooks"]["01_svhn_data"]["status"] == "completed"
     assert sum(result["verdicts"].values()) > 0
+    terminal = result["terminal"]
+    assert terminal["printed"][0] == "[1/1] 01_svhn_data" and terminal["printed"][-1].startswith("Report: ")
+    assert terminal["lines"] == len(terminal["printed"]) and terminal["repeated_lines"] == terminal["blank_lines"] == 0
 
 
 @pytest.mark.slow  # six worker processes, each importing TensorFlow, JAX or torch: about 1-2 min on 2 cores
@@ -222,3 +225,13 @@ def test_pretrain_07_gives_its_usage_on_wrong_arguments_and_refuses_an_unknown_p
     with pytest.raises(ValueError, match="profile"):
         pretrain_07.main(["no-such-profile", "digits", str(tmp_path / "run")])
     assert not (tmp_path / "run").exists()  # refused before anything was written
+
+
+def test_cli_startup_benchmark_times_the_help_which_imports_no_keras_and_prints_no_log(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks import cli_startup
+
+    result = json.loads(Path(cli_startup.main(["--quick", "--out", str(tmp_path)])).read_text())
+    train_help = result["commands"]["train_help"]
+    assert _finite_positive(train_help["median_seconds"]) and train_help["stdout_lines"] > 50
+    assert train_help["imported"] == [] and train_help["stderr_lines"] == 0, train_help["stderr"]

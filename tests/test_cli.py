@@ -110,3 +110,25 @@ def test_help_lists_every_setting(capsys):
     out = capsys.readouterr().out
     for flag in ("--latent-dim", "--variance-floor", "--kl-warmup-epochs", "--steps-per-execution"):
         assert flag in out
+
+
+def test_the_command_line_logs_its_own_info_lines_and_not_other_libraries():
+    # JAX logs "Unable to initialize backend 'tpu'" at INFO on every machine without a TPU.
+    code = (
+        "import logging; from vae_keras import cli; cli.main(['--version']); "
+        "print(logging.getLogger('jax._src.xla_bridge').isEnabledFor(logging.INFO), "
+        "logging.getLogger('vae_keras.train').isEnabledFor(logging.INFO))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split()[-2:] == ["False", "True"], result.stderr
+
+
+def test_a_failed_run_ends_with_a_count_not_the_failures_again(monkeypatch, capsys):
+    from vae_keras import runner
+
+    def fail(*args, **kwargs):
+        raise runner.NotebookFailedError("01_svhn_data failed in cell 3: E: x; 02_x failed in cell 1: E: y")
+
+    monkeypatch.setattr(runner, "run", fail)
+    assert cli.main(["run", "--profile", "smoke", "--verbose"]) == 1
+    assert capsys.readouterr().err == "vae-keras run: 2 notebooks failed (FAILED above)\n"

@@ -1,5 +1,7 @@
 """The study notebooks: committed clean, parameterised, and executed end to end by the runner."""
 
+import contextlib
+import io
 import json
 import math
 import os
@@ -12,8 +14,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from vae_keras.writeup import claims
 from vae_keras import report, runner
+from vae_keras.writeup import claims, console
 
 NOTEBOOKS = runner.list_notebooks()
 
@@ -87,7 +89,10 @@ def test_profile_overrides_name_real_notebooks_and_parameters(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "pattern"),
     [
-        ({"profile": "fastest"}, r"Unknown profile.*'fastest'.*Accepted: cpu, cpu-svhn-sample, demo, full, quick, smoke"),
+        (
+            {"profile": "fastest"},
+            r"Unknown profile.*'fastest'.*Accepted: cpu, cpu-svhn-sample, demo, full, quick, smoke",
+        ),
         ({"profile": "smoke", "only": "10"}, r"Unknown notebook.*'10'.*Accepted: 01_svhn_data"),
     ],
 )
@@ -149,17 +154,23 @@ def test_a_profile_picks_the_keras_backend_per_notebook(monkeypatch):
         runner.split_backends({"keras_backend": "jax"}, {}, ["07_latent_dimensions"])
 
 
-def test_the_backend_is_set_only_while_a_notebook_runs(monkeypatch):
+def test_each_kernel_starts_with_its_notebooks_backend_and_the_runner_keeps_its_environment(tmp_path, monkeypatch):
+    import papermill
+
+    started = {}
+
+    def fake_execute(source, target, parameters, **kwargs):
+        started[Path(source).stem] = kwargs["kernel_manager_class"].launch_options["env"].get("KERAS_BACKEND")
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A title")]), target)
+
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute)
     monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
-    with runner._KerasBackend("jax") as name:
-        assert name == "jax" and os.environ["KERAS_BACKEND"] == "jax"
-    assert os.environ["KERAS_BACKEND"] == "tensorflow"
-    monkeypatch.delenv("KERAS_BACKEND")
-    with runner._KerasBackend(None) as name:
-        assert name == "tensorflow" and "KERAS_BACKEND" not in os.environ
-    with runner._KerasBackend("jax"):
-        pass
-    assert "KERAS_BACKEND" not in os.environ
+    before = dict(os.environ)
+    runner.run("smoke", only="01,02", out=tmp_path / "out", report=False)
+    assert started == {"01_svhn_data": "jax", "02_fixed_vs_fitted_variance": "tensorflow"}  # smoke: 01 on JAX
+    status = json.loads((tmp_path / "out" / "status.json").read_text())
+    assert {name: entry["keras_backend"] for name, entry in status.items()} == started
+    assert dict(os.environ) == before
 
 
 def test_the_machine_is_named_by_its_gpus_or_its_cores(monkeypatch):
@@ -211,12 +222,34 @@ def test_parameters_for_one_notebook_are_what_the_runner_passes_it(tmp_path):
         runner.parameters_for("cpu", "06,07")
 
 
+def _terminal(tmp_path_factory):
+    """Where ``smoke_run`` keeps what the run printed on the terminal."""
+    return tmp_path_factory.getbasetemp() / "smoke_terminal.txt"
+
+
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     """Every notebook through papermill with the smoke profile, on the embedded digits."""
     out = tmp_path_factory.mktemp("smoke")
-    results = runner.run("smoke", out=out)
+    printed = io.StringIO()  # in the quiet default, the kernels' output reaches the terminal through the console
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+        results = runner.run("smoke", out=out)
+    _terminal(tmp_path_factory).write_text(printed.getvalue())
     return out, results
+
+
+def test_the_smoke_run_prints_a_line_per_notebook_and_per_trained_model_and_no_line_twice(smoke_run, tmp_path_factory):
+    _, results = smoke_run
+    lines = _terminal(tmp_path_factory).read_text().splitlines()
+    assert len(lines) == len(set(lines)) and "" not in lines, lines  # issue 28: 230 lines, 96 of them blank
+    skipped = [name for name, entry in results["notebooks"].items() if entry["status"] == "skipped"]
+    assert lines[0] == console.skipped_line({name: results["notebooks"][name]["reason"] for name in skipped})
+    notebooks = [line for line in lines if re.match(r"\[\d+/\d+\] \d\d_", line)]
+    ran = [name for name in NOTEBOOKS if name not in skipped]
+    assert notebooks == [f"[{index}/{len(ran)}] {name}" for index, name in enumerate(ran, 1)]  # no parameters
+    models = [line for line in lines if line.startswith("  ")]
+    assert models and all(re.match(r"  \S.*: (\d+ epochs, test ELBO|diverged after)", line) for line in models)
+    assert lines[-1].startswith("Report: ") and len(lines) == 1 + len(notebooks) + len(models) + 1, lines
 
 
 def test_smoke_run_completes_every_notebook(smoke_run):

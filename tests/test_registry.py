@@ -64,14 +64,17 @@ def test_a_run_passes_each_head_the_options_its_class_names():
 @pytest.fixture
 def isolated_registries(monkeypatch):
     """Copies of the likelihood and architecture registries, so a test's additions do not leak."""
-    for module, attribute, concept in (
-        (likelihoods, "LIKELIHOODS", "likelihood"),
-        (models, "ARCHITECTURES", "architecture"),
+    from vae_keras import architectures
+
+    for modules, attribute, concept in (
+        ((likelihoods,), "LIKELIHOODS", "likelihood"),
+        ((architectures, models), "ARCHITECTURES", "architecture"),  # models re-exports the registry
     ):
         copy = Registry(concept)
-        for name, entry in getattr(module, attribute).items():
+        for name, entry in getattr(modules[0], attribute).items():
             copy.register(name, entry)
-        monkeypatch.setattr(module, attribute, copy)
+        for module in modules:
+            monkeypatch.setattr(module, attribute, copy)
 
 
 def test_a_new_likelihood_is_one_registered_class(isolated_registries):
@@ -135,3 +138,54 @@ def test_the_command_line_lists_registered_names_in_train_help_without_loading_k
         "import sys; from vae_keras import cli; cli.build_parser(list_choices=False); sys.exit('keras' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_train_help_lists_the_registered_names_without_importing_keras_or_tensorflow():
+    """`vae-keras train --help` reads the names from the registering modules' source (benchmarks/cli_startup.py
+    times it): the same names the registries hold once imported, and no TensorFlow log line."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom vae_keras import cli\ntry:\n    cli.main(['train', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print('loaded:', sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    help_text = " ".join(result.stdout.split())
+    assert "loaded: []" in help_text
+    for concept in ("likelihood", "architecture", "activation"):
+        names = ", ".join(config_lib.registry_for(concept))
+        assert f"{config_lib.field_help()[concept][2]} (default:" in help_text and names in help_text
+
+
+@pytest.mark.parametrize(
+    ("module", "attribute"),
+    [
+        ("vae_keras.likelihoods", "LIKELIHOODS"),
+        ("vae_keras.architectures", "ARCHITECTURES"),
+        ("vae_keras.architectures", "ACTIVATIONS"),
+    ],
+)
+def test_the_names_read_from_the_source_are_the_names_registered(module, attribute):
+    import importlib
+
+    from vae_keras import registry
+
+    assert registry.declared_names(module, attribute) == tuple(getattr(importlib.import_module(module), attribute))
+
+
+def test_names_are_read_from_calls_and_decorators_with_literal_names_only(tmp_path, monkeypatch):
+    from vae_keras import registry
+
+    (tmp_path / "plugin_heads.py").write_text(
+        "from vae_keras.registry import Registry\nHEADS = Registry('head')\nOTHER = Registry('other')\n"
+        "@HEADS.register('first')\nclass First: pass\nHEADS.register('second', object())\n"
+        "OTHER.register('not_a_head', 1)\nname = 'computed'\nHEADS.register(name, 2)\n"
+        "KINDS = ('a', 'b')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert registry.declared_names("plugin_heads", "HEADS") == ("first", "second")
+    assert registry.declared_names("plugin_heads", "KINDS") == ("a", "b")
+    with pytest.raises(ValueError, match=r"`module` must name a module with Python source. Received: module='sys'"):
+        registry.declared_names("sys", "X")

@@ -502,7 +502,10 @@ def test_run_skips_injects_the_profile_and_writes_the_ledger(tmp_path, monkeypat
     out = tmp_path / "out"
     merged = runner.run("smoke", dataset="digits", only="06,07", out=out)
     printed = capsys.readouterr().out
-    assert "06_mnist_reproduction: skipped (needs mnist or npz; this run used digits)" in printed
+    assert printed.splitlines()[:2] == [
+        "Skipped: 06_mnist_reproduction (needs mnist or npz; this run used digits)",
+        "[1/1] 07_latent_dimensions",
+    ]
     assert list(calls) == ["07_latent_dimensions"] and calls["07_latent_dimensions"]["profile"] == "smoke"
     assert merged["run"]["profile"] == "smoke" and merged["run"]["dataset"] == "digits"
     assert merged["run"]["command"].startswith("vae-keras run --profile smoke --dataset digits --only 06,07")

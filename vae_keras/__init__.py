@@ -8,22 +8,17 @@ heads). The package root still stays light: it does not import a
 deep-learning backend itself (``vae-keras --help`` and
 ``vae_keras.numpy_vae`` run without one). The modules that register classes
 are imported as soon as Keras is: at once if it already was, otherwise right
-after the program's own ``import keras``.
+after the program's own ``import keras``, by a one-shot import hook (ARCHITECTURE.md says why
+it is needed). Importing the package sets no environment variable: ``vae-keras`` and the notebook
+runner set their defaults where their processes start (``vae_keras.environment``).
 """
 
 import importlib
 import importlib.util
-import os
 import sys
 import warnings
 
 __version__ = "0.1.0"
-
-# TensorFlow turns its oneDNN kernels on by default only on CPUs with AVX512_VNNI, AVX512_BF16 or AMX. On an
-# AVX2-only CPU they train the convolutional VAEs about twice as fast as its default Eigen kernels and leave the
-# MLPs about as fast (`python -m benchmarks.onednn`). TensorFlow reads the variable once, when it is imported: a
-# program that imported it before vae_keras, or that sets the variable itself (0 turns them off), keeps its choice.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 #: The modules that register classes with ``keras.saving.register_keras_serializable``.
 REGISTERING_MODULES = ("vae_keras.layers", "vae_keras.likelihoods", "vae_keras.models")

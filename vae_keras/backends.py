@@ -15,13 +15,18 @@ TensorFlow trails JAX on the MLP"):
   TensorFlow's (about 30x on the conv VAE).
 
 On a GPU both are compiled by XLA; pass ``--keras-backend`` (or set ``KERAS_BACKEND``) to choose.
+
+``vae-keras evaluate RUN`` runs on the backend the run trained on (``keras_backend`` in its
+``state.json``, written by ``train``; ``for_run``) unless ``--keras-backend`` names another.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
+from pathlib import Path
 
 #: Backends a command may ask for, ``auto`` first.
 CHOICES = ("auto", "tensorflow", "jax")
@@ -89,3 +94,48 @@ def choose(requested, architecture):
         )
     os.environ["KERAS_BACKEND"] = requested
     return requested, "asked for"
+
+
+def trained_on(run_dir):
+    """The backend a run folder trained on (``keras_backend`` in its ``state.json``); ``None`` if it records none."""
+    try:
+        state = json.loads((Path(run_dir) / "state.json").read_text())
+    except (OSError, ValueError):
+        return None
+    backend = state.get("keras_backend") if isinstance(state, dict) else None
+    return backend if backend in CHOICES[1:] else None
+
+
+def for_run(requested, run_dir):
+    """Sets ``KERAS_BACKEND`` to evaluate the run in ``run_dir``, before Keras is imported.
+
+    Args:
+        requested: ``auto`` (the backend the run trained on, whatever ``KERAS_BACKEND`` says), ``tensorflow``
+            or ``jax``.
+        run_dir: the run folder.
+
+    Returns:
+        ``(backend, reason)``, as ``choose`` returns them.
+
+    Raises:
+        ValueError: as ``choose`` raises it.
+    """
+    recorded = trained_on(run_dir)
+    if requested != "auto" or recorded is None or "keras" in sys.modules:
+        return choose(requested, _architecture(run_dir))
+    if importlib.util.find_spec(recorded) is None:
+        backend, _ = choose("auto", _architecture(run_dir))
+        return backend, f"the run trained on {recorded}, which is not installed here"
+    overridden = os.environ.get("KERAS_BACKEND")
+    os.environ["KERAS_BACKEND"] = recorded
+    if overridden and overridden != recorded:
+        return recorded, f"the run trained on it; KERAS_BACKEND={overridden} is left aside: pass --keras-backend"
+    return recorded, "the run trained on it"
+
+
+def _architecture(run_dir):
+    """The run's architecture (its ``config.json``), for ``auto``; ``mlp`` when unreadable."""
+    try:
+        return json.loads((Path(run_dir) / "config.json").read_text()).get("architecture", "mlp")
+    except (OSError, ValueError, AttributeError):
+        return "mlp"

@@ -13,16 +13,19 @@ Subcommands:
 Each setting of ``vae_keras.config.ExperimentConfig`` is a flag
 (``--latent-dim 20``); flags override the config file. Errors in the input
 print one clear line and exit with status 2; a diverged run exits with 3.
+
+``main`` sets the process's environment defaults (``vae_keras.environment``) before anything imports
+TensorFlow, and logs the package's own messages (``vae_keras.*``) at INFO, other libraries' at WARNING.
 """
 
 import argparse
 import difflib
 import logging
-import os
 import sys
 from pathlib import Path
 
 from vae_keras import config as config_lib
+from vae_keras import environment
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
@@ -49,27 +52,45 @@ def _profiles():
 
 
 def build_parser(list_choices=True):
-    """The command line. ``list_choices=False`` leaves the registries' names out of the settings' help,
-    which would import Keras: ``main`` lists them only for ``vae-keras train --help``."""
+    """The command line. ``list_choices=False`` leaves the registries' names out of the settings' help:
+    ``main`` lists them only for ``vae-keras train --help`` (read from the registering modules' source,
+    without importing Keras: ``config.field_help``)."""
     parser = argparse.ArgumentParser(prog="vae-keras", description="Variational autoencoders in Keras 3.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_train(commands, list_choices)
+    _add_evaluate(commands)
+    _add_run(commands)
+    _add_publish(commands)
+    progress = commands.add_parser(
+        "progress", help="how far a `vae-keras run` folder has got: epochs per run, time trained, time left"
+    )
+    progress.add_argument("out", help="the run folder (written by `vae-keras run --out DIR`)")
+    return parser
 
+
+def _backend_flag(parser, auto):
+    """Adds ``--keras-backend`` to ``parser``; ``auto`` says what its default, ``auto``, chooses."""
+    parser.add_argument(
+        "--keras-backend", default="auto", metavar="BACKEND", help=f"auto, tensorflow or jax (default: auto: {auto})"
+    )
+
+
+def _add_train(commands, list_choices):
     train = commands.add_parser("train", help="train a VAE; resumes an unfinished run folder")
     train.add_argument("--config", help="a JSON or YAML file of settings")
     train.add_argument("--out", help="run folder (default: runs/<dataset>-<architecture>-<likelihood>-z<latent_dim>)")
     train.add_argument(
         "--no-resume", action="store_true", help="fail instead of resuming if the run folder holds a run"
     )
-    train.add_argument(
-        "--keras-backend",
-        default="auto",
-        metavar="BACKEND",
-        help="auto, tensorflow or jax (default: auto: KERAS_BACKEND if set, else JAX for dense models and "
-        "TensorFlow for convolutional ones, the faster on a CPU)",
+    _backend_flag(
+        train,
+        "KERAS_BACKEND if set, else JAX for dense models and TensorFlow for convolutional ones, the faster on a CPU",
     )
     _setting_flags(train, list_choices)
 
+
+def _add_evaluate(commands):
     evaluate = commands.add_parser("evaluate", help="ELBO, importance-weighted log p(x) and bits/dim of a run")
     evaluate.add_argument("run_dir", help="a run folder written by `vae-keras train`")
     evaluate.add_argument("--k", type=int, default=5000, help="importance samples per example (default: 5000)")
@@ -84,7 +105,10 @@ def build_parser(list_choices=True):
     evaluate.add_argument(
         "--seed", type=int, default=0, help="seed of the subset, the binarisation or dequantisation, and the draws"
     )
+    _backend_flag(evaluate, "the backend the run trained on, recorded in its state.json")
 
+
+def _add_run(commands):
     run = commands.add_parser("run", help="execute the study notebooks with papermill and build the HTML report")
     run.add_argument("--profile", required=True, help=f"{', '.join(_profiles())} (params/*.yaml), or a YAML path")
     run.add_argument("--dataset", help="dataset for every notebook (default: the profile's, else svhn)")
@@ -92,7 +116,15 @@ def build_parser(list_choices=True):
     run.add_argument("--out", help="output folder (default: runs/<profile>)")
     run.add_argument("--keep-going", action="store_true", help="run the other notebooks after a failure")
     run.add_argument("--resume", action="store_true", help="skip notebooks already completed in --out")
+    run.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print everything the kernels print (each notebook's parameters, its cells' output, TensorFlow's "
+        "start-up log); default: one line per notebook and per trained model",
+    )
 
+
+def _add_publish(commands):
     publish = commands.add_parser(
         "publish", help="copy a finished run's writeup into docs/ and its headline numbers into the README"
     )
@@ -112,11 +144,6 @@ def build_parser(list_choices=True):
         default=None,
         help="with --add: take only these notebooks from the run (numbers or names, e.g. 06,07)",
     )
-    progress = commands.add_parser(
-        "progress", help="how far a `vae-keras run` folder has got: epochs per run, time trained, time left"
-    )
-    progress.add_argument("out", help="the run folder (written by `vae-keras run --out DIR`)")
-    return parser
 
 
 def _progress(args):
@@ -165,12 +192,12 @@ def _train(args):
     run_dir = Path(args.out) if args.out else config_lib.default_run_dir(config)
     validation.check_out(run_dir, "--out")
     train.train(config, run_dir, resume=not args.no_resume)
-    print(f"Run folder: {run_dir.resolve()}")
+    print(f"Run folder: {run_dir}")
     return 0
 
 
 def _evaluate(args):
-    from vae_keras import evaluate
+    from vae_keras import backends
 
     if args.k < 1:
         raise ValueError(f"`--k` must be an integer >= 1. Received: --k {args.k}")
@@ -180,6 +207,10 @@ def _evaluate(args):
         raise ValueError(
             f"`--max-examples` must be an integer >= 0 (0: all). Received: --max-examples {args.max_examples}"
         )
+    backend, reason = backends.for_run(args.keras_backend, args.run_dir)
+    print(f"Keras backend: {backend} ({reason})", flush=True)
+    from vae_keras import evaluate
+
     metrics = evaluate.evaluate_run(
         args.run_dir,
         num_samples=args.k,
@@ -209,7 +240,6 @@ def _evaluate(args):
 def _run(args):
     from vae_keras import runner
 
-    runner.environment_for_notebooks()
     try:
         runner.run(
             args.profile,
@@ -218,9 +248,11 @@ def _run(args):
             out=args.out,
             keep_going=args.keep_going,
             resume=args.resume,
+            verbose=args.verbose,
         )
     except runner.NotebookFailedError as error:
-        print(f"vae-keras run: failed: {error}", file=sys.stderr)
+        failed = str(error).count(" failed in cell ")
+        print(f"vae-keras run: {failed} notebook{'s' if failed != 1 else ''} failed (FAILED above)", file=sys.stderr)
         return 1
     return 0
 
@@ -243,8 +275,10 @@ def _reject_unknown_arguments(parser, args, unknown):
 
 def main(argv=None):
     """Entry point; returns the exit status."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    environment.apply()
+    # Other libraries' INFO lines (JAX's "Unable to initialize backend 'tpu'") are not for this terminal.
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    logging.getLogger("vae_keras").setLevel(logging.INFO)
     arguments = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(list_choices="train" in arguments and ("-h" in arguments or "--help" in arguments))
     args, unknown = parser.parse_known_args(argv)

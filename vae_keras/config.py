@@ -8,12 +8,14 @@ field from it, so the CLI, config files and notebooks share one vocabulary.
 
 import dataclasses
 import difflib
+import importlib
 import json
 import os
+import sys
 import typing
 from pathlib import Path
 
-from vae_keras import checks, io_utils
+from vae_keras import checks, io_utils, registry
 
 INPUT_SPACES = ("pixels", "pca", "pca_whitened")
 OPTIMIZERS = ("adam", "adagrad", "sgd", "rmsprop")
@@ -390,32 +392,28 @@ def _to_int(name, value):
     raise ValueError(f"`{name}` must be an integer. Received: {name}={value!r}")
 
 
+#: Where each concept's registry lives: ``(module, attribute)``.
+_REGISTRIES = {
+    "likelihood": ("vae_keras.likelihoods", "LIKELIHOODS"),
+    "architecture": ("vae_keras.architectures", "ARCHITECTURES"),
+    "activation": ("vae_keras.architectures", "ACTIVATIONS"),
+    "dataset": ("vae_keras.data", "DATASET_SOURCES"),
+}
+
+
 def registry_for(concept):
     """The registry of a concept whose names settings take: ``likelihood``, ``architecture``,
     ``dataset`` (a ``vae_keras.registry.Registry``) or ``activation`` (a tuple of names).
 
     Imported on first use, so that reading a config does not import Keras until it is validated.
     """
-    if concept == "likelihood":
-        from vae_keras import likelihoods
-
-        return likelihoods.LIKELIHOODS
-    if concept == "architecture":
-        from vae_keras import models
-
-        return models.ARCHITECTURES
-    if concept == "activation":
-        from vae_keras import models
-
-        return models.ACTIVATIONS
-    if concept == "dataset":
-        from vae_keras import data
-
-        return data.DATASET_SOURCES
-    raise ValueError(f"Unknown concept. Received: concept={concept!r}. Accepted: {', '.join(_CONCEPTS)}")
+    if concept not in _REGISTRIES:
+        raise ValueError(f"Unknown concept. Received: concept={concept!r}. Accepted: {', '.join(_CONCEPTS)}")
+    module, attribute = _REGISTRIES[concept]
+    return getattr(importlib.import_module(module), attribute)
 
 
-_CONCEPTS = ("likelihood", "architecture", "activation", "dataset")
+_CONCEPTS = tuple(_REGISTRIES)
 
 #: For each concept, what a property name of an entry means, to list the entries that have it.
 _PROPERTIES = {
@@ -431,19 +429,24 @@ def _names(concept, property_name):
 
 
 def _choices(concept):
+    """A concept's names for the help. A registry whose module is not imported yet (Keras's likelihoods and
+    architectures) is read from its source (``registry.declared_names``), so that the help imports no Keras;
+    one that is imported is read itself, with the names registered at run time."""
     if concept == "dataset":
-        from vae_keras import data
+        from vae_keras import data  # the registry and the readers: no Keras
 
         return ", ".join(data.dataset_names())
+    module, attribute = _REGISTRIES[concept]
+    if module not in sys.modules:
+        return ", ".join(registry.declared_names(module, attribute))
     return ", ".join(registry_for(concept))
 
 
 def field_help(list_choices=True):
     """``{name: (type, default, help)}`` for every setting.
 
-    A setting that takes a registered name lists the names its registry holds now;
-    with ``list_choices=False`` it says where to find them instead, and nothing heavy
-    (Keras) is imported.
+    A setting that takes a registered name lists the names its registry holds (``_choices``: no Keras
+    is imported for them); with ``list_choices=False`` it says where to find them instead.
     """
     out = {}
     for field in dataclasses.fields(ExperimentConfig):

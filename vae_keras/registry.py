@@ -8,12 +8,16 @@ The project has three pluggable concepts, each with one `Registry`:
 
 Config validation, the command line's help and the error messages all read the registry, so adding an
 entry is one registration beside the code it names (see ARCHITECTURE.md). This module imports nothing
-heavy: the registries themselves live beside their entries.
+heavy: the registries themselves live beside their entries. ``declared_names`` reads the names a module
+registers from its source, so that ``vae-keras train --help`` lists them without importing Keras.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 
 class Registry:
@@ -86,3 +90,44 @@ class Registry:
 
     def __repr__(self) -> str:
         return f"Registry({self.concept!r}: {self.choices()})"
+
+
+def declared_names(module: str, attribute: str) -> tuple[str, ...]:
+    """The names ``module`` puts in its ``attribute``, read from its source without running it.
+
+    ``attribute`` is either a ``Registry`` filled by ``attribute.register("name", ...)`` calls (decorators
+    too) with literal names, or a tuple or list of literal names (``ACTIVATIONS = ("relu", ...)``).
+    Names registered at run time, by other modules or under computed names, are not seen: read the
+    registry itself once its module is imported.
+
+    Returns:
+        The names in source order, which is the order a registry holds them in.
+
+    Raises:
+        ValueError: if ``module`` has no Python source.
+    """
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        raise ValueError(f"`module` must name a module with Python source. Received: module={module!r}")
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"), spec.origin)
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if any(isinstance(target, ast.Name) and target.id == attribute for target in targets):
+            if isinstance(node.value, (ast.Tuple, ast.List)):
+                return tuple(ast.literal_eval(node.value))
+    calls = [node for node in ast.walk(tree) if _registers_a_literal_name(node, attribute)]
+    return tuple(call.args[0].value for call in sorted(calls, key=lambda call: (call.lineno, call.col_offset)))
+
+
+def _registers_a_literal_name(node, attribute):
+    """Whether ``node`` is the call ``attribute.register("name", ...)``."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "register"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == attribute
+        and bool(node.args)
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    )

@@ -24,8 +24,13 @@ two classes, the MNIST layout...: ``writeup.needs``), checked once the dataset
 is read. A notebook that cannot run on the run's dataset is skipped, with the
 reason, before its kernel starts. A notebook
 that declares a ``profile`` parameter receives the profile's name.
+
+On the terminal the runner prints a line per notebook and per trained model, errors and the report's
+path (``console``); ``verbose=True`` (``vae-keras run --verbose``) prints everything the kernels print.
+Each kernel starts with the environment of ``kernels.kernel_environment``.
 """
 
+import contextlib
 import difflib
 import json
 import os
@@ -37,9 +42,11 @@ import time
 from pathlib import Path
 
 from vae_keras import io_utils
-from vae_keras.writeup import needs
+from vae_keras.writeup import console, kernels, needs
 
-KERNEL_NAME = "vae-keras"
+#: The Jupyter kernel the notebooks run in, and what registers it (``writeup.kernels``).
+KERNEL_NAME = kernels.KERNEL_NAME
+ensure_kernel = kernels.ensure_kernel
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 PARAMS_DIR = PROJECT_ROOT / "params"
@@ -179,25 +186,6 @@ def split_backends(parameters, overrides, notebooks):
                 f"in {sys.prefix}. Install it (e.g. `pip install {backend}`) or remove the setting."
             )
     return chosen
-
-
-class _KerasBackend:
-    """Sets ``KERAS_BACKEND`` for the kernels started inside the block (``None``: leave it)."""
-
-    def __init__(self, backend):
-        self.backend = backend
-
-    def __enter__(self):
-        self.previous = os.environ.get("KERAS_BACKEND")
-        if self.backend is not None:
-            os.environ["KERAS_BACKEND"] = self.backend
-        return self.backend or self.previous or "tensorflow"
-
-    def __exit__(self, *exc):
-        if self.previous is None:
-            os.environ.pop("KERAS_BACKEND", None)
-        else:
-            os.environ["KERAS_BACKEND"] = self.previous
 
 
 def notebook_parameters(name, notebooks_dir=NOTEBOOKS_DIR):
@@ -356,38 +344,6 @@ def validate_parameters(parameters, notebooks, notebooks_dir=NOTEBOOKS_DIR):
                 f"Parameter {key!r} must be of type {expected}. Received: {key}={value!r} ({type(value).__name__})"
             )
     return declared
-
-
-def ensure_kernel(kernel_name=KERNEL_NAME):
-    """Registers this interpreter as the ``vae-keras`` kernel if it is missing or stale.
-
-    A kernelspec hard-codes its interpreter's path, which breaks when a checkout
-    moves; re-registering keeps papermill on the interpreter of this package.
-    """
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        spec = KernelSpecManager().get_kernel_spec(kernel_name)
-        if spec.argv and Path(spec.argv[0]).exists() and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
-            return kernel_name
-    except NoSuchKernel:
-        pass
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ipykernel",
-            "install",
-            "--sys-prefix",
-            "--name",
-            kernel_name,
-            "--display-name",
-            "vae-keras (.venv)",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return kernel_name
 
 
 def read_status(out):
@@ -605,7 +561,17 @@ def _absolute_npz(dataset):
     return "npz:" + str(path.resolve())
 
 
-def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=False, report=True, progress=None):
+def run(
+    profile,
+    dataset=None,
+    only=None,
+    out=None,
+    keep_going=False,
+    resume=False,
+    report=True,
+    progress=None,
+    verbose=False,
+):
     """Executes the selected notebooks with a profile's parameters; see the module docstring.
 
     Args:
@@ -617,7 +583,9 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
         resume: skip notebooks that already completed in this run folder, with the same parameters and
             data (``changed_since``); one that did with others runs again, after a line saying what changed.
         report: build ``DIR/report`` at the end.
-        progress: papermill's per-cell progress bar (default: on terminals).
+        progress: papermill's per-cell progress bar (default: on terminals, with ``verbose``).
+        verbose: print everything the kernels print, and each notebook's parameters; by default the terminal
+            gets a line per notebook and per trained model, errors and the report's path (``console``).
 
     Returns:
         The merged results dict (see ``merge_results``).
@@ -627,7 +595,6 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
             runs on.
         NotebookFailedError: if a notebook failed (after writing results and report).
     """
-    import papermill
     from papermill.exceptions import PapermillExecutionError
 
     parameters, overrides, backends = _profile(profile, dataset)
@@ -647,24 +614,28 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
     kernel = ensure_kernel()
     where = machine()
     status = read_status(out)
-    progress = sys.stdout.isatty() if progress is None else progress
+    progress = verbose and sys.stdout.isatty() if progress is None else progress
+    terminal = console.Console(verbose)
+    if skipped:
+        terminal.say(console.skipped_line(skipped))
+    running = [name for name in notebooks if name not in skipped]  # numbered [1/N] ... [N/N]
     failures = []
-    for index, name in enumerate(notebooks, 1):
+    for name in notebooks:
         executed = out / "notebooks" / f"{name}.ipynb"
         if name in skipped:
-            print(f"[{index}/{len(notebooks)}] {name}: skipped ({skipped[name]})", flush=True)
             status[name] = {"status": SKIPPED, "reason": skipped[name]}
             _write_status(out, status)
             continue
+        step = f"[{running.index(name) + 1}/{len(running)}] {name}"
         chosen = _chosen(name, parameters, overrides, profile_name, out)
         if resume and status.get(name, {}).get("status") == COMPLETED and executed.exists():
             changed = changed_since(status[name], chosen, dataset_sha256)
             if not changed:
-                print(f"[{index}/{len(notebooks)}] {name}: completed earlier, skipped (--resume)", flush=True)
+                terminal.say(f"{step}: completed earlier, skipped (--resume)")
                 continue
-            print(f"[{index}/{len(notebooks)}] {name}: completed earlier with other {'; '.join(changed)}", flush=True)
-        backend = _KerasBackend(backends.get(name))
-        print(f"[{index}/{len(notebooks)}] {name} with {chosen}", flush=True)
+            terminal.say(f"{step}: completed earlier with other {'; '.join(changed)}")
+        environment = kernels.kernel_environment(backends.get(name))
+        terminal.notebook(step, name, chosen)
         status[name] = {
             "status": RUNNING,
             "parameters": chosen,
@@ -677,19 +648,10 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
         (out / "results" / f"{name}.json").unlink(missing_ok=True)  # never mix in an older run's numbers
         start = time.time()
         try:
-            with backend as backend_name:
-                status[name]["keras_backend"] = backend_name
-                _write_status(out, status)
-                merge_results(out, status, run=info)  # results.json says it is running: never its old numbers
-                papermill.execute_notebook(
-                    str(NOTEBOOKS_DIR / f"{name}.ipynb"),
-                    str(executed),
-                    parameters=chosen,
-                    kernel_name=kernel,
-                    progress_bar=progress,
-                    log_output=True,
-                    cwd=str(PROJECT_ROOT),
-                )
+            status[name]["keras_backend"] = environment.get("KERAS_BACKEND") or "tensorflow"
+            _write_status(out, status)
+            merge_results(out, status, run=info)  # results.json says it is running: never its old numbers
+            _execute(name, executed, chosen, kernel, environment, terminal, progress)
         except PapermillExecutionError as error:
             message = f"{name} failed in cell {error.cell_index}: {error.ename}: {error.evalue}"
             status[name].update(
@@ -698,24 +660,56 @@ def run(profile, dataset=None, only=None, out=None, keep_going=False, resume=Fal
             _write_status(out, status)
             merge_results(out, status, run=info)  # results.json after every notebook: a long run publishes part-way
             failures.append(message)
-            print(f"FAILED: {message}\n  the partial notebook is kept at {executed}", file=sys.stderr, flush=True)
+            terminal.say(f"FAILED: {message}; the partial notebook: {console.shown_path(executed)}", error=True)
             if not keep_going:
                 break
             continue
         status[name].update(status=COMPLETED, seconds=round(time.time() - start, 1))
         _write_status(out, status)
         merge_results(out, status, run=info)
-        print(f"[{index}/{len(notebooks)}] {name}: completed in {status[name]['seconds']} s", flush=True)
+        if verbose:
+            terminal.say(f"{step}: completed in {status[name]['seconds']} s")
+    return _finish(out, status, info, report, terminal, failures)
+
+
+def _finish(out, status, info, report, terminal, failures):
+    """The run's end: ``results.json``, the report, their paths on the terminal; raises for ``failures``."""
     merged = merge_results(out, status, run=info)
     if report:
         from vae_keras import report as report_lib
 
-        index_path = report_lib.build_report(out)
-        print(f"Report: {index_path}", flush=True)
-    print(f"Results: {out / 'results.json'}", flush=True)
+        terminal.say(f"Report: {console.shown_path(report_lib.build_report(out))}")
+    if terminal.verbose or not report:
+        terminal.say(f"Results: {console.shown_path(out / 'results.json')}")
     if failures:
         raise NotebookFailedError("; ".join(failures))
     return merged
+
+
+def _execute(name, executed, parameters, kernel, environment, terminal, progress):
+    """Executes notebook ``name`` with papermill into ``executed``, in a kernel started with ``environment``.
+
+    Unless ``terminal.verbose``, the kernel's own stderr and the cells' stderr go through ``terminal``
+    (``writeup.console.Console``); verbose, papermill logs every cell's output and the kernel writes to the terminal.
+    """
+    import papermill
+
+    with contextlib.ExitStack() as stack:
+        stderr = cells = None
+        if not terminal.verbose:
+            stderr = stack.enter_context(kernels.StderrPipe(terminal.kernel_line)).fd
+            cells = stack.enter_context(contextlib.closing(terminal.cell_stream()))
+        papermill.execute_notebook(
+            str(NOTEBOOKS_DIR / f"{name}.ipynb"),
+            str(executed),
+            parameters=parameters,
+            kernel_name=kernel,
+            progress_bar=progress,
+            log_output=terminal.verbose,
+            stderr_file=cells,
+            cwd=str(PROJECT_ROOT),
+            kernel_manager_class=kernels.kernel_manager(environment, stderr),
+        )
 
 
 def dataset_checksum(dataset):
@@ -805,17 +799,3 @@ def parameters_for(profile, name, dataset=None, out=None):
     parameters, overrides, backends = _profile(profile, dataset)
     out = Path(out or Path("runs") / Path(str(profile)).stem).resolve()
     return _chosen(name, parameters, overrides, Path(str(profile)).stem, out), backends.get(name)
-
-
-def environment_for_notebooks():
-    """Keeps Keras, matplotlib and Jupyter state inside the project (for ``make`` and CI)."""
-    cache = PROJECT_ROOT / ".cache"
-    defaults = {
-        "KERAS_HOME": cache / "keras",
-        "MPLCONFIGDIR": cache / "matplotlib",
-        "JUPYTER_CONFIG_DIR": cache / "jupyter" / "config",
-        "JUPYTER_RUNTIME_DIR": cache / "jupyter" / "runtime",
-        "IPYTHONDIR": cache / "ipython",
-    }
-    for key, value in defaults.items():
-        os.environ.setdefault(key, str(value))
