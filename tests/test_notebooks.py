@@ -16,6 +16,7 @@ import pytest
 
 from vae_keras import report, runner
 from vae_keras.writeup import claims, console
+from vae_keras.writeup import results as results_lib
 
 NOTEBOOKS = runner.list_notebooks()
 
@@ -175,26 +176,26 @@ def test_each_kernel_starts_with_its_notebooks_backend_and_the_runner_keeps_its_
 
 def test_the_machine_is_named_by_its_gpus_or_its_cores(monkeypatch):
     cores = f"{os.cpu_count()} CPU cores"
-    monkeypatch.setattr(runner.shutil, "which", lambda name: None)
+    monkeypatch.setattr(results_lib.shutil, "which", lambda name: None)
     assert runner.machine() == cores
     listing = (
         "GPU 0: NVIDIA H200 (UUID: GPU-1234)\nGPU 1: NVIDIA H200 (UUID: GPU-5678)\n"
         "GPU 2: NVIDIA A100-SXM4-80GB (UUID: GPU-9abc)\n"
     )
-    monkeypatch.setattr(runner.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
-    monkeypatch.setattr(runner.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, stdout=listing))
+    monkeypatch.setattr(results_lib.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
+    monkeypatch.setattr(results_lib.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, stdout=listing))
     assert runner.machine() == f"2x NVIDIA H200, 1x NVIDIA A100-SXM4-80GB; {cores}"
 
     def broken(*args, **kwargs):
         raise subprocess.CalledProcessError(9, "nvidia-smi")
 
-    monkeypatch.setattr(runner.subprocess, "run", broken)  # a driver that does not answer: the cores alone
+    monkeypatch.setattr(results_lib.subprocess, "run", broken)  # a driver that does not answer: the cores alone
     assert runner.machine() == cores
 
 
 def test_the_commit_recorded_is_the_one_told_else_git_head_marked_dirty(monkeypatch, tmp_path):
     monkeypatch.delenv("VAE_KERAS_COMMIT", raising=False)
-    monkeypatch.setattr(runner, "PROJECT_ROOT", tmp_path)  # no git here
+    monkeypatch.setattr(results_lib, "PROJECT_ROOT", tmp_path)  # no git here
     assert runner._git_commit() is None
     git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "init", "-q"], check=True)

@@ -19,7 +19,9 @@ from pathlib import Path
 from markupsafe import Markup
 
 from vae_keras import io_utils
-from vae_keras.writeup import markdown
+from vae_keras.writeup import catalogue, markdown
+from vae_keras.writeup import results as results_lib
+from vae_keras.writeup.catalogue import notebook_title  # noqa: F401 (report.notebook_title, as before)
 from vae_keras.writeup.vocabulary import VERDICT_COLOURS
 
 #: Profiles whose budgets are too small for most claims to be decided.
@@ -57,20 +59,6 @@ def _chrome():
 def stylesheet():
     """The writeup's CSS (``vae_keras/writeup/static/report.css``), inlined into every page so each stands alone."""
     return resources.files(ASSETS).joinpath("static", "report.css").read_text(encoding="utf-8")
-
-
-def notebook_title(path):
-    """The first markdown heading of a notebook, or its file name."""
-    try:
-        notebook = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError):
-        return Path(path).stem
-    for cell in notebook.get("cells", []):
-        if cell.get("cell_type") == "markdown":
-            for line in "".join(cell.get("source", "")).splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return Path(path).stem
 
 
 # --------------------------------------------------------------------------
@@ -127,9 +115,7 @@ def _public(text, hidden_paths):
 
 
 def _hidden_paths(out, dataset=None):
-    from vae_keras import runner
-
-    paths = {str(Path(out).resolve()): "", str(runner.PROJECT_ROOT): ""}
+    paths = {str(Path(out).resolve()): "", str(catalogue.PROJECT_ROOT): ""}
     if dataset and str(dataset).startswith("npz:"):
         # ``npz:/data/mnist/mnist.npz`` is shown as ``npz:mnist.npz``, as ``studies.dataset_label`` does.
         given = Path(str(dataset)[4:])
@@ -352,12 +338,10 @@ def _headline(results, pages):
     nll = top.get("mnist_benchmark_nll")
     if nll is None:
         return None
-    from vae_keras import runner
-
     epochs, k, images = (top.get(f"mnist_benchmark_{key}") for key in ("epochs", "k", "test_images"))
     published = "; ".join(
         f"{who}: {value:.2f}" + (f" ({budget} epochs)" if budget[:1].isdigit() else "")
-        for who, value, budget in runner.BENCHMARK_REFERENCES
+        for who, value, budget in results_lib.BENCHMARK_REFERENCES
     )
     return {
         # What ran: published numbers go beside it only on MNIST (a run that predates these keys was on MNIST).
@@ -369,7 +353,7 @@ def _headline(results, pages):
         "shortened": bool(epochs and epochs < 3280),
         "evaluation": f"k={k:,} importance samples on {images:,} test images" if k and images else "its evaluation",
         "published": published,
-        "href": pages.get(runner.BENCHMARK_NOTEBOOK),
+        "href": pages.get(results_lib.BENCHMARK_NOTEBOOK),
     }
 
 
@@ -422,9 +406,7 @@ def notebook_titles(notebooks, out=None):
 
     An entry's recorded title wins, then the executed notebook's first heading in ``out``, then the name.
     """
-    from vae_keras import runner
-
-    titles = {name: notebook_title(runner.NOTEBOOKS_DIR / f"{name}.ipynb") for name in runner.list_notebooks()}
+    titles = {name: notebook_title(catalogue.NOTEBOOKS_DIR / f"{name}.ipynb") for name in catalogue.list_notebooks()}
     for name, entry in notebooks.items():
         executed = Path(out) / "notebooks" / f"{name}.ipynb" if out is not None else None
         titles[name] = entry.get("title") or (notebook_title(executed) if executed and executed.exists() else name)
@@ -434,7 +416,7 @@ def notebook_titles(notebooks, out=None):
 def build_report(out, profile=None):
     """Writes ``OUT/report/index.html``, one page per executed notebook, and the headline figures.
 
-    Reads ``OUT/results.json`` (see ``runner.merge_results``); a skipped notebook gets no page (the
+    Reads ``OUT/results.json`` (see ``writeup.results.merge_results``); a skipped notebook gets no page (the
     index says why), a failed one a page with a red banner.
 
     Args:
