@@ -386,3 +386,27 @@ def test_the_manifold_classes_are_the_data_s_own_labels_in_its_own_words():
     assert evidence["num_classes"] == 3 and set(evidence["tile_labels"]) <= {1, 2, 26}
     assert "It reads the 9 tiles as: 1: " in text and ", 26: " in text and "0: " not in text
     assert "digit" not in text
+
+
+def test_a_verdict_on_a_sample_of_the_claims_data_states_the_sample_size(tmp_path, monkeypatch):
+    """On svhn_sample (a sample of SVHN) each verdict's reason says how many images it rests on."""
+    from vae_keras import data
+
+    # A stand-in sample file in the svhn_sample layout (the real one lives in ../shared/data).
+    (tmp_path / "data" / "svhn").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (1083, 32, 32, 3), dtype=np.uint8)
+    np.savez(
+        tmp_path / "data" / "svhn" / "svhn_train_sample.npz", x=images, y=rng.integers(0, 10, 1083).astype(np.uint8)
+    )
+    np.savez(tmp_path / "data" / "svhn" / "svhn_extra_sample.npz", x=images[:181])
+    monkeypatch.setenv("VAE_KERAS_DATA_DIR", str(tmp_path / "data"))
+    assert studies.page.sample_note("svhn_sample") == (
+        "svhn_sample, a sample of SVHN (train 900, test 183, extra 181 images), not the full dataset"
+    )
+    assert studies.page.sample_note("digits") is None and studies.page.sample_note("npz:/x.npz") is None
+    output = studies.Output(tmp_path / "out", "04_implementation_notes")
+    output.banner("svhn_sample", "cpu-svhn-sample", "120 epochs per model", written_for="svhn")
+    verdict = output.decide("big_term_first", reconstruction=[1, 2], kl=[1, 2], pixel_mse=0.01, mean_image_mse=0.06)
+    assert verdict.reason.endswith("(data: " + studies.page.sample_note("svhn_sample") + ")")
+    assert data.dataset_family("svhn_sample") == "svhn" and verdict.to_dict()["scope"] != "indicative"

@@ -6,6 +6,7 @@ results; ``fmt``, ``dataset_label`` and ``budget_text`` put numbers and settings
 into words; ``progress`` writes a line for the terminal.
 """
 
+import dataclasses
 import html
 import logging
 import math
@@ -150,6 +151,7 @@ class Output:
         """
         self.banner_values = {"dataset": dataset, "profile": profile, "budget": budget}
         self.data_family, self.profile = family_of(dataset), profile
+        self.sample_note = sample_note(dataset)
         self.banner_values["data"] = self.data_family
         self.stand_in = None
         if written_for and self.data_family != written_for:
@@ -202,6 +204,8 @@ class Output:
                 f"{self.notebook!r}"
             )
         verdict = claims_lib.judge(claim_id, data=self.data_family, profile=self.profile, **evidence)
+        if getattr(self, "sample_note", None):  # a sample of the claim's data: the verdict says how small
+            verdict = dataclasses.replace(verdict, reason=f"{verdict.reason} (data: {self.sample_note})")
         self.claims[claim_id] = verdict.to_dict()
         self._write()
         return verdict
@@ -286,6 +290,16 @@ def family_of(dataset):
         return data.dataset_family(dataset)
     except (FileNotFoundError, ValueError):
         return None
+
+
+def sample_note(dataset):
+    """For a registered dataset that is a sample of a larger one (its name differs from its family's, as
+    ``svhn_sample`` of ``svhn``): how many images it holds per split, for verdicts to state; else ``None``."""
+    family = family_of(dataset)
+    if family is None or dataset in (family, None) or dataset.startswith("npz:") or dataset not in data.SPLITS:
+        return None
+    sizes = [f"{split} {len(data.load(dataset, split)[0]):,}" for split in data.SPLITS[dataset]]
+    return f"{dataset}, a sample of {family.upper()} ({', '.join(sizes)} images), not the full dataset"
 
 
 def dataset_label(dataset):
