@@ -72,7 +72,9 @@ def test_the_dataset_registry_lists_every_source_and_its_splits():
     for name in ("mnist", "npz:/x.npz"):
         assert data.source_for(name).name == name.split(":")[0]
     for wrong in ("mnst", "npz", "mnist:/x.npz"):
-        with pytest.raises(ValueError, match=rf"Received: name='{wrong}'. Accepted: digits, mnist, svhn, svhn_sample, npz:PATH"):
+        with pytest.raises(
+            ValueError, match=rf"Received: name='{wrong}'. Accepted: digits, mnist, svhn, svhn_sample, npz:PATH"
+        ):
             data.load(wrong)
 
 

@@ -183,7 +183,9 @@ def test_the_machine_is_named_by_its_gpus_or_its_cores(monkeypatch):
         "GPU 2: NVIDIA A100-SXM4-80GB (UUID: GPU-9abc)\n"
     )
     monkeypatch.setattr(results_lib.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
-    monkeypatch.setattr(results_lib.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, stdout=listing))
+    monkeypatch.setattr(
+        results_lib.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, stdout=listing)
+    )
     assert runner.machine() == f"2x NVIDIA H200, 1x NVIDIA A100-SXM4-80GB; {cores}"
 
     def broken(*args, **kwargs):

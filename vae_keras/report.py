@@ -22,10 +22,9 @@ from vae_keras import io_utils
 from vae_keras.writeup import catalogue, markdown
 from vae_keras.writeup import results as results_lib
 from vae_keras.writeup.catalogue import notebook_title  # noqa: F401 (report.notebook_title, as before)
-from vae_keras.writeup.vocabulary import VERDICT_COLOURS
+from vae_keras.writeup.vocabulary import SMALL_PROFILES, VERDICT_COLOURS
 
 #: Profiles whose budgets are too small for most claims to be decided.
-TINY_PROFILES = ("smoke", "quick", "demo")
 #: The package whose ``templates/`` (Jinja) and ``static/report.css`` make the pages' chrome and style.
 ASSETS = "vae_keras.writeup"
 
@@ -370,7 +369,7 @@ def _run_banner(run, hidden):
         "command": _public(run["command"], hidden) if run.get("command") else None,
         "commands": len(run.get("commands") or []),
         "profile": run.get("profile"),
-        "tiny": run.get("profile") in TINY_PROFILES,
+        "tiny": run.get("profile") in SMALL_PROFILES,
     }
 
 

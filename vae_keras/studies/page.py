@@ -21,7 +21,7 @@ import numpy as np
 from vae_keras import data, io_utils, plots
 from vae_keras.studies.samples import reconstructions_by_variant, samples_by_variant
 from vae_keras.writeup import claims as claims_lib
-from vae_keras.writeup.vocabulary import data_name
+from vae_keras.writeup.vocabulary import SMALL_PROFILES, data_name
 
 
 def setup(seed=0):
@@ -278,10 +278,6 @@ def claim_statement(statement):
     """A claim's statement quoted in a sentence (Markdown, in italics), marked as the claim's words: it names the
     data the claim is about (``"On MNIST, ..."``), which need not be the run's."""
     return f'<span class="claim-statement">*{statement}*</span>'
-
-
-#: Profiles whose budgets are too small for most claims.
-SMALL_PROFILES = ("smoke", "demo", "quick")
 
 
 def family_of(dataset):

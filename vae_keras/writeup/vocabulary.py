@@ -21,6 +21,8 @@ VERDICT_COLOURS = {
     NOT_DECIDABLE: "#8c959f",
 }
 
+#: Profiles whose budgets are too small for most claims (a page and the index say so).
+SMALL_PROFILES = ("smoke", "demo", "quick")
 #: The data a claim can be about, as ``vae_keras.data.dataset_family`` names them.
 SVHN, MNIST = "svhn", "mnist"
 DATA_NAMES = {SVHN: "SVHN", MNIST: "MNIST", "digits": "scikit-learn's 8x8 digits", None: "other data"}
