@@ -1722,3 +1722,28 @@ def test_count_tallies_a_verdict_word_it_does_not_know():
 def test_badge_colours():
     assert "background:#1a7f37" in display.badge(R) and ">reproduced</span>" in display.badge(R)
     assert "background:#57606a" in display.badge("anything else") and "&lt;b&gt;" in display.badge("<b>")
+
+
+def test_the_minutes_long_profiles_never_decide_a_claim_but_keep_the_rules_outcome():
+    """A rule written before any run: smoke, demo and quick budgets are too small to decide a write-up's claim."""
+    from vae_keras.writeup.vocabulary import SMALL_PROFILES
+
+    evidence = dict(
+        latent_sizes=[2, 5],
+        bernoulli_mse=[0.02, 0.02],
+        gaussian_mse=[0.0201, 0.0201],
+        bernoulli_kl=[5.0, 5.0],
+        gaussian_kl=[5.0, 5.0],
+        mean_image_mse=0.1,
+    )
+    decided = claims.judge("gaussian_like_bernoulli", profile="cpu", **evidence)
+    assert decided.verdict == claims.REPRODUCED
+    for profile in SMALL_PROFILES:
+        small = claims.judge("gaussian_like_bernoulli", profile=profile, **evidence)
+        assert small.verdict == claims.INCONCLUSIVE and small.outcome == claims.REPRODUCED
+        assert small.reason.startswith(f"the {profile} profile's budget is too small to decide claims")
+        assert decided.reason in small.reason
+    # On other data the verdict stays indicative (counted apart anyway).
+    assert (
+        claims.judge("gaussian_like_bernoulli", data="digits", profile="smoke", **evidence).verdict == claims.INDICATIVE
+    )

@@ -29,6 +29,7 @@ from vae_keras.writeup.vocabulary import (
     OURS,
     REFUTED,
     REPRODUCED,
+    SMALL_PROFILES,
     VERDICTS,
     WRITE_UP,
     data_name,
@@ -215,6 +216,12 @@ def scoped(found, data, profile=None):
         )
     elif data != claim.about:
         reason = f"on {data_name(data)}, not {data_name(claim.about)}: {reason}"
+    if profile in SMALL_PROFILES and shown in (REPRODUCED, REFUTED, DIFFERS):
+        # A rule written before any run: the minutes-long profiles never decide a claim; the outcome is kept.
+        shown = INCONCLUSIVE
+        reason = (
+            f"the {profile} profile's budget is too small to decide claims (the rule's outcome: {outcome}): {reason}"
+        )
     note = claim.budget_notes.get(profile, "") if profile else ""
     return Verdict(found.claim_id, shown, reason, found.evidence, outcome, data, note)
 
