@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from vae_keras import environment
 
@@ -52,3 +53,16 @@ def test_apply_fills_only_what_is_missing():
     env = {"TF_CPP_MIN_LOG_LEVEL": "0"}
     assert environment.apply(env) is env
     assert env["TF_CPP_MIN_LOG_LEVEL"] == "0" and env["TF_ENABLE_ONEDNN_OPTS"] == "1"
+
+
+def test_apply_creates_the_cache_folders_it_sets_and_only_those(tmp_path):
+    """IPython warns that a missing IPYTHONDIR 'is not a writable location' and falls back to a temporary
+    folder (seen in a new worktree): the folders apply sets must exist; a user's folder is left alone."""
+    (tmp_path / "pyproject.toml").write_text("")
+    users = tmp_path / "mine" / "matplotlib"
+    env = environment.apply({"MPLCONFIGDIR": str(users)}, project_root=tmp_path)
+    for name in environment.FOLDERS:
+        if name != "MPLCONFIGDIR":
+            assert Path(env[name]).is_dir(), name
+    assert env["IPYTHONDIR"] == str(tmp_path / ".cache" / "ipython")
+    assert not users.exists()

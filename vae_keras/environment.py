@@ -40,9 +40,19 @@ def defaults(project_root=PROJECT_ROOT):
     return values
 
 
+#: The defaults that name a folder: ``apply`` creates the ones it sets (IPython warns about, and falls back
+#: from, a folder that does not exist yet, e.g. in a fresh checkout or a new worktree).
+FOLDERS = ("KERAS_HOME", "MPLCONFIGDIR", "IPYTHONDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR")
+
+
 def apply(environ=None, project_root=PROJECT_ROOT):
-    """Sets each of ``defaults()`` that ``environ`` (default: ``os.environ``) lacks; returns ``environ``."""
+    """Sets each of ``defaults()`` that ``environ`` (default: ``os.environ``) lacks; returns ``environ``.
+
+    A folder it sets is created if missing; a folder the user set is left to the user.
+    """
     environ = os.environ if environ is None else environ
     for name, value in defaults(project_root).items():
+        if name not in environ and name in FOLDERS:
+            Path(value).mkdir(parents=True, exist_ok=True)
         environ.setdefault(name, value)
     return environ
