@@ -23,7 +23,7 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     profile, dataset, out = argv[:3]
-    from vae_keras import runner
+    from vae_keras.writeup import runner
 
     chosen, _ = runner.parameters_for(profile, NAME, dataset=dataset, out=out)
     logs = Path(chosen["out_dir"]) / "pretrain"

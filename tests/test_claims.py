@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vae_keras import runner
-from vae_keras.writeup import claims
+from vae_keras.writeup import claims, runner
 from vae_keras.writeup.claims import core, display, stats
 from vae_keras.writeup.claims.core import Claim
 from vae_keras.writeup.claims.svhn import half_change_epoch, kl_state

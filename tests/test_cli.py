@@ -124,7 +124,7 @@ def test_the_command_line_logs_its_own_info_lines_and_not_other_libraries():
 
 
 def test_a_failed_run_ends_with_a_count_not_the_failures_again(monkeypatch, capsys):
-    from vae_keras import runner
+    from vae_keras.writeup import runner
 
     def fail(*args, **kwargs):
         raise runner.NotebookFailedError("01_svhn_data failed in cell 3: E: x; 02_x failed in cell 1: E: y")

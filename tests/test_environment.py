@@ -20,7 +20,7 @@ def _fresh_process(code, **preset):
 def test_importing_the_package_sets_no_environment_variable():
     code = (
         "import os; before = dict(os.environ); "
-        "import vae_keras, vae_keras.cli, vae_keras.runner, vae_keras.environment, vae_keras.writeup.kernels; "
+        "import vae_keras, vae_keras.cli, vae_keras.writeup.runner, vae_keras.environment, vae_keras.writeup.kernels; "
         "print(sorted(set(os.environ.items()) ^ set(before.items())))"
     )
     assert _fresh_process(code) == "[]"

@@ -7,8 +7,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from vae_keras import data, fingerprint, runner, studies, train
+from vae_keras import data, fingerprint, studies, train
 from vae_keras.config import ExperimentConfig
+from vae_keras.writeup import runner
 
 
 def _config(**changes):

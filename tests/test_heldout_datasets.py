@@ -16,8 +16,7 @@ import re
 import numpy as np
 import pytest
 
-from vae_keras import runner
-from vae_keras.writeup import needs
+from vae_keras.writeup import needs, runner
 
 #: Words a page may use only for the data they name.
 MNIST_WORD = re.compile(r"\bMNIST\b")
@@ -165,7 +164,7 @@ def test_label_free_non_square_data_runs_the_notebooks_that_adapt_and_skips_the_
 @pytest.mark.parametrize("on_mnist", [False, True])
 def test_the_index_headline_names_the_data_and_model_that_ran(tmp_path, on_mnist):
     """notMNIST once read "On dynamically binarised MNIST ... 371.01 nats" beside Burda et al.'s 86.76."""
-    from vae_keras import report
+    from vae_keras.writeup import report
 
     metrics = {"benchmark_nll": 371.01, "benchmark_epochs": 10, "benchmark_eval_samples": 4,
                "benchmark_eval_images": 64, "benchmark_model": "560-200-200-50",

@@ -6,8 +6,7 @@ import sys
 
 import nbformat
 
-from vae_keras import runner
-from vae_keras.writeup import console, kernels
+from vae_keras.writeup import console, kernels, runner
 
 #: A notebook that prints what a study notebook's kernel prints: start-up noise and an error on the kernel's own
 #: stderr (file descriptor 2, as TensorFlow's C++ log does), a trained model's progress line, chatter.

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from nbformat import v4
 
-from vae_keras import runner
-from vae_keras.writeup import needs
+from vae_keras.writeup import needs, runner
 
 
 def _facts(shape=(28, 28, 1), labelled=True, num_classes=10, name="npz:x.npz"):

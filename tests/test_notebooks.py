@@ -14,8 +14,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from vae_keras import report, runner
-from vae_keras.writeup import claims, console
+from vae_keras.writeup import claims, console, report, runner
 from vae_keras.writeup import results as results_lib
 
 NOTEBOOKS = runner.list_notebooks()

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from vae_keras import cli, progress, runner
+from vae_keras import cli
+from vae_keras.writeup import progress, runner
 
 
 def _run_folder(path, num_epochs, epoch, status, seconds, csv=True):

@@ -7,8 +7,7 @@ import sys
 import nbformat
 import pytest
 
-from vae_keras import publish, runner
-from vae_keras.writeup import claims
+from vae_keras.writeup import claims, publish, runner
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"

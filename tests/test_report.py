@@ -16,8 +16,7 @@ import nbformat
 import pytest
 from nbformat import v4
 
-from vae_keras import report, runner
-from vae_keras.writeup import claims
+from vae_keras.writeup import claims, report, runner
 
 # A 1x1 PNG.
 PNG = base64.b64decode(
@@ -395,7 +394,7 @@ def test_an_installed_wheel_carries_the_templates_and_the_stylesheet(tmp_path):
     }
     subprocess.run([*pip, "install", "--no-deps", "--no-index", "--target", tmp_path / "site", wheel], check=True)
     script = (
-        "import sys; from pathlib import Path; from vae_keras import report\n"
+        "import sys; from pathlib import Path; from vae_keras.writeup import report\n"
         "assert Path(report.__file__).is_relative_to(Path(sys.argv[1])), report.__file__\n"
         "index = report.write_index(Path(sys.argv[2]), {'run': {}, 'notebooks': {}}, {'01_x': 'The $x$ study'}, {})\n"
         "print(len(report.stylesheet()), index.read_text())"

@@ -13,19 +13,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "vae_keras"
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 #: The writeup wing: what turns runs into pages. The library never imports it.
-WRITEUP = (
-    "vae_keras.writeup",
-    "vae_keras.studies",
-    "vae_keras.runner",
-    "vae_keras.report",
-    "vae_keras.publish",
-    "vae_keras.progress",
-)
+WRITEUP = ("vae_keras.writeup", "vae_keras.studies")
 #: Still over a limit, each named with its size when this list was written. A ratchet: an entry that
 #: is back under its limit must be removed (a test fails until it is), and none may be added.
 KNOWN_OVER = {
-    "vae_keras/runner.py:run": 109,
-    "vae_keras/publish.py:publish": 106,
+    "vae_keras/writeup/runner.py:run": 109,
+    "vae_keras/writeup/publish.py:publish": 106,
 }
 
 
@@ -104,8 +97,9 @@ def test_the_cycle_finder_finds_a_cycle_through_a_function_level_import(tmp_path
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _cycles(graph) == [["a", "b", "c"]]
     source = tmp_path / "m.py"
-    source.write_text("def f():\n    from vae_keras import report\n")
-    assert _imports("vae_keras.m", source, {"vae_keras.report", "vae_keras"}) == {"vae_keras.report", "vae_keras"}
+    source.write_text("def f():\n    from vae_keras.writeup import report\n")
+    known = {"vae_keras.writeup.report", "vae_keras.writeup"}
+    assert _imports("vae_keras.m", source, known) == known
 
 
 def test_no_import_cycles():

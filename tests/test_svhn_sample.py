@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 from scipy import io as scipy_io
 
-from vae_keras import data, runner
+from vae_keras import data
 from vae_keras.data import official, sources
+from vae_keras.writeup import runner
 
 SHARED_DATA = Path(__file__).parents[1] / ".." / "shared" / "data"
 NUM_TRAIN, NUM_TEST, NUM_EXTRA = 900, 183, 181
@@ -342,7 +343,8 @@ def test_a_newly_registered_dataset_is_accepted_by_name_or_family(monkeypatch):
 
 def test_the_registry_and_the_runner_need_no_keras():
     code = (
-        "import sys; from vae_keras import data, runner; runner.plan(['01_svhn_data'], 'svhn_sample'); "
+        "import sys; from vae_keras import data; from vae_keras.writeup import runner; "
+        "runner.plan(['01_svhn_data'], 'svhn_sample'); "
         "data.dataset_family('svhn_sample'); sys.exit(int('keras' in sys.modules or 'tensorflow' in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

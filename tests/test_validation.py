@@ -5,7 +5,8 @@ accepted, and leaves no run folder behind."""
 import numpy as np
 import pytest
 
-from vae_keras import cli, config, data, runner, train, validation
+from vae_keras import cli, config, data, train, validation
+from vae_keras.writeup import runner
 
 
 def _images(count, shape=(8, 8, 1), seed=0):

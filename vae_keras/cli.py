@@ -46,7 +46,7 @@ def _setting_flags(parser, list_choices):
 
 def _profiles():
     """The profiles in ``params/``, as ``vae-keras run --profile`` accepts them (the runner imports no Keras)."""
-    from vae_keras import runner
+    from vae_keras.writeup import runner
 
     return runner.list_profiles()
 
@@ -147,14 +147,14 @@ def _add_publish(commands):
 
 
 def _progress(args):
-    from vae_keras import progress
+    from vae_keras.writeup import progress
 
     print(progress.format_summary(progress.summarize(args.out)))
     return 0
 
 
 def _publish(args):
-    from vae_keras import publish
+    from vae_keras.writeup import publish
 
     docs, size = publish.publish(
         args.run_dir,
@@ -238,7 +238,7 @@ def _evaluate(args):
 
 
 def _run(args):
-    from vae_keras import runner
+    from vae_keras.writeup import runner
 
     try:
         runner.run(

@@ -267,7 +267,7 @@ def _finish(out, status, info, report, terminal, failures):
     """The run's end: ``results.json``, the report, their paths on the terminal; raises for ``failures``."""
     merged = merge_results(out, status, run=info)
     if report:
-        from vae_keras import report as report_lib
+        from vae_keras.writeup import report as report_lib
 
         terminal.say(f"Report: {console.shown_path(report_lib.build_report(out))}")
     if terminal.verbose or not report:

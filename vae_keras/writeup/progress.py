@@ -16,6 +16,7 @@ import json
 import statistics
 from pathlib import Path
 
+from vae_keras.writeup import catalogue
 from vae_keras.writeup.vocabulary import counted
 
 #: A run folder's ``state.json`` status for a run that trained all its epochs (``train.COMPLETED``).
@@ -105,8 +106,6 @@ def summarize(out):
     Raises:
         FileNotFoundError: ``out`` is not a folder written by ``vae-keras run``.
     """
-    from vae_keras import runner
-
     out = Path(out)
     status = _read_json(out / "status.json")
     if not out.is_dir() or (status is None and not (out / "runs").is_dir()):
@@ -115,7 +114,7 @@ def summarize(out):
             f"Received: {str(out)!r}"
         )
     status = status or {}
-    names = runner.list_notebooks()
+    names = catalogue.list_notebooks()
     names += sorted(n for n in set(status) | {p.name for p in (out / "runs").glob("*") if p.is_dir()} if n not in names)
     notebooks, not_started = [], []
     for name in names:

@@ -19,11 +19,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from vae_keras import io_utils, runner
-from vae_keras.report import _shown_dataset
+from vae_keras import io_utils
 from vae_keras.writeup import claims as claims_lib
+from vae_keras.writeup import runner
+from vae_keras.writeup.catalogue import PROJECT_ROOT
+from vae_keras.writeup.report import _shown_dataset
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DOCS_DIR = PROJECT_ROOT / "docs"
 README = PROJECT_ROOT / "README.md"
 #: The published folder may be at most this large (figures are embedded at web resolution).
@@ -320,7 +321,7 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README, add=False, only=None):
             absolute path or traceback (``report.page_problems``), or a writeup over ``MAX_DOCS_BYTES``;
             nothing is written then.
     """
-    from vae_keras import progress, report
+    from vae_keras.writeup import progress, report
 
     run_dir, docs_dir, readme = Path(run_dir), Path(docs_dir), Path(readme)
     if only is not None:
@@ -440,7 +441,7 @@ def _recover_swap(docs_dir):
 
 def _rebuild_index(folder, results, hidden):
     """Relinks the pages in ``folder`` in notebook order and writes its index from the merged ``results``."""
-    from vae_keras import report
+    from vae_keras.writeup import report
 
     notebooks = results["notebooks"]
     titles = report.notebook_titles(notebooks)
