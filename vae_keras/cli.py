@@ -10,6 +10,9 @@ Subcommands:
 * ``vae-keras progress OUT``: how far a run folder has got (reads files only; safe while it runs)
 * ``vae-keras publish OUT``: the writeup into ``docs/``, its headline numbers into the README
 
+``train`` and ``evaluate`` are the library's; ``run``, ``progress`` and ``publish`` belong to the writeup wing and
+are defined there (``vae_keras.writeup.commands``, imported in ``_writeup`` only: the one door between the wings).
+
 Each setting of ``vae_keras.config.ExperimentConfig`` is a flag
 (``--latent-dim 20``); flags override the config file. Errors in the input
 print one clear line and exit with status 2; a diverged run exits with 3.
@@ -44,13 +47,6 @@ def _setting_flags(parser, list_choices):
         )
 
 
-def _profiles():
-    """The profiles in ``params/``, as ``vae-keras run --profile`` accepts them (the runner imports no Keras)."""
-    from vae_keras.writeup import runner
-
-    return runner.list_profiles()
-
-
 def build_parser(list_choices=True):
     """The command line. ``list_choices=False`` leaves the registries' names out of the settings' help:
     ``main`` lists them only for ``vae-keras train --help`` (read from the registering modules' source,
@@ -60,13 +56,19 @@ def build_parser(list_choices=True):
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_train(commands, list_choices)
     _add_evaluate(commands)
-    _add_run(commands)
-    _add_publish(commands)
-    progress = commands.add_parser(
-        "progress", help="how far a `vae-keras run` folder has got: epochs per run, time trained, time left"
-    )
-    progress.add_argument("out", help="the run folder (written by `vae-keras run --out DIR`)")
+    _writeup().add_parsers(commands)  # run, publish, progress
     return parser
+
+
+def _writeup():
+    """The writeup wing's subcommands (``run``, ``publish``, ``progress``: ``vae_keras.writeup.commands``).
+
+    The one door from the library into the writeup wing, and the only import of it here: the wing is imported
+    when the command line is built, never on ``import vae_keras.cli``.
+    """
+    from vae_keras.writeup import commands
+
+    return commands
 
 
 def _backend_flag(parser, auto):
@@ -106,65 +108,6 @@ def _add_evaluate(commands):
         "--seed", type=int, default=0, help="seed of the subset, the binarisation or dequantisation, and the draws"
     )
     _backend_flag(evaluate, "the backend the run trained on, recorded in its state.json")
-
-
-def _add_run(commands):
-    run = commands.add_parser("run", help="execute the study notebooks with papermill and build the HTML report")
-    run.add_argument("--profile", required=True, help=f"{', '.join(_profiles())} (params/*.yaml), or a YAML path")
-    run.add_argument("--dataset", help="dataset for every notebook (default: the profile's, else svhn)")
-    run.add_argument("--only", help="comma-separated notebook numbers or names, e.g. 02,05")
-    run.add_argument("--out", help="output folder (default: runs/<profile>)")
-    run.add_argument("--keep-going", action="store_true", help="run the other notebooks after a failure")
-    run.add_argument("--resume", action="store_true", help="skip notebooks already completed in --out")
-    run.add_argument(
-        "--verbose",
-        action="store_true",
-        help="print everything the kernels print (each notebook's parameters, its cells' output, TensorFlow's "
-        "start-up log); default: one line per notebook and per trained model",
-    )
-
-
-def _add_publish(commands):
-    publish = commands.add_parser(
-        "publish", help="copy a finished run's writeup into docs/ and its headline numbers into the README"
-    )
-    publish.add_argument("run_dir", help="the run folder (written by `vae-keras run --out DIR`)")
-    publish.add_argument("--docs", default=None, help="where the writeup goes (default: docs/ of the project)")
-    publish.add_argument(
-        "--readme", default=None, help="the README whose results block is rendered (default: the project's)"
-    )
-    publish.add_argument(
-        "--add",
-        action="store_true",
-        help="add the run's completed notebooks to the published writeup, keeping the published pages of the "
-        "others (same profile and dataset); without it, docs/ is replaced",
-    )
-    publish.add_argument(
-        "--only",
-        default=None,
-        help="with --add: take only these notebooks from the run (numbers or names, e.g. 06,07)",
-    )
-
-
-def _progress(args):
-    from vae_keras.writeup import progress
-
-    print(progress.format_summary(progress.summarize(args.out)))
-    return 0
-
-
-def _publish(args):
-    from vae_keras.writeup import publish
-
-    docs, size = publish.publish(
-        args.run_dir,
-        docs_dir=args.docs or publish.DOCS_DIR,
-        readme=args.readme or publish.README,
-        add=args.add,
-        only=args.only,
-    )
-    print(f"Published {docs} ({size / 2**20:.1f} MB) and the results block of {args.readme or publish.README}")
-    return 0
 
 
 def _settings_from_args(args):
@@ -237,26 +180,6 @@ def _evaluate(args):
     return 0
 
 
-def _run(args):
-    from vae_keras.writeup import runner
-
-    try:
-        runner.run(
-            args.profile,
-            dataset=args.dataset,
-            only=args.only,
-            out=args.out,
-            keep_going=args.keep_going,
-            resume=args.resume,
-            verbose=args.verbose,
-        )
-    except runner.NotebookFailedError as error:
-        failed = str(error).count(" failed in cell ")
-        print(f"vae-keras run: {failed} notebook{'s' if failed != 1 else ''} failed (FAILED above)", file=sys.stderr)
-        return 1
-    return 0
-
-
 def _reject_unknown_arguments(parser, args, unknown):
     """Exits with status 2, naming the unknown arguments and the closest flag of the command."""
     command_parser = parser
@@ -292,7 +215,7 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    handlers = {"train": _train, "evaluate": _evaluate, "run": _run, "publish": _publish, "progress": _progress}
+    handlers = {"train": _train, "evaluate": _evaluate, **_writeup().HANDLERS}
     try:
         return handlers[args.command](args)
     except (ValueError, FileNotFoundError) as error:
