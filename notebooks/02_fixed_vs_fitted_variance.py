@@ -58,20 +58,17 @@ seed: int = 0  # seed of weights, sampling and shuffling
 out_dir: str = "runs/notebooks"  # folder for runs, figures and results
 
 # %%
-studies.seed_everything(seed)
-output = studies.Output(out_dir, "02_fixed_vs_fitted_variance")
-output.banner(
-    dataset, profile, studies.budget_text(num_epochs, max_train_examples, num_seeds, batch_size), written_for="svhn"
+budget = studies.budget_text(num_epochs, max_train_examples, num_seeds, batch_size)
+output = studies.begin(
+    "02_fixed_vs_fitted_variance", out_dir, dataset, profile, seed, budget, written_for="svhn"
 )
 seeds = studies.seeds_for(seed, num_seeds)
-base = studies.base_config(
-    dataset=dataset,
+base = studies.fitted_mlp_config(
+    dataset,
+    hidden_width,
+    latent_dim,
     input_space="pixels",
     dequantize=True,
-    architecture="mlp",
-    hidden_units=[hidden_width, hidden_width],
-    latent_dim=latent_dim,
-    likelihood="gaussian_fitted",
     learning_rate=learning_rate,
     batch_size=batch_size,
     num_epochs=num_epochs,
@@ -80,11 +77,13 @@ base = studies.base_config(
     clipnorm=100.0,
 )
 variants = {f"fixed sigma={s:g}": {"likelihood": "gaussian_fixed", "sigma": s} for s in sigmas}
-variants |= {f"fitted floor={f:g}": {"likelihood": "gaussian_fitted", "variance_floor": f} for f in variance_floors}
+variants |= {f"fitted floor={f:g}": {"variance_floor": f} for f in variance_floors}
 variants["shared sigma"] = {"likelihood": "gaussian_shared"}
 unstable_name = f"fitted floor={unstable_floor:g}, raw pixels"
 unstable_epochs = checks.integer("unstable_epochs", unstable_epochs, 0) or num_epochs
 unstable_changes = {"variance_floor": unstable_floor, "dequantize": False, "num_epochs": unstable_epochs}
+
+# %%
 output.settings(
     dataset=dataset,
     model=f"MLP {hidden_width}-{hidden_width}, z={latent_dim}",
@@ -104,7 +103,8 @@ output.settings(
 # The decoder outputs a mean $\mu(z)$ for every pixel, and the Gaussian likelihood of an image with
 # $D$ values is
 #
-# $$-\log p(x \mid z) = \sum_{d=1}^{D} \left[ \frac{(x_d - \mu_d)^2}{2\sigma_d^2} + \log \sigma_d + \tfrac{1}{2}\log 2\pi \right].$$
+# $$-\log p(x \mid z) = \sum_{d=1}^{D} \left[ \frac{(x_d - \mu_d)^2}{2\sigma_d^2} + \log \sigma_d
+# + \tfrac{1}{2}\log 2\pi \right].$$
 #
 # * **Fixed:** $\sigma_d = \sigma$ for every pixel, a hyperparameter.
 # * **Fitted:** the decoder outputs a second map, $r(z)$, and $\sigma_d^2 = e^{r_d} + \epsilon$. The floor
@@ -124,24 +124,8 @@ unstable_runs, _ = studies.train_variants(
     base, {unstable_name: unstable_changes}, output, num_samples=eval_samples, eval_examples=eval_examples
 )
 unstable = unstable_runs[unstable_name]
-studies.Table(
-    table.rows,
-    columns=[
-        c
-        for c in (
-            "variant",
-            "status",
-            "epochs",
-            "test_elbo",
-            "test_log_px",
-            "bits_per_dim",
-            "bits_per_dim_sd",
-            "test_kl",
-            "pixel_mse",
-        )
-        if any(c in r for r in table.rows)
-    ],
-)
+columns = ["variant", "status", "epochs", "test_elbo", "test_log_px", "bits_per_dim", "bits_per_dim_sd"]
+studies.Table(table.rows, columns=columns + ["test_kl", "pixel_mse"], only_present=True)
 
 # %% [markdown]
 # ## 2. Which variance gives the best likelihood?
@@ -157,7 +141,7 @@ studies.Table(
 # lower than the best fixed one, by more than the spread between seeds.
 
 # %%
-completed = {name: v for name, v in trained.items() if v.vae is not None}
+completed = studies.completed(trained)
 comparable = {name: v for name, v in completed.items() if v.row.get("bits_per_dim") is not None}
 output.show(
     plots.bars(
@@ -170,24 +154,15 @@ output.show(
 )
 
 # %%
-fixed_names = [n for n in comparable if n.startswith("fixed")]
-fitted_names = [n for n in comparable if n.startswith("fitted")]
-ranking = sorted(comparable, key=lambda n: comparable[n].row["bits_per_dim"])
+ranking = studies.ranked(comparable, "bits_per_dim")
 if ranking:
-    uniform_note = ""
-    if comparable[ranking[0]].row["bits_per_dim"] >= 8:
-        uniform_note = (
-            " Every variant scores 8 bits/dim or more, no better than a uniform model: at this budget none "
-            "of them has learned the pixel distribution, so the ranking says little."
-        )
-    output.say(
-        "Ranked by test bits/dim (mean ± sd over seeds): "
-        + "; ".join(f"**{n}** {studies.mean_sd(comparable[n].values('bits_per_dim'), '.3f')}" for n in ranking)
-        + "."
-        + uniform_note
-    )
-best_fixed = min(fixed_names, key=lambda n: comparable[n].row["bits_per_dim"]) if fixed_names else None
-best_fitted = min(fitted_names, key=lambda n: comparable[n].row["bits_per_dim"]) if fitted_names else None
+    lead = "Ranked by test bits/dim (mean ± sd over seeds)"
+    text = studies.ranking_text(comparable, ranking, "bits_per_dim", lead, ".3f")
+    output.say(text + studies.uniform_note(comparable[ranking[0]].row["bits_per_dim"]))
+best_fixed = studies.best_named(comparable, "fixed", "bits_per_dim")
+best_fitted = studies.best_named(comparable, "fitted", "bits_per_dim")
+
+# %%
 if best_fixed and best_fitted:
     prepared = comparable[best_fitted].prepared
     factorised = studies.factorised_bits_per_dim(prepared.train[0], prepared.test[0])
@@ -205,7 +180,8 @@ if best_fixed and best_fitted:
         fitted_name=best_fitted,
     )
 else:
-    verdict_fixed = output.undecided("fixed_sigma_poor", "no completed fixed-sigma and fitted-variance pair to compare")
+    reason = "no completed fixed-sigma and fitted-variance pair to compare"
+    verdict_fixed = output.undecided("fixed_sigma_poor", reason)
 output.verdicts(verdict_fixed)
 
 # %% [markdown]
@@ -241,19 +217,7 @@ if fitted_name is not None:
         ),
         "predicted_std",
     )
-    edge_r = studies.edge_correlation(recon, std)
-    spread_ratio = float(std.max() / max(std.min(), 1e-12))
-    if spread_ratio < 1.5:
-        output.say(
-            f"The predicted standard deviation is nearly uniform: it ranges only from {std.min():.3f} to "
-            f"{std.max():.3f} ({spread_ratio:.2f}x), so this model has not learned where it is unsure."
-        )
-    else:
-        output.say(
-            f"The predicted standard deviation ranges from {std.min():.3f} to {std.max():.3f}; its "
-            f"correlation with edge strength is r = {edge_r:.2f} "
-            f"({'higher on edges' if edge_r > 0.2 else 'lower on edges' if edge_r < -0.2 else 'no clear link to edges'})."
-        )
+    output.say(studies.predicted_std_text(recon, std))
 
 # %% [markdown]
 # ## 4. Is the floor needed?
@@ -274,39 +238,18 @@ if fitted_name is not None:
 # that clipping.
 
 # %%
-curves = {
-    f"{n} ({kind})": runs[n].curve(key)
-    for runs, n in ((trained, fitted_name), (unstable_runs, unstable_name))
-    if n is not None
-    for kind, key in (("train", "nelbo"), ("validation", "val_nelbo"))
-}
-curves = {k: v for k, v in curves.items() if len(v)}
+compared = ({fitted_name: trained[fitted_name]} if fitted_name else {}) | {unstable_name: unstable}
+curves = studies.training_curves(compared)
 if curves:
     floor_title = f"A floor of {unstable_floor:g} on raw pixels"
     if fitted_name:
         floor_title = f"{fitted_name} against a floor of {unstable_floor:g} on raw pixels"
-    output.show(
-        plots.curves(
-            {k: np.arange(1, len(v) + 1) for k, v in curves.items()},
-            curves,
-            "epoch",
-            "negative ELBO (nats)",
-            title=floor_title,
-        ),
-        "unsafe_floor",
-    )
+    output.show(studies.epoch_curves(curves, "negative ELBO (nats)", floor_title), "unsafe_floor")
+
+# %%
 num_train = len(next(iter(completed.values())).prepared.train[0]) if completed else 0
 examples_seen = int(unstable.row["epochs"]) * num_train
-if unstable.row["status"] == "completed":
-    output.say(
-        f"The {unstable_floor:g} floor finished all {studies.counted(int(unstable.row['epochs']), 'epoch')} ({examples_seen:,} training examples) "
-        f"without a non-finite loss; its test ELBO is {unstable.row['test_elbo']:.1f} nats. "
-        + studies.validation_turn(unstable.curve("nelbo"), unstable.curve("val_nelbo"))
-    )
-else:
-    output.say(
-        f"The {unstable_floor:g} floor stopped after {studies.counted(int(unstable.row['epochs']), 'completed epoch')}: {unstable.row.get('error')}"
-    )
+output.say(studies.floor_run_text(unstable, unstable_floor, num_train))
 verdict_floor = output.decide(
     "variance_floor_needed",
     statuses=[r["status"] for r in unstable.seed_rows],
@@ -341,7 +284,8 @@ if shared:
     )
 studies.Table(
     beta_rows,
-    title="Fixed sigma and the KL weight it implies" + (" (last row: the learned shared sigma)" if shared else ""),
+    title="Fixed sigma and the KL weight it implies"
+    + (" (last row: the learned shared sigma)" if shared else ""),
 )
 
 # %% [markdown]
@@ -362,24 +306,22 @@ results = output.record(
     eval_samples=eval_samples,
     table=table.rows,
 )
+
+# %%
 lines = [
     f"On `{studies.dataset_label(dataset)}` with {studies.counted(num_epochs, 'epoch')} per model and "
     f"{studies.counted(len(seeds), 'seed')} per compared variant (the raw-pixel floor run: 1 seed, "
     f"{studies.counted(unstable_epochs, 'epoch')}):"
 ]
+bits = {name: studies.mean_sd(v.values("bits_per_dim"), ".3f") for name, v in comparable.items()}
 if ranking:
-    lines.append(
-        f"* the lowest test bits/dim is **{ranking[0]}**, "
-        f"{studies.mean_sd(comparable[ranking[0]].values('bits_per_dim'), '.3f')}; "
-        + (
-            f"the best fixed sigma scores {studies.mean_sd(comparable[best_fixed].values('bits_per_dim'), '.3f')};"
-            if best_fixed
-            else "no fixed-sigma model completed;"
-        )
+    fixed = (
+        f"the best fixed sigma scores {bits[best_fixed]}" if best_fixed else "no fixed-sigma model completed"
     )
+    lines.append(f"* the lowest test bits/dim is **{ranking[0]}**, {bits[ranking[0]]}; {fixed};")
 lines.append(
-    f"* the fitted variance with a {unstable_floor:g} floor on raw pixels ended **{unstable.row['status']}** after "
-    f"{studies.counted(int(unstable.row['epochs']), 'epoch')};"
+    f"* the fitted variance with a {unstable_floor:g} floor on raw pixels ended **{unstable.row['status']}** "
+    f"after {studies.counted(int(unstable.row['epochs']), 'epoch')};"
 )
 lines += output.claim_lines()
 output.say("\n".join(lines))

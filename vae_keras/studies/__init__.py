@@ -12,6 +12,10 @@ goes into its output folder ``OUT_DIR``::
 
 Notebooks use the names below as ``studies.X``; each lives in one submodule:
 
+* ``start``: the first call of a notebook (``begin``: seed, output, banner) and
+  the base model notebooks 02-04 vary (``fitted_mlp_config``).
+* ``compare``: which variants completed, how they rank on a metric, the best
+  of a kind, and their curves by epoch.
 * ``page``: the notebook page: ``setup``, ``Output`` (figures, results,
   verdicts), ``Table``, ``fmt`` and the banner's words.
 * ``variants``: training and evaluating a set of variants over seeds
@@ -32,6 +36,14 @@ Notebooks use the names below as ``studies.X``; each lives in one submodule:
 """
 
 from vae_keras.studies.collapse import code_gain, collapse_finding, collapse_rows, gaussian_baseline, learned_problem
+from vae_keras.studies.compare import (
+    best_named,
+    completed,
+    epoch_curves,
+    ranked,
+    ranking_text,
+    training_curves,
+)
 from vae_keras.studies.exploration import (
     examples_per_class,
     find_distractor_crops,
@@ -82,11 +94,15 @@ from vae_keras.studies.samples import (
     samples_by_variant,
     sharpness,
 )
+from vae_keras.studies.start import begin, fitted_mlp_config
 from vae_keras.studies.variance import (
     edge_correlation,
     effective_beta,
     factorised_bits_per_dim,
+    floor_run_text,
     predicted_std,
+    predicted_std_text,
+    uniform_note,
     validation_turn,
 )
 from vae_keras.studies.variants import (
@@ -114,6 +130,17 @@ from vae_keras.studies.words import (
 from vae_keras.writeup.vocabulary import counted
 
 __all__ = [
+    "begin",
+    "fitted_mlp_config",
+    "best_named",
+    "completed",
+    "epoch_curves",
+    "ranked",
+    "ranking_text",
+    "training_curves",
+    "floor_run_text",
+    "predicted_std_text",
+    "uniform_note",
     "code_gain",
     "collapse_finding",
     "collapse_rows",

@@ -415,14 +415,17 @@ class Table:
         rows: a list of dicts.
         columns: the keys to show, in order (default: all, in first-seen order).
         title: optional caption.
+        only_present: leave out the columns of ``columns`` that no row has (a metric a run did not measure).
     """
 
-    def __init__(self, rows, columns=None, title=None):
+    def __init__(self, rows, columns=None, title=None, only_present=False):
         self.rows = [dict(row) for row in rows]
         if columns is None:
             columns = []
             for row in self.rows:
                 columns += [key for key in row if key not in columns]
+        if only_present:
+            columns = [column for column in columns if any(column in row for row in self.rows)]
         self.columns = list(columns)
         self.title = title
 

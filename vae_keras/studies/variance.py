@@ -5,10 +5,13 @@ decoder predicts, ``edge_correlation`` relates it to the edges of the image, and
 ``effective_beta`` turns a fixed standard deviation into the KL weight of the
 equivalent squared-error VAE. ``validation_turn`` says where a run's validation
 objective was best (the raw-pixel floor run overfits its saturated pixels).
+``uniform_note``, ``predicted_std_text`` and ``floor_run_text`` put the page's findings into words.
 """
 
 import keras
 import numpy as np
+
+from vae_keras.writeup.vocabulary import counted
 
 
 def predicted_std(variant, num_images=10, seed=0):
@@ -105,3 +108,44 @@ def factorised_bits_per_dim(train_images, test_images, num_levels=256):
     np.add.at(counts, (np.broadcast_to(columns, train.shape), train), 1)
     log_prob = np.log(counts) - np.log(counts.sum(axis=1, keepdims=True))
     return float(-log_prob[columns, test].mean() / np.log(2))
+
+
+def uniform_note(best_bits_per_dim):
+    """A sentence for a ranking whose best model scores 8 bits/dim or more (no better than uniform), else ``""``."""
+    if best_bits_per_dim is None or best_bits_per_dim < 8:
+        return ""
+    return (
+        " Every variant scores 8 bits/dim or more, no better than a uniform model: at this budget none "
+        "of them has learned the pixel distribution, so the ranking says little."
+    )
+
+
+def predicted_std_text(reconstructions, std):
+    """What a fitted decoder's predicted standard deviation shows, in words: its range, and either that it is
+    nearly uniform (less than 1.5x from the smallest to the largest) or how it follows the edges."""
+    low, high = float(np.min(std)), float(np.max(std))
+    spread_ratio = high / max(low, 1e-12)
+    if spread_ratio < 1.5:
+        return (
+            f"The predicted standard deviation is nearly uniform: it ranges only from {low:.3f} to "
+            f"{high:.3f} ({spread_ratio:.2f}x), so this model has not learned where it is unsure."
+        )
+    edge_r = edge_correlation(reconstructions, std)
+    link = "higher on edges" if edge_r > 0.2 else "lower on edges" if edge_r < -0.2 else "no clear link to edges"
+    return (
+        f"The predicted standard deviation ranges from {low:.3f} to {high:.3f}; its "
+        f"correlation with edge strength is r = {edge_r:.2f} ({link})."
+    )
+
+
+def floor_run_text(variant, floor, num_train):
+    """How the run with the unsafe variance ``floor`` ended, in words: finished (with its test ELBO and
+    where its validation objective turned) or stopped (with the guard's error)."""
+    epochs = int(variant.row["epochs"])
+    if variant.row["status"] != "completed":
+        return f"The {floor:g} floor stopped after {counted(epochs, 'completed epoch')}: {variant.row.get('error')}"
+    return (
+        f"The {floor:g} floor finished all {counted(epochs, 'epoch')} ({epochs * num_train:,} training examples) "
+        f"without a non-finite loss; its test ELBO is {variant.row['test_elbo']:.1f} nats. "
+        + validation_turn(variant.curve("nelbo"), variant.curve("val_nelbo"))
+    )
