@@ -379,7 +379,7 @@ def test_pages_inline_the_packaged_stylesheet(run_folder):
 
 def test_an_installed_wheel_carries_the_templates_and_the_stylesheet(tmp_path):
     """``pip install`` of a wheel (not the editable checkout) finds the CSS and renders the index from its templates."""
-    root, source = Path(report.__file__).resolve().parents[1], tmp_path / "source"
+    root, source = Path(report.__file__).resolve().parents[2], tmp_path / "source"
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(root / name, source / name)

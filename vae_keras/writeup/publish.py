@@ -21,7 +21,7 @@ from pathlib import Path
 
 from vae_keras import io_utils
 from vae_keras.writeup import claims as claims_lib
-from vae_keras.writeup import runner
+from vae_keras.writeup import progress, report, runner
 from vae_keras.writeup.catalogue import PROJECT_ROOT
 from vae_keras.writeup.report import _shown_dataset
 
@@ -321,31 +321,10 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README, add=False, only=None):
             absolute path or traceback (``report.page_problems``), or a writeup over ``MAX_DOCS_BYTES``;
             nothing is written then.
     """
-    from vae_keras.writeup import progress, report
-
     run_dir, docs_dir, readme = Path(run_dir), Path(docs_dir), Path(readme)
-    if only is not None:
-        if not add:
-            raise ValueError(
-                f"--only selects the notebooks that a run adds to the published writeup. Received: --only {only!r} "
-                "without --add; add --add, or leave out --only to publish the whole run"
-            )
-        if not str(only).strip(" ,"):
-            raise ValueError(
-                f"--only names the notebooks to add. Received: --only {only!r}. Accepted: numbers or names, e.g. "
-                f"--only 06,07 ({', '.join(runner.list_notebooks())})"
-            )
-        only = set(runner.select_notebooks(only))
+    only = _selected(only, add)
     _recover_swap(docs_dir)
-    results = load_run(run_dir, running_ok=add)
-    dataset = results.setdefault("run", {}).get("dataset")
-    results["run"]["dataset"] = _shown_dataset(dataset) or None  # no machine's paths in docs/
-    command = results["run"].get("command")
-    for name, entry in results.get("notebooks", {}).items():
-        entry["command"] = entry.get("command") or command  # the invocation that ran it (older runs: the last)
-        runs = progress.notebook_runs(run_dir, name)
-        if runs:
-            entry["trained_seconds"] = round(sum(run["trained_seconds"] for run in runs), 1)
+    results, dataset = _gathered(run_dir, add)
     published = docs_dir / "results.json"
     existing = json.loads(published.read_text()) if add and published.is_file() else None
     if existing is None and only is not None:
@@ -366,46 +345,89 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README, add=False, only=None):
         if add:
             if existing is not None:
                 shutil.copytree(docs_dir, staging, dirs_exist_ok=True)
-            for name in taken:  # the run's pages and figures of these notebooks replace the published ones
-                (staging / f"{name}.html").unlink(missing_ok=True)
-                for figure in (staging / "figures").glob(f"{name}__*"):
-                    figure.unlink()
-            for name in taken:
-                if results["notebooks"][name].get("status") not in (runner.COMPLETED, runner.FAILED):
-                    continue  # no page: skipped, or not finished (its page would be half a notebook)
-                for source in [
-                    run_dir / "report" / f"{name}.html",
-                    *(run_dir / "report" / "figures").glob(f"{name}__*"),
-                ]:
-                    if source.is_file():
-                        target = staging / source.relative_to(run_dir / "report")
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        shutil.copy2(source, target)
+            _copy_pages(run_dir, staging, results, taken)
             _rebuild_index(staging, results, report._hidden_paths(run_dir, dataset))
         else:
             shutil.copytree(run_dir / "report", staging, dirs_exist_ok=True)
         io_utils.atomic_write_json(staging / "results.json", results, sort_keys=False)
-        problems = [
-            f"{page.name}: {problem}"
-            for page in sorted(staging.glob("*.html"))
-            for problem in report.page_problems(page.read_text())
-        ]
-        if problems:
-            raise ValueError(
-                "A published page must show no training logs, absolute paths or tracebacks. Received: "
-                + "; ".join(problems)
-            )
-        size = _folder_bytes(staging)
-        if size > MAX_DOCS_BYTES:
-            raise ValueError(
-                f"The writeup must be at most {MAX_DOCS_BYTES // 2**20} MB to publish. Received: "
-                f"{size / 2**20:.1f} MB in {run_dir / 'report'}" + (" with the published pages" if add else "")
-            )
+        _check_staged(staging, run_dir / "report", add)
         (staging / "README.md").write_text(_docs_readme(results))
         _swap_in(staging, docs_dir, lambda: io_utils.atomic_write_text(readme, readme_text))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return docs_dir, _folder_bytes(docs_dir)
+
+
+def _selected(only, add):
+    """``--only``'s notebooks as a set of names (``None``: all), refused without ``add`` or when it names none."""
+    if only is None:
+        return None
+    if not add:
+        raise ValueError(
+            f"--only selects the notebooks that a run adds to the published writeup. Received: --only {only!r} "
+            "without --add; add --add, or leave out --only to publish the whole run"
+        )
+    if not str(only).strip(" ,"):
+        raise ValueError(
+            f"--only names the notebooks to add. Received: --only {only!r}. Accepted: numbers or names, e.g. "
+            f"--only 06,07 ({', '.join(runner.list_notebooks())})"
+        )
+    return set(runner.select_notebooks(only))
+
+
+def _gathered(run_dir, add):
+    """The run's results as they are published: ``(results, dataset)``, ``dataset`` as the run named it.
+
+    The dataset is shown without a machine's paths; each notebook carries the command that ran it and the epoch
+    times of its run folders (``progress.notebook_runs``).
+    """
+    results = load_run(run_dir, running_ok=add)
+    dataset = results.setdefault("run", {}).get("dataset")
+    results["run"]["dataset"] = _shown_dataset(dataset) or None  # no machine's paths in docs/
+    command = results["run"].get("command")
+    for name, entry in results.get("notebooks", {}).items():
+        entry["command"] = entry.get("command") or command  # the invocation that ran it (older runs: the last)
+        runs = progress.notebook_runs(run_dir, name)
+        if runs:
+            entry["trained_seconds"] = round(sum(run["trained_seconds"] for run in runs), 1)
+    return results, dataset
+
+
+def _copy_pages(run_dir, staging, results, taken):
+    """The run's pages and figures of the ``taken`` notebooks, in place of the published ones in ``staging``."""
+    for name in taken:
+        (staging / f"{name}.html").unlink(missing_ok=True)
+        for figure in (staging / "figures").glob(f"{name}__*"):
+            figure.unlink()
+    for name in taken:
+        if results["notebooks"][name].get("status") not in (runner.COMPLETED, runner.FAILED):
+            continue  # no page: skipped, or not finished (its page would be half a notebook)
+        for source in [run_dir / "report" / f"{name}.html", *(run_dir / "report" / "figures").glob(f"{name}__*")]:
+            if source.is_file():
+                target = staging / source.relative_to(run_dir / "report")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
+
+
+def _check_staged(staging, report_dir, add):
+    """Refuses a staged writeup with a page a reader must not see (``report.page_problems``) or over
+    ``MAX_DOCS_BYTES``."""
+    problems = [
+        f"{page.name}: {problem}"
+        for page in sorted(staging.glob("*.html"))
+        for problem in report.page_problems(page.read_text())
+    ]
+    if problems:
+        raise ValueError(
+            "A published page must show no training logs, absolute paths or tracebacks. Received: "
+            + "; ".join(problems)
+        )
+    size = _folder_bytes(staging)
+    if size > MAX_DOCS_BYTES:
+        raise ValueError(
+            f"The writeup must be at most {MAX_DOCS_BYTES // 2**20} MB to publish. Received: "
+            f"{size / 2**20:.1f} MB in {report_dir}" + (" with the published pages" if add else "")
+        )
 
 
 def _swap_in(staging, docs_dir, then):
@@ -441,8 +463,6 @@ def _recover_swap(docs_dir):
 
 def _rebuild_index(folder, results, hidden):
     """Relinks the pages in ``folder`` in notebook order and writes its index from the merged ``results``."""
-    from vae_keras.writeup import report
-
     notebooks = results["notebooks"]
     titles = report.notebook_titles(notebooks)
     pages = {name: f"{name}.html" for name in sorted(notebooks) if (folder / f"{name}.html").is_file()}

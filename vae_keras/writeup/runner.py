@@ -31,6 +31,7 @@ Each kernel starts with the environment of ``kernels.kernel_environment``.
 """
 
 import contextlib
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -186,8 +187,47 @@ def run(
             runs on.
         NotebookFailedError: if a notebook failed (after writing results and report).
     """
-    from papermill.exceptions import PapermillExecutionError
+    session = _prepare(profile, dataset, only, out, keep_going, resume)
+    progress = verbose and sys.stdout.isatty() if progress is None else progress
+    terminal = console.Console(verbose)
+    if session.skipped:
+        terminal.say(console.skipped_line(session.skipped))
+    running = [name for name in session.notebooks if name not in session.skipped]  # numbered [1/N] ... [N/N]
+    failures = []
+    for name in session.notebooks:
+        if name in session.skipped:
+            session.status[name] = {"status": SKIPPED, "reason": session.skipped[name]}
+            _write_status(session.out, session.status)
+            continue
+        step = f"[{running.index(name) + 1}/{len(running)}] {name}"
+        failure = _run_notebook(session, name, step, terminal, progress, resume)
+        if failure is not None:
+            failures.append(failure)
+            if not keep_going:
+                break
+    return _finish(session.out, session.status, session.info, report, terminal, failures)
 
+
+@dataclasses.dataclass
+class _Session:
+    """What ``run`` settled before its first notebook: the parameters, what runs and what is skipped (and why),
+    the run's provenance (``info``), its kernel, and the status read from its folder (updated as it goes)."""
+
+    out: Path
+    profile_name: str
+    parameters: dict
+    overrides: dict
+    backends: dict
+    notebooks: list
+    skipped: dict
+    info: dict
+    kernel: str
+    machine: str
+    status: dict
+
+
+def _prepare(profile, dataset, only, out, keep_going, resume):
+    """The checks and choices of ``run`` before any notebook kernel starts: a ``_Session``, or ``ValueError``."""
     parameters, overrides, backends = _profile(profile, dataset)
     profile_name = Path(str(profile)).stem
     notebooks = select_notebooks(only)
@@ -200,67 +240,74 @@ def run(
     info["notebooks"] = list(notebooks)  # the selection: results.json lists those not reached yet as queued
     out = Path(out or Path("runs") / profile_name).resolve()
     skipped.update(_validate(out, parameters.get("dataset"), to_run) or {})  # by their needs, before any kernel
-    info["dataset_sha256"] = dataset_sha256 = dataset_checksum(parameters.get("dataset"))
+    info["dataset_sha256"] = dataset_checksum(parameters.get("dataset"))
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
-    kernel = ensure_kernel()
-    where = machine()
-    status = read_status(out)
-    progress = verbose and sys.stdout.isatty() if progress is None else progress
-    terminal = console.Console(verbose)
-    if skipped:
-        terminal.say(console.skipped_line(skipped))
-    running = [name for name in notebooks if name not in skipped]  # numbered [1/N] ... [N/N]
-    failures = []
-    for name in notebooks:
-        executed = out / "notebooks" / f"{name}.ipynb"
-        if name in skipped:
-            status[name] = {"status": SKIPPED, "reason": skipped[name]}
-            _write_status(out, status)
-            continue
-        step = f"[{running.index(name) + 1}/{len(running)}] {name}"
-        chosen = _chosen(name, parameters, overrides, profile_name, out)
-        if resume and status.get(name, {}).get("status") == COMPLETED and executed.exists():
-            changed = changed_since(status[name], chosen, dataset_sha256)
-            if not changed:
-                terminal.say(f"{step}: completed earlier, skipped (--resume)")
-                continue
-            terminal.say(f"{step}: completed earlier with other {'; '.join(changed)}")
-        environment = kernels.kernel_environment(backends.get(name))
-        terminal.notebook(step, name, chosen)
-        status[name] = {
-            "status": RUNNING,
-            "parameters": chosen,
-            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "commit": info.get("commit"),  # a run resumed across sessions may span several commits
-            "command": info.get("command"),  # ... and several commands
-            "machine": where,  # ... and several machines
-            "dataset_sha256": dataset_sha256,  # ... and the bytes of the data, if they changed in between
-        }
-        (out / "results" / f"{name}.json").unlink(missing_ok=True)  # never mix in an older run's numbers
-        start = time.time()
-        try:
-            status[name]["keras_backend"] = environment.get("KERAS_BACKEND") or "tensorflow"
-            _write_status(out, status)
-            merge_results(out, status, run=info)  # results.json says it is running: never its old numbers
-            _execute(name, executed, chosen, kernel, environment, terminal, progress)
-        except PapermillExecutionError as error:
-            message = f"{name} failed in cell {error.cell_index}: {error.ename}: {error.evalue}"
-            status[name].update(
-                status=FAILED, error=message, cell=error.cell_index, seconds=round(time.time() - start, 1)
-            )
-            _write_status(out, status)
-            merge_results(out, status, run=info)  # results.json after every notebook: a long run publishes part-way
-            failures.append(message)
-            terminal.say(f"FAILED: {message}; the partial notebook: {console.shown_path(executed)}", error=True)
-            if not keep_going:
-                break
-            continue
-        status[name].update(status=COMPLETED, seconds=round(time.time() - start, 1))
-        _write_status(out, status)
-        merge_results(out, status, run=info)
-        if verbose:
-            terminal.say(f"{step}: completed in {status[name]['seconds']} s")
-    return _finish(out, status, info, report, terminal, failures)
+    return _Session(
+        out=out,
+        profile_name=profile_name,
+        parameters=parameters,
+        overrides=overrides,
+        backends=backends,
+        notebooks=notebooks,
+        skipped=skipped,
+        info=info,
+        kernel=ensure_kernel(),
+        machine=machine(),
+        status=read_status(out),
+    )
+
+
+def _run_notebook(session, name, step, terminal, progress, resume):
+    """Runs one notebook of the ``session`` and records it in ``status.json`` and ``results.json`` as it goes.
+
+    Returns:
+        ``None`` when it completed (or completed earlier, with ``resume``), else the failure's one-line message.
+    """
+    from papermill.exceptions import PapermillExecutionError
+
+    out, status = session.out, session.status
+    executed = out / "notebooks" / f"{name}.ipynb"
+    chosen = _chosen(name, session.parameters, session.overrides, session.profile_name, out)
+    if resume and status.get(name, {}).get("status") == COMPLETED and executed.exists():
+        changed = changed_since(status[name], chosen, session.info["dataset_sha256"])
+        if not changed:
+            terminal.say(f"{step}: completed earlier, skipped (--resume)")
+            return None
+        terminal.say(f"{step}: completed earlier with other {'; '.join(changed)}")
+    environment = kernels.kernel_environment(session.backends.get(name))
+    terminal.notebook(step, name, chosen)
+    status[name] = {
+        "status": RUNNING,
+        "parameters": chosen,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "commit": session.info.get("commit"),  # a run resumed across sessions may span several commits
+        "command": session.info.get("command"),  # ... and several commands
+        "machine": session.machine,  # ... and several machines
+        "dataset_sha256": session.info["dataset_sha256"],  # ... and the bytes of the data, if they changed in between
+        "keras_backend": environment.get("KERAS_BACKEND") or "tensorflow",
+    }
+    (out / "results" / f"{name}.json").unlink(missing_ok=True)  # never mix in an older run's numbers
+    start = time.time()
+    try:
+        _record(session)  # results.json says it is running: never its old numbers
+        _execute(name, executed, chosen, session.kernel, environment, terminal, progress)
+    except PapermillExecutionError as error:
+        message = f"{name} failed in cell {error.cell_index}: {error.ename}: {error.evalue}"
+        status[name].update(status=FAILED, error=message, cell=error.cell_index, seconds=round(time.time() - start, 1))
+        _record(session)  # results.json after every notebook: a long run publishes part-way
+        terminal.say(f"FAILED: {message}; the partial notebook: {console.shown_path(executed)}", error=True)
+        return message
+    status[name].update(status=COMPLETED, seconds=round(time.time() - start, 1))
+    _record(session)
+    if terminal.verbose:
+        terminal.say(f"{step}: completed in {status[name]['seconds']} s")
+    return None
+
+
+def _record(session):
+    """Writes the run's ``status.json``, then its ``results.json`` merged from it."""
+    _write_status(session.out, session.status)
+    merge_results(session.out, session.status, run=session.info)
 
 
 def _finish(out, status, info, report, terminal, failures):
