@@ -17,7 +17,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from vae_keras import checks, likelihoods
+from vae_keras import checks, likelihoods, run_folder
 
 LOG2 = math.log(2.0)
 
@@ -380,7 +380,7 @@ def evaluate_run(run_dir, num_samples=5000, split=None, batch_size=None, max_exa
     name = metrics_filename(split, num_samples, None if subset is None else len(subset))
     io_utils.atomic_write_json(run_dir / name, metrics)
     if split == config.test_split and subset is None:
-        io_utils.atomic_write_json(run_dir / "metrics.json", metrics)
+        io_utils.atomic_write_json(run_folder.RunFolder(run_dir).metrics, metrics)
     return metrics
 
 
@@ -389,22 +389,23 @@ def _read_run(run_dir):
     from vae_keras import config as config_lib
     from vae_keras import preprocessing, train
 
-    if not (run_dir / "config.json").is_file():
+    folder = run_folder.RunFolder(run_dir)
+    if not folder.config.is_file():
         raise FileNotFoundError(
-            f"Not a run folder (no config.json). Received: run_dir={str(run_dir)!r}. "
+            f"Not a run folder (no {run_folder.CONFIG}). Received: run_dir={str(run_dir)!r}. "
             "Create one with `vae-keras train --out RUN_DIR`."
         )
     state = train.read_state(run_dir) or {}
-    if state.get("status") != train.COMPLETED or not (run_dir / "model.keras").is_file():
+    if state.get("status") != run_folder.COMPLETED or not folder.model.is_file():
         raise ValueError(
             f"The run in {str(run_dir)!r} has not completed (status={state.get('status')!r}, "
             f"epoch {state.get('epoch', 0)}). Finish it with `vae-keras train` (it resumes) before evaluating."
         )
-    config = config_lib.ExperimentConfig.load(run_dir / "config.json")
-    vae = keras.saving.load_model(run_dir / "model.keras")
+    config = config_lib.ExperimentConfig.load(folder.config)
+    vae = keras.saving.load_model(folder.model)
     preprocessor = None
-    if (run_dir / f"{train.PREPROCESSOR_FILE}.json").exists():
-        preprocessor = preprocessing.load_preprocessor(run_dir / f"{train.PREPROCESSOR_FILE}.json")
+    if folder.preprocessor.exists():
+        preprocessor = preprocessing.load_preprocessor(folder.preprocessor)
     return config, state, vae, preprocessor
 
 

@@ -12,30 +12,23 @@ estimated; the summary names the notebooks that have not started instead.
 """
 
 import csv
-import json
 import statistics
 from pathlib import Path
 
+from vae_keras import run_folder
 from vae_keras.writeup import catalogue
 from vae_keras.writeup.vocabulary import counted
 
-#: A run folder's ``state.json`` status for a run that trained all its epochs (``train.COMPLETED``).
-COMPLETED = "completed"
+#: A run folder's statuses of a run that is over: trained all its epochs, or stopped by the divergence guard.
+FINISHED = (run_folder.COMPLETED, run_folder.DIVERGED)
 #: "running" in a status file may be stale (the process can have been stopped): said as such.
 RUNNING_SHOWN = "running or interrupted (`--resume` goes on)"
 
 
-def _read_json(path):
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def _epoch_seconds(run_dir, state):
+def _epoch_seconds(folder, state):
     """Seconds of each epoch: ``history.csv`` when written, else the state's history."""
     rows = []
-    history = Path(run_dir) / "history.csv"
+    history = folder.history
     if history.is_file():
         with history.open(newline="") as handle:
             rows = list(csv.DictReader(handle))
@@ -58,22 +51,22 @@ def run_progress(run_dir):
         ``seconds_per_epoch`` is the median over its epochs (``None`` before the first), ``seconds_left``
         is 0 for a finished run and ``None`` when it cannot be estimated.
     """
-    run_dir = Path(run_dir)
-    state = _read_json(run_dir / "state.json") or {}
-    config = _read_json(run_dir / "config.json") or {}
+    folder = run_folder.RunFolder(run_dir)
+    state = folder.read_state() or {}
+    config = folder.read_config() or {}
     epoch = int(state.get("epoch") or 0)
     num_epochs = config.get("num_epochs")
     status = state.get("status") or ("not started" if not epoch else "unknown")
-    seconds = _epoch_seconds(run_dir, state)
+    seconds = _epoch_seconds(folder, state)
     per_epoch = statistics.median(seconds) if seconds else None
-    if status == COMPLETED or status == "diverged":
+    if status in FINISHED:
         left = 0.0
     elif per_epoch is not None and isinstance(num_epochs, int):
         left = per_epoch * max(0, num_epochs - epoch)
     else:
         left = None
     return {
-        "name": run_dir.name,
+        "name": folder.path.name,
         "epoch": epoch,
         "num_epochs": num_epochs,
         "status": status,
@@ -107,7 +100,7 @@ def summarize(out):
         FileNotFoundError: ``out`` is not a folder written by ``vae-keras run``.
     """
     out = Path(out)
-    status = _read_json(out / "status.json")
+    status = run_folder.read_json(out / "status.json")
     if not out.is_dir() or (status is None and not (out / "runs").is_dir()):
         raise FileNotFoundError(
             f"`out` must be a folder written by `vae-keras run --out OUT` (it holds status.json and runs/). "
@@ -148,7 +141,7 @@ def format_summary(summary):
         for run in notebook["runs"]:
             planned = f"{run['num_epochs']:,}" if isinstance(run["num_epochs"], int) else "?"
             pace = "" if run["seconds_per_epoch"] is None else f", {run['seconds_per_epoch']:.1f} s/epoch"
-            left = "" if run["status"] in (COMPLETED, "diverged") else f", ~{_duration(run['seconds_left'])} left"
+            left = "" if run["status"] in FINISHED else f", ~{_duration(run['seconds_left'])} left"
             shown = RUNNING_SHOWN if run["status"] == "running" else run["status"]
             lines.append(
                 f"  {run['name']}: {shown}, epoch {run['epoch']:,}/{planned}, "
