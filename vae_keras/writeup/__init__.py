@@ -1,5 +1,7 @@
-"""The writeup machinery: the claims ledger and its words (more of the writeup wing moves here).
+"""The writeup machinery: notebooks run (``runner``), judged (``claims``), rendered (``report``), published
+(``publish``) and followed (``progress``), with their catalogue, results and words.
 
-This wing uses the library (``vae_keras.data``, ``models``, ``train``, ``evaluate``, ...); the library
-never imports it.
+This wing uses the library (``vae_keras.data``, ``models``, ``train``, ``evaluate``, ...); the library never
+imports it, but for one door: ``vae_keras.cli`` hands ``run``, ``progress`` and ``publish`` to ``commands``
+(ARCHITECTURE.md, "Two wings, one door").
 """
