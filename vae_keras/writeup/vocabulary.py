@@ -31,6 +31,12 @@ DATA_NAMES = {SVHN: "SVHN", MNIST: "MNIST", "digits": "scikit-learn's 8x8 digits
 WRITE_UP, OURS = "write-up", "ours"
 
 
+def shown_dataset(dataset):
+    """A dataset name for a page, with no machine's folders: ``npz:/abs/path/file.npz`` -> ``npz:file.npz``."""
+    dataset = "" if dataset is None else str(dataset)
+    return "npz:" + dataset[4:].replace("\\", "/").rsplit("/", 1)[-1] if dataset.startswith("npz:") else dataset
+
+
 def data_name(family):
     """A data family for a sentence: ``"svhn"`` -> ``"SVHN"``; an unknown one by its own name."""
     return DATA_NAMES.get(family, str(family))
