@@ -235,3 +235,45 @@ def test_cli_startup_benchmark_times_the_help_which_imports_no_keras_and_prints_
     train_help = result["commands"]["train_help"]
     assert _finite_positive(train_help["median_seconds"]) and train_help["stdout_lines"] > 50
     assert train_help["imported"] == [] and train_help["stderr_lines"] == 0, train_help["stderr"]
+
+
+def test_the_test_suite_benchmark_times_each_test_with_the_cpu_of_the_processes_it_started(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks import test_suite
+
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_timed.py").write_text(
+        "import subprocess, sys, time\n"
+        "def test_child_burns_cpu():\n"
+        "    subprocess.run([sys.executable, '-c', 'import time\\nend = time.process_time() + 0.6\\n'\n"
+        "                    'while time.process_time() < end: pass'], check=True)\n"
+        "def test_sleeps():\n"
+        "    time.sleep(0.4)\n"
+    )
+    args = ["-p", "no:xdist", "-c", str(tmp_path / "pytest.ini"), str(tmp_path / "test_timed.py")]
+    entry = test_suite.run_suite(args, top=1)
+    assert entry["returncode"] == 0 and "2 passed" in entry["summary"] and entry["tests_timed"] == 2
+    [by_cpu], [by_wall] = entry["slowest_by_cpu"], entry["slowest_by_wall"]
+    assert by_cpu["test"].endswith("test_child_burns_cpu") and by_cpu["cpu_seconds"] >= 0.55  # the child's CPU
+    sleeper = entry["tests_wall_seconds"] - by_cpu["wall_seconds"]
+    assert sleeper >= 0.4 and entry["tests_cpu_seconds"] - by_cpu["cpu_seconds"] < 0.3  # sleeping costs no CPU
+    assert entry["cpu_seconds"] >= entry["tests_cpu_seconds"] and entry["wall_seconds"] >= entry["tests_wall_seconds"]
+    [(name, totals)] = entry["files"].items()
+    assert name.endswith("test_timed.py") and totals["tests"] == 2
+    assert by_wall["test"].endswith(("test_child_burns_cpu", "test_sleeps"))
+
+
+@pytest.mark.slow  # a pytest run of tests/test_environment.py and the machine's description (imports Keras)
+def test_the_test_suite_benchmark_keeps_each_labelled_measurement(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks import test_suite
+
+    for label in ("before", "after"):
+        path = test_suite.main(["--quick", "--label", label, "--out", str(tmp_path)])
+    runs = json.loads(Path(path).read_text())["runs"]
+    assert set(runs) == {"before", "after"}
+    for entry in runs.values():
+        assert entry["returncode"] == 0 and f"{entry['tests_timed']} passed" in entry["summary"]
+        assert entry["machine"]["cpu_count"] >= 1
+        assert _finite_positive(entry["wall_seconds"]) and _finite_positive(entry["load"]["samples"])
+        assert list(entry["files"]) == ["tests/test_environment.py"]
