@@ -459,3 +459,42 @@ def test_the_readme_sets_published_numbers_beside_ours_only_on_their_data():
     assert "146.12" not in block and "146.13" not in block  # K&W's row shows no number of ours on other data
     results["headline"].update(mnist_benchmark_on_mnist=True, mnist_benchmark_data="MNIST")
     assert "86.76" in publish.readme_block(results)
+
+
+def test_a_second_dataset_is_published_beside_the_first_and_every_index_links_both(finished_run, tmp_path):
+    """``--docs docs/<dataset>``: a writeup of its own; the first one's index and the README name both."""
+    run, docs, readme = finished_run
+    publish.publish(run, docs_dir=docs, readme=readme)
+    first_block = publish.readme_results(readme.read_text())
+    assert "one per dataset" not in first_block  # one writeup: nothing to link
+    other = _later_run(tmp_path / "svhn-run", dataset="svhn_sample")
+    publish.publish(other, docs_dir=docs / "svhn_sample", readme=readme)
+    assert json.loads((docs / "results.json").read_text())["run"]["dataset"] == "npz:mnist.npz"  # kept as it was
+    assert json.loads((docs / "svhn_sample" / "results.json").read_text())["run"]["dataset"] == "svhn_sample"
+    root_index, sub_index = (docs / "index.html").read_text(), (docs / "svhn_sample" / "index.html").read_text()
+    assert '<a href="svhn_sample/index.html">svhn_sample</a>' in root_index
+    assert '<a href="../index.html">npz:mnist.npz</a>' in sub_index
+    assert "<strong>svhn_sample</strong> (this page)" in sub_index
+    block = publish.readme_results(readme.read_text())
+    assert block.startswith(first_block.rsplit(publish.README_END, 1)[0])  # the first writeup's numbers lead
+    assert "- [svhn_sample](docs/svhn_sample/index.html): profile `cpu`, commit `new5678`" in block
+    assert publish.check(docs, readme) == []
+    # Republishing the second one does not leave a stale copy behind, nor count it twice.
+    publish.publish(other, docs_dir=docs / "svhn_sample", readme=readme)
+    assert sorted(p.name for p in docs.iterdir() if p.is_dir()) == ["figures", "svhn_sample"]
+    assert publish.readme_results(readme.read_text()).count("docs/svhn_sample/index.html") == 1
+
+
+def test_an_earlier_ledger_is_shown_as_such_and_never_counted(finished_run):
+    run, docs, readme = finished_run
+    publish.publish(run, docs_dir=docs, readme=readme)
+    results = json.loads((docs / "results.json").read_text())
+    for claim in results["claims"]:  # as an earlier publish wrote them: no scope, no quote
+        claim.pop("scope", None), claim.pop("quote", None)
+    (docs / "results.json").write_text(json.dumps(results))
+    block = publish.readme_block(results)
+    assert "decided by an earlier ledger (commit `abc1234`)" in block and "not counted here" in block
+    assert "on the claims' own data" not in block
+    publish._rebuild_index(docs, results, {})
+    index = (docs / "index.html").read_text()
+    assert "These verdicts were decided by an earlier ledger" in index and "On the claims' own data" not in index

@@ -34,6 +34,7 @@ def test_writeups_root_first_then_folders_and_links_relative_to_each(tmp_path):
     root = _writeup(tmp_path / "docs", "npz:/home/me/mnist.npz", [_claim("refuted", earlier=True)])
     _writeup(root / "svhn_sample", "svhn_sample", [_claim("inconclusive")], profile="cpu-svhn-sample")
     (root / "figures").mkdir()  # a folder without results.json is not a writeup
+    _writeup(root / ".svhn_sample-replaced", "svhn_sample", [])  # publish's swap, mid-way: not a writeup
     found = site.writeups(root)
     assert [w.folder.name for w in found] == ["docs", "svhn_sample"]
     assert [w.dataset for w in found] == ["npz:mnist.npz", "svhn_sample"]  # no machine's folders
@@ -56,7 +57,7 @@ def test_an_earlier_ledger_is_never_counted_and_says_why(tmp_path):
     assert old.own_data_counts() is None
     assert "earlier ledger" in old.summary() and "not counted" in old.summary()
     assert new.own_data_counts()["reproduced"] == 1
-    assert new.summary() == "svhn_sample: profile `cpu`, commit `1234567`; on the claims' own data: 1 reproduced"
+    assert new.summary() == "profile `cpu`, commit `1234567`; on the claims' own data: 1 reproduced"
 
 
 def test_one_writeup_needs_no_links_and_the_readme_lines_name_each(tmp_path):
@@ -64,8 +65,8 @@ def test_one_writeup_needs_no_links_and_the_readme_lines_name_each(tmp_path):
     assert site.links(root) == [] and site.summary_lines(root) == []
     _writeup(root / "svhn_sample", "svhn_sample", [_claim("inconclusive")])
     lines = site.summary_lines(root, docs="docs")
-    assert lines[-2].startswith("- [npz:mnist.npz](docs/index.html) — ")
-    assert lines[-1].startswith("- [svhn_sample](docs/svhn_sample/index.html) — ")
+    assert lines[-2].startswith("- [npz:mnist.npz](docs/index.html): profile `cpu`")
+    assert lines[-1].startswith("- [svhn_sample](docs/svhn_sample/index.html): profile `cpu`")
 
 
 def test_a_broken_results_file_does_not_hide_the_other_writeups(tmp_path):

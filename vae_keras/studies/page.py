@@ -21,7 +21,7 @@ import numpy as np
 from vae_keras import data, io_utils, plots
 from vae_keras.studies.samples import reconstructions_by_variant, samples_by_variant
 from vae_keras.writeup import claims as claims_lib
-from vae_keras.writeup.vocabulary import SMALL_PROFILES, data_name
+from vae_keras.writeup.vocabulary import SMALL_PROFILES, data_name, shown_dataset
 
 
 def setup(seed=0):
@@ -298,11 +298,8 @@ def sample_note(dataset):
     return f"{dataset}, a sample of {family.upper()} ({', '.join(sizes)} images), not the full dataset"
 
 
-def dataset_label(dataset):
-    """``npz:/a/b/mnist.npz`` -> ``npz:mnist.npz``: no absolute paths on a page."""
-    if dataset.startswith("npz:"):
-        return "npz:" + Path(dataset[4:]).name
-    return dataset
+#: ``npz:/a/b/mnist.npz`` -> ``npz:mnist.npz``: no absolute paths on a page (the writeup's one definition).
+dataset_label = shown_dataset
 
 
 def budget_text(num_epochs, max_train_examples=0, num_seeds=1, batch_size=None):

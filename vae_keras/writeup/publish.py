@@ -21,9 +21,9 @@ from pathlib import Path
 
 from vae_keras import io_utils
 from vae_keras.writeup import claims as claims_lib
-from vae_keras.writeup import progress, report, runner
+from vae_keras.writeup import progress, report, runner, site
 from vae_keras.writeup.catalogue import PROJECT_ROOT
-from vae_keras.writeup.report import _shown_dataset
+from vae_keras.writeup.vocabulary import shown_dataset
 
 DOCS_DIR = PROJECT_ROOT / "docs"
 README = PROJECT_ROOT / "README.md"
@@ -103,8 +103,11 @@ def _fmt(value, spec=".2f"):
     return "not run" if value is None else format(value, spec)
 
 
-def readme_block(results, docs="docs"):
-    """The README's results section, rendered from a published ``results.json`` (``None``: none yet)."""
+def readme_block(results, docs="docs", writeups=()):
+    """The README's results section, rendered from a published ``results.json`` (``None``: none yet).
+
+    ``writeups``: the lines naming every writeup of the site (``site.summary_lines``), put at its end.
+    """
     if results is None:
         return (
             "\n".join(
@@ -122,22 +125,14 @@ def readme_block(results, docs="docs"):
     run, top = results.get("run", {}), results.get("headline", {})
     ledger, notebooks = results.get("claims", []), results.get("notebooks", {})
     counts = claims_lib.count(ledger, notebooks)
-    dataset = _shown_dataset(run.get("dataset"))
+    dataset = shown_dataset(run.get("dataset"))
     lines = [
         README_BEGIN,
         "## Results",
         "",
         _provenance_line(run, dataset, docs) + f"[Read the writeup]({docs}/index.html).",
         "",
-        f"**Claims ledger:** {sum(c.get('kind') != claims_lib.OURS for c in ledger)} claims of the four write-ups, "
-        + claims_lib.count_sentence(counts)
-        + (
-            " (the claims not run: their notebooks did not complete in "
-            + ("the published runs)" if run.get("commands") else "this run)")
-            if counts[claims_lib.NOT_RUN]
-            else ""
-        )
-        + ". Each verdict gives its reason and numbers on the writeup's index.",
+        _ledger_line(results, counts),
         "",
         '**Kingma & Welling\'s MNIST runs,** as re-run in "A Musing Upon Variational Autoencoders" '
         "(test negative ELBO, nats; continuous MNIST, their budgets):",
@@ -154,8 +149,32 @@ def readme_block(results, docs="docs"):
             ours = None
         lines.append(f"| {name} | {theirs_test:g} | {'—' if ours is None else f'{ours:.2f}'} | {shown} |")
     lines += _benchmark_lines(top, notebooks, docs)
+    lines += list(writeups)
     lines.append(README_END)
     return "\n".join(lines) + "\n"
+
+
+def _ledger_line(results, counts):
+    """The README's sentence on the claims ledger; an earlier ledger's verdicts are named, never counted."""
+    run, ledger = results.get("run", {}), results.get("claims", [])
+    theirs = sum(c.get("kind") != claims_lib.OURS for c in ledger)
+    if site.earlier_ledger(results):
+        return (
+            f"**Claims ledger:** the {theirs} verdicts of this writeup were decided by an earlier ledger (commit "
+            f"`{run.get('commit')}`), before claims carried their verbatim quote and the data they are about; "
+            "several decided a claim about SVHN on MNIST. They are shown on the writeup's index as published, and "
+            "not counted here."
+        )
+    not_run = (
+        " (the claims not run: their notebooks did not complete in "
+        + ("the published runs)" if run.get("commands") else "this run)")
+        if counts[claims_lib.NOT_RUN]
+        else ""
+    )
+    return (
+        f"**Claims ledger:** {theirs} claims of the four write-ups, {claims_lib.count_sentence(counts)}{not_run}. "
+        "Each verdict gives its reason and numbers on the writeup's index."
+    )
 
 
 def _benchmark_lines(top, notebooks, docs):
@@ -236,11 +255,12 @@ def merge_published(published, results, only=None):
         ValueError: when the run's profile or dataset is not the published one.
     """
     ours, theirs = results.get("run", {}), published.get("run", {})
-    for key, shown in (("profile", str), ("dataset", _shown_dataset)):  # the same file on another machine is one
+    for key, shown in (("profile", str), ("dataset", shown_dataset)):  # the same file on another machine is one
         if shown(ours.get(key)) != shown(theirs.get(key)):
             raise ValueError(
                 f"A run added to the published writeup must have its {key}. Received: {key} {ours.get(key)!r}, "
-                f"while docs/ holds {theirs.get(key)!r}; publish it without adding to replace the writeup"
+                f"while docs/ holds {theirs.get(key)!r}; publish it without adding to replace the writeup, or as a "
+                "writeup of its own beside it (--docs docs/<dataset>)"
             )
     mine, kept = results.get("notebooks", {}), published.get("notebooks", {})
     if only is not None:
@@ -292,7 +312,7 @@ def _without_dataset_paths(value):
     """``value`` with every ``"dataset"`` entry, at any depth, as a page shows it (``npz:file.npz``, no folders)."""
     if isinstance(value, dict):
         return {
-            key: _shown_dataset(item) if key == "dataset" and isinstance(item, str) else _without_dataset_paths(item)
+            key: shown_dataset(item) if key == "dataset" and isinstance(item, str) else _without_dataset_paths(item)
             for key, item in value.items()
         }
     if isinstance(value, list):
@@ -337,7 +357,7 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README, add=False, only=None):
     else:
         taken = set(results.get("notebooks", {}))
     results = _without_dataset_paths(results)  # also what an older publish left in the kept entries
-    readme_text = _replace_block(readme.read_text(), readme_block(results, docs=_relative(docs_dir, readme.parent)))
+    _replace_block(readme.read_text(), "")  # a README without the markers is refused before any work
     report.build_report(run_dir)
     staging = Path(tempfile.mkdtemp(prefix=".docs-", dir=docs_dir.parent))
     staging.chmod(0o755)  # mkdtemp's folder is private; the writeup is not
@@ -352,10 +372,32 @@ def publish(run_dir, docs_dir=DOCS_DIR, readme=README, add=False, only=None):
         io_utils.atomic_write_json(staging / "results.json", results, sort_keys=False)
         _check_staged(staging, run_dir / "report", add)
         (staging / "README.md").write_text(_docs_readme(results))
-        _swap_in(staging, docs_dir, lambda: io_utils.atomic_write_text(readme, readme_text))
+        _swap_in(staging, docs_dir, lambda: io_utils.atomic_write_text(readme, _readme_text(docs_dir, readme)))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    _link_writeups(docs_dir, report._hidden_paths(run_dir, dataset))
     return docs_dir, _folder_bytes(docs_dir)
+
+
+def _readme_text(docs_dir, readme):
+    """The README with its results block rendered from the site's first writeup, naming every writeup."""
+    root = site.root_of(docs_dir)
+    published = root / "results.json"
+    results = json.loads(published.read_text()) if published.is_file() else None
+    docs = _relative(root, readme.parent)
+    block = readme_block(results, docs=docs, writeups=site.summary_lines(root, docs=docs))
+    return _replace_block(readme.read_text(), block)
+
+
+def _link_writeups(docs_dir, hidden):
+    """With more than one writeup in the site, every index lists them all (``hidden``: the new one's paths)."""
+    root = site.root_of(docs_dir)
+    everyone = site.writeups(root)
+    if len(everyone) < 2:
+        return
+    for writeup in everyone:
+        mine = writeup.folder.resolve() == Path(docs_dir).resolve()
+        _rebuild_index(writeup.folder, writeup.results, hidden if mine else {}, site.links(writeup.folder, root))
 
 
 def _selected(only, add):
@@ -383,7 +425,7 @@ def _gathered(run_dir, add):
     """
     results = load_run(run_dir, running_ok=add)
     dataset = results.setdefault("run", {}).get("dataset")
-    results["run"]["dataset"] = _shown_dataset(dataset) or None  # no machine's paths in docs/
+    results["run"]["dataset"] = shown_dataset(dataset) or None  # no machine's paths in docs/
     command = results["run"].get("command")
     for name, entry in results.get("notebooks", {}).items():
         entry["command"] = entry.get("command") or command  # the invocation that ran it (older runs: the last)
@@ -461,15 +503,16 @@ def _recover_swap(docs_dir):
     return old
 
 
-def _rebuild_index(folder, results, hidden):
-    """Relinks the pages in ``folder`` in notebook order and writes its index from the merged ``results``."""
+def _rebuild_index(folder, results, hidden, links=()):
+    """Relinks the pages in ``folder`` in notebook order and writes its index from the merged ``results``
+    (``links``: the site's writeups, ``site.links``)."""
     notebooks = results["notebooks"]
     titles = report.notebook_titles(notebooks)
     pages = {name: f"{name}.html" for name in sorted(notebooks) if (folder / f"{name}.html").is_file()}
     for name, (previous, following) in report.neighbours(pages, titles).items():
         page = folder / pages[name]
         io_utils.atomic_write_text(page, report.relink(page.read_text(), previous, following))
-    report.write_index(folder, results, titles, pages, hidden)
+    report.write_index(folder, results, titles, pages, hidden, links=links)
 
 
 def _docs_readme(results):
@@ -543,7 +586,8 @@ def check(docs_dir=DOCS_DIR, readme=README):
         return [f"{readme.name} has no results block ({README_BEGIN!r} ... {README_END!r})"]
     published = docs_dir / "results.json"
     results = json.loads(published.read_text()) if published.is_file() else None
-    expected = readme_block(results, docs=_relative(docs_dir, readme.parent))
+    docs = _relative(docs_dir, readme.parent)
+    expected = readme_block(results, docs=docs, writeups=site.summary_lines(docs_dir, docs=docs))
     if block != expected:
         return [
             f"{readme.name}'s results block differs from the one rendered from {published}: run `vae-keras publish`"

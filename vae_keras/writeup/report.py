@@ -19,10 +19,10 @@ from pathlib import Path
 from markupsafe import Markup
 
 from vae_keras import io_utils
-from vae_keras.writeup import catalogue, markdown
+from vae_keras.writeup import catalogue, markdown, site
 from vae_keras.writeup import results as results_lib
 from vae_keras.writeup.catalogue import notebook_title  # noqa: F401 (report.notebook_title, as before)
-from vae_keras.writeup.vocabulary import SMALL_PROFILES, VERDICT_COLOURS
+from vae_keras.writeup.vocabulary import SMALL_PROFILES, VERDICT_COLOURS, shown_dataset
 
 #: Profiles whose budgets are too small for most claims to be decided.
 #: The package whose ``templates/`` (Jinja) and ``static/report.css`` make the pages' chrome and style.
@@ -116,7 +116,7 @@ def _public(text, hidden_paths):
 def _hidden_paths(out, dataset=None):
     paths = {str(Path(out).resolve()): "", str(catalogue.PROJECT_ROOT): ""}
     if dataset and str(dataset).startswith("npz:"):
-        # ``npz:/data/mnist/mnist.npz`` is shown as ``npz:mnist.npz``, as ``studies.dataset_label`` does.
+        # ``npz:/data/mnist/mnist.npz`` is shown as ``npz:mnist.npz``, as ``vocabulary.shown_dataset`` does.
         given = Path(str(dataset)[4:])
         for folder in {str(given.parent), str(given.resolve().parent)}:
             if folder.startswith("/") and folder != "/":  # an absolute folder, never the root
@@ -210,16 +210,10 @@ def _exporter():
 def _banner_facts(banner):
     """``[(label, value, how)]`` of a notebook's banner dict (``dataset``, ``profile``, ``budget``), for ``facts``."""
     return [
-        (key.capitalize(), _shown_dataset(banner[key]) if key == "dataset" else str(banner[key]), "strong")
+        (key.capitalize(), shown_dataset(banner[key]) if key == "dataset" else str(banner[key]), "strong")
         for key in ("dataset", "profile", "budget")
         if banner.get(key) not in (None, "")
     ]
-
-
-def _shown_dataset(dataset):
-    """A dataset name for a page: ``npz:/abs/path/file.npz`` -> ``npz:file.npz``."""
-    dataset = "" if dataset is None else str(dataset)
-    return "npz:" + Path(dataset[4:]).name if dataset.startswith("npz:") else dataset
 
 
 def pager(previous=None, following=None):
@@ -295,13 +289,14 @@ def _inline(text):
     return Markup(markdown.inline_html(str(text)))
 
 
-def _ledger(claims, notebooks, pages, titles):
+def _ledger(claims, notebooks, pages, titles, earlier=False):
     """The claims ledger for the index: the counts on the claims' own data, those counted apart, one row per claim.
 
-    Our own questions are listed apart (``ours``), never counted with the write-ups' claims.
+    Our own questions are listed apart (``ours``), never counted with the write-ups' claims. ``earlier``: the
+    verdicts were decided by an earlier ledger (``site.earlier_ledger``): listed as published, never counted.
 
     Returns:
-        ``{"decided", "apart", "theirs", "ours"}``, or ``None`` when the run recorded no claims.
+        ``{"decided", "apart", "theirs", "ours", "earlier"}``, or ``None`` when the run recorded no claims.
     """
     if not claims:
         return None
@@ -328,6 +323,7 @@ def _ledger(claims, notebooks, pages, titles):
         "apart": [(verdict, counts[verdict]) for verdict in display.APART],
         "theirs": [row(entry) for entry in claims if entry.get("kind") != OURS],
         "ours": [row(entry) for entry in claims if entry.get("kind") == OURS],
+        "earlier": earlier,
     }
 
 
@@ -346,7 +342,7 @@ def _headline(results, pages):
         # What ran: published numbers go beside it only on MNIST (a run that predates these keys was on MNIST).
         "on_mnist": top.get("mnist_benchmark_on_mnist") is not False,
         "model": top.get("mnist_benchmark_model") or "784-200-200-50",
-        "data": _shown_dataset(top.get("mnist_benchmark_data") or "MNIST"),
+        "data": shown_dataset(top.get("mnist_benchmark_data") or "MNIST"),
         "nll": f"{nll:.2f}",
         "trained": f"after {epochs:,} epoch{'s' if epochs != 1 else ''}" if epochs else "after training",
         "shortened": bool(epochs and epochs < 3280),
@@ -359,7 +355,7 @@ def _headline(results, pages):
 def _run_banner(run, hidden):
     """The index's banner: the run's dataset, profile, date and commit, and how to reproduce it."""
     dataset = run.get("dataset")
-    facts = [("Dataset", _shown_dataset(dataset) if dataset is not None else "each notebook's default", "strong")]
+    facts = [("Dataset", shown_dataset(dataset) if dataset is not None else "each notebook's default", "strong")]
     facts += [
         (key, run.get(key), how) for key, how in (("profile", "strong"), ("generated", "text"), ("commit", "code"))
     ]
@@ -369,6 +365,7 @@ def _run_banner(run, hidden):
         "command": _public(run["command"], hidden) if run.get("command") else None,
         "commands": len(run.get("commands") or []),
         "profile": run.get("profile"),
+        "commit": run.get("commit"),
         "tiny": run.get("profile") in SMALL_PROFILES,
     }
 
@@ -472,7 +469,7 @@ def build_report(out, profile=None):
     return index
 
 
-def write_index(report_dir, results, titles, pages, hidden=None):
+def write_index(report_dir, results, titles, pages, hidden=None, links=()):
     """Writes ``report_dir/index.html``: the headline, the claims ledger, headline figures and the notebooks.
 
     Args:
@@ -483,6 +480,7 @@ def write_index(report_dir, results, titles, pages, hidden=None):
         titles: ``{notebook: title}`` of every notebook the index lists.
         pages: ``{notebook: href}`` of the notebooks that have a page.
         hidden: ``{absolute path: shown}`` for the notes (see ``_hidden_paths``).
+        links: the published site's writeups, one per dataset (``site.links``); none for a run's own report.
 
     Returns:
         The path of ``index.html``.
@@ -494,7 +492,8 @@ def write_index(report_dir, results, titles, pages, hidden=None):
         style=Markup(stylesheet()),
         run=_run_banner(run, hidden),
         headline=_headline(results, pages),
-        ledger=_ledger(results.get("claims") or [], notebooks, pages, titles),
+        ledger=_ledger(results.get("claims") or [], notebooks, pages, titles, site.earlier_ledger(results)),
+        writeups=list(links),
         figures=_figures(report_dir, notebooks, titles, pages),
         notebooks=_notebook_rows(notebooks, titles, pages, hidden, bool(run.get("commands"))),
     )

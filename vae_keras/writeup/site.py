@@ -45,9 +45,10 @@ class Writeup:
         return {verdict: counts[verdict] for verdict in claims_lib.display.DECIDED}
 
     def summary(self):
-        """One line: dataset, profile, commit, and what its ledger decided on the claims' own data."""
+        """One line: profile, commit, and what its ledger decided on the claims' own data (its dataset is the
+        label it is listed under)."""
         run = self.run
-        line = f"{self.dataset}: profile `{run.get('profile')}`, commit `{run.get('commit')}`"
+        line = f"profile `{run.get('profile')}`, commit `{run.get('commit')}`"
         counts = self.own_data_counts()
         if counts is None:
             return line + "; its verdicts are an earlier ledger's (no quotes or data scope), not counted"
@@ -56,9 +57,10 @@ class Writeup:
 
 
 def earlier_ledger(results):
-    """Whether ``results`` was published by an earlier ledger: write-up claims without their quote or data scope."""
-    claims = [claim for claim in results.get("claims") or [] if claim.get("kind") != claims_lib.OURS]
-    return bool(claims) and any("quote" not in claim or "about" not in claim for claim in claims)
+    """Whether ``results`` was published by an earlier ledger: write-up claims without their data scope
+    (``claims.count`` tallies them as ``UNSCOPED``); such a ledger carried no verbatim quotes either."""
+    counts = claims_lib.count(results.get("claims") or [])
+    return bool(counts.get(claims_lib.display.UNSCOPED))
 
 
 def root_of(docs_dir):
@@ -72,7 +74,7 @@ def writeups(root):
     root = Path(root)
     found = []
     for path in [root / "results.json", *sorted(root.glob("*/results.json"))]:
-        if path.is_file():
+        if path.is_file() and not (path.parent != root and path.parent.name.startswith(".")):  # publish's own
             try:
                 found.append(Writeup(path.parent, json.loads(path.read_text())))
             except (OSError, json.JSONDecodeError):
@@ -116,5 +118,5 @@ def summary_lines(root, docs="docs"):
     lines = ["", "**Published writeups, one per dataset:**", ""]
     for writeup in found:
         where = docs if writeup.folder.resolve() == root.resolve() else f"{docs}/{writeup.folder.name}"
-        lines.append(f"- [{writeup.dataset}]({where}/index.html) — {writeup.summary()}")
+        lines.append(f"- [{writeup.dataset}]({where}/index.html): {writeup.summary()}")
     return lines
