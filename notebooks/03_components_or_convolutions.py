@@ -34,7 +34,6 @@
 # %% tags=["remove-output"]
 import numpy as np
 
-from vae_keras.writeup import claims
 from vae_keras import plots, studies
 
 versions = studies.setup()
@@ -60,18 +59,15 @@ seed: int = 0  # seed of weights, sampling and shuffling
 out_dir: str = "runs/notebooks"  # folder for runs, figures and results
 
 # %%
-studies.seed_everything(seed)
-output = studies.Output(out_dir, "03_components_or_convolutions")
-output.banner(
-    dataset, profile, studies.budget_text(num_epochs, max_train_examples, num_seeds, batch_size), written_for="svhn"
+budget = studies.budget_text(num_epochs, max_train_examples, num_seeds, batch_size)
+output = studies.begin(
+    "03_components_or_convolutions", out_dir, dataset, profile, seed, budget, written_for="svhn"
 )
 seeds = studies.seeds_for(seed, num_seeds)
-base = studies.base_config(
-    dataset=dataset,
-    architecture="mlp",
-    hidden_units=[hidden_width, hidden_width],
-    latent_dim=latent_dim,
-    likelihood="gaussian_fitted",
+base = studies.fitted_mlp_config(
+    dataset,
+    hidden_width,
+    latent_dim,
     learning_rate=learning_rate,
     batch_size=batch_size,
     num_epochs=num_epochs,
@@ -82,28 +78,23 @@ base = studies.base_config(
 test_images = studies.load_splits(dataset, ["test"])["test"][0]
 num_pixels = int(np.prod(test_images.shape[1:]))
 pca_components = studies.usable_components(test_images, pca_components)
+
+# %%
+pixels = {"input_space": "pixels", "dequantize": True}
+pca = {"input_space": "pca", "pca_components": pca_components}
+whitened = {"input_space": "pca_whitened", "pca_components": pca_components}
 variants = {
-    "pixels, MLP": {"input_space": "pixels", "dequantize": True},
-    "PCA, MLP": {"input_space": "pca", "pca_components": pca_components},
-    "whitened PCA, MLP": {"input_space": "pca_whitened", "pca_components": pca_components},
-    "whitened PCA, small-init head": {
-        "input_space": "pca_whitened",
-        "pca_components": pca_components,
-        "log_var_init_scale": log_var_init_scale,
-    },
-    "pixels, convolutional": {
-        "input_space": "pixels",
-        "dequantize": True,
-        "architecture": "conv",
-        "hidden_units": [hidden_width],
-    },
-    # Ours, not the write-up's: the standard remedy for collapse, the KL weight ramped from 0 over the first quarter.
-    "PCA, MLP, KL warm-up (ours)": {
-        "input_space": "pca",
-        "pca_components": pca_components,
-        "kl_warmup_epochs": max(1, num_epochs // 4),
-    },
+    "pixels, MLP": pixels,
+    "PCA, MLP": pca,
+    "whitened PCA, MLP": whitened,
+    "whitened PCA, small-init head": {**whitened, "log_var_init_scale": log_var_init_scale},
+    "pixels, convolutional": {**pixels, "architecture": "conv", "hidden_units": [hidden_width]},
+    # Ours, not the write-up's: the standard remedy for collapse, the KL weight ramped from 0 over the first
+    # quarter.
+    "PCA, MLP, KL warm-up (ours)": {**pca, "kl_warmup_epochs": max(1, num_epochs // 4)},
 }
+
+# %%
 output.settings(
     dataset=dataset,
     model=f"MLP {hidden_width}-{hidden_width} (conv: 2 stride-2 convolutions + {hidden_width})",
@@ -129,25 +120,9 @@ output.settings(
 trained, table = studies.train_variants(
     base, variants, output, num_samples=eval_samples, eval_examples=eval_examples, seeds=seeds
 )
-completed = {name: v for name, v in trained.items() if v.vae is not None}
-studies.Table(
-    table.rows,
-    columns=[
-        c
-        for c in (
-            "variant",
-            "status",
-            "epochs",
-            "parameters",
-            "test_kl",
-            "test_kl_sd",
-            "pixel_mse",
-            "pixel_mse_sd",
-            "seconds_per_epoch",
-        )
-        if any(c in r for r in table.rows)
-    ],
-)
+completed = studies.completed(trained)
+columns = ["variant", "status", "epochs", "parameters", "test_kl", "test_kl_sd", "pixel_mse", "pixel_mse_sd"]
+studies.Table(table.rows, columns=columns + ["seconds_per_epoch"], only_present=True)
 
 # %% [markdown]
 # ## 2. Comparing across input spaces
@@ -173,20 +148,11 @@ output.show(
     "pixel_mse",
     headline=True,
 )
-ranking = sorted(completed, key=lambda n: completed[n].row["pixel_mse"])
-collapsed = [n for n in completed if completed[n].row["test_kl"] < claims.KL_FLOOR]
-text = (
-    "Pixel MSE, lowest first (mean ± sd over seeds): "
-    + "; ".join(f"**{n}** {studies.mean_sd(completed[n].values('pixel_mse'), '.4f')}" for n in ranking)
-    + "."
-)
-if collapsed:
-    these = "These models store" if len(collapsed) > 1 else "This model stores"
-    text += (
-        f" {these} almost nothing in z (KL below 1 nat), so the reconstructions are one average "
-        "image: " + ", ".join(f"{n} ({completed[n].row['test_kl']:.2f} nats)" for n in collapsed) + "."
-    )
-output.say(text)
+ranking = studies.ranked(completed, "pixel_mse")
+collapsed = studies.collapsed(completed)
+lead = "Pixel MSE, lowest first (mean ± sd over seeds)"
+text = studies.ranking_text(completed, ranking, "pixel_mse", lead, ".4f")
+output.say(text + studies.collapsed_text(completed, collapsed))
 
 # %%
 output.show_samples_and_reconstructions(completed, num_images=10, seed=seed)
@@ -215,56 +181,36 @@ output.show_samples_and_reconstructions(completed, num_images=10, seed=seed)
 names = [n for n in ("whitened PCA, MLP", "whitened PCA, small-init head") if n in completed]
 kl_curves = {n: completed[n].curve("kl") for n in names}
 if kl_curves:
-    output.show(
-        plots.curves(
-            {n: np.arange(1, len(v) + 1) for n, v in kl_curves.items()},
-            kl_curves,
-            "epoch",
-            "KL (nats)",
-            title="KL term during training, whitened inputs",
-        ),
-        "whitened_kl",
-    )
-gave_up = [n for n in names if max(completed[n].values("test_kl")) < claims.KL_FLOOR]  # every seed
+    title = "KL term during training, whitened inputs"
+    output.show(studies.epoch_curves(kl_curves, "KL (nats)", title), "whitened_kl")
+gave_up = studies.collapsed({n: completed[n] for n in names}, every_seed=True)
 if gave_up:
-    unit_normal = -pca_components * 0.5 * np.log(2 * np.pi * np.e)
-    output.say(
-        "Test ELBO per image of the whitened models whose KL is below 1 nat: "
-        + "; ".join(f"**{n}** {studies.mean_sd(completed[n].values('test_elbo'), '.1f')} nats" for n in gave_up)
-        + f". A decoder that ignores $z$ and predicts a standard normal for each of the {pca_components} "
-        f"components scores {unit_normal:.1f} nats on the training images, whose whitened components have unit "
-        "variance (on test images, about that)."
-    )
-verdicts = []
+    output.say(studies.unit_normal_text(completed, gave_up, pca_components))
+
+# %%
+missing = "a model it compares did not complete"
 if {"PCA, MLP", "whitened PCA, MLP"} <= set(completed):
-    pca, whitened = completed["PCA, MLP"], completed["whitened PCA, MLP"]
-    verdicts.append(
-        output.decide(
-            "whitening_hurts",
-            pca=pca.values("pixel_mse"),
-            whitened=whitened.values("pixel_mse"),
-            pca_kl=pca.values("test_kl"),
-            whitened_kl=whitened.values("test_kl"),
-            examples_seen=whitened.row["examples_seen"],
-            mean_image_mse=pca.row["mean_image_mse"],
-        )
+    pca_run, whitened_run = completed["PCA, MLP"], completed["whitened PCA, MLP"]
+    verdict_whitening = output.decide(
+        "whitening_hurts",
+        **studies.paired_evidence({"pca": pca_run, "whitened": whitened_run}),
+        examples_seen=whitened_run.row["examples_seen"],
+        mean_image_mse=pca_run.row["mean_image_mse"],
     )
+else:
+    verdict_whitening = output.undecided("whitening_hurts", missing)
+
+# %%
 if {"whitened PCA, MLP", "whitened PCA, small-init head"} <= set(completed):
-    whitened, small_init = completed["whitened PCA, MLP"], completed["whitened PCA, small-init head"]
-    verdicts.append(
-        output.decide(
-            "small_init_whitening",
-            small_init=small_init.values("pixel_mse"),
-            whitened=whitened.values("pixel_mse"),
-            small_init_kl=small_init.values("test_kl"),
-            whitened_kl=whitened.values("test_kl"),
-            examples_seen=min(small_init.row["examples_seen"], whitened.row["examples_seen"]),
-        )
+    whitened_run, small_init = completed["whitened PCA, MLP"], completed["whitened PCA, small-init head"]
+    verdict_small_init = output.decide(
+        "small_init_whitening",
+        **studies.paired_evidence({"small_init": small_init, "whitened": whitened_run}),
+        examples_seen=min(small_init.row["examples_seen"], whitened_run.row["examples_seen"]),
     )
-for claim_id in ("whitening_hurts", "small_init_whitening"):
-    if claim_id not in output.claims:
-        verdicts.append(output.undecided(claim_id, "a model it compares did not complete"))
-output.verdicts(*verdicts)
+else:
+    verdict_small_init = output.undecided("small_init_whitening", missing)
+output.verdicts(verdict_whitening, verdict_small_init)
 
 # %% [markdown]
 # ## 4. Did convolutions fail?
@@ -277,20 +223,21 @@ output.verdicts(*verdicts)
 # models, and the convolutional model's KL.
 
 # %%
-if {"pixels, MLP", "pixels, convolutional"} <= set(completed):
-    conv, mlp = completed["pixels, convolutional"], completed["pixels, MLP"]
+conv, mlp = completed.get("pixels, convolutional"), completed.get("pixels, MLP")
+if conv and mlp:
+    conv_mse, mlp_mse = (studies.mean_sd(v.values("pixel_mse"), ".4f") for v in (conv, mlp))
+    conv_kl, mlp_kl = (studies.mean_sd(v.values("test_kl"), ".2f") for v in (conv, mlp))
     output.say(
-        f"Pixel MSE: convolutional {studies.mean_sd(conv.values('pixel_mse'), '.4f')} against MLP "
-        f"{studies.mean_sd(mlp.values('pixel_mse'), '.4f')}; KL: convolutional "
-        f"{studies.mean_sd(conv.values('test_kl'), '.2f')} nats, MLP {studies.mean_sd(mlp.values('test_kl'), '.2f')} nats."
+        f"Pixel MSE: convolutional {conv_mse} against MLP {mlp_mse}; "
+        f"KL: convolutional {conv_kl} nats, MLP {mlp_kl} nats."
     )
+
+# %%
+if conv and mlp:
     output.verdicts(
         output.decide(
             "convolutions_failed",
-            conv=conv.values("pixel_mse"),
-            mlp=mlp.values("pixel_mse"),
-            conv_kl=conv.values("test_kl"),
-            mlp_kl=mlp.values("test_kl"),
+            **studies.paired_evidence({"conv": conv, "mlp": mlp}),
             examples_seen=conv.row["examples_seen"],
             mean_image_mse=mlp.row["mean_image_mse"],
         )
@@ -317,10 +264,13 @@ else:
 # zero while the pixel-space models' is large, and what KL warm-up changes.
 
 # %%
-collapse_rows = studies.collapse_rows(completed, num_samples=eval_samples, max_examples=eval_examples, seed=seed)
+collapse_rows = studies.collapse_rows(
+    completed, num_samples=eval_samples, max_examples=eval_examples, seed=seed
+)
 output.say(studies.collapse_finding(collapse_rows))
 studies.Table(
-    collapse_rows, columns=["variant", "vae_log_px", "gaussian_log_px", "gain", "gain_stderr", "kl", "code_earns"]
+    collapse_rows,
+    columns=["variant", "vae_log_px", "gaussian_log_px", "gain", "gain_stderr", "kl", "code_earns"],
 )
 
 # %% [markdown]
@@ -338,6 +288,8 @@ results = output.record(
     collapsed_variants=collapsed,
     collapse=collapse_rows,
 )
+
+# %%
 lines = [
     f"On `{studies.dataset_label(dataset)}` with {studies.counted(num_epochs, 'epoch')} per model and "
     f"{studies.counted(len(seeds), 'seed')}:"
@@ -348,9 +300,10 @@ if ranking:
         f"{studies.mean_sd(completed[ranking[0]].values('pixel_mse'), '.4f')} per pixel;"
     )
 if collapsed:
+    its = "its" if len(collapsed) == 1 else "their"
     lines.append(
-        f"* {studies.counted(len(collapsed), 'model')} did not use {'its' if len(collapsed) == 1 else 'their'} "
-        f"latent space (KL below 1 nat): {'; '.join(collapsed)};"
+        f"* {studies.counted(len(collapsed), 'model')} did not use {its} latent space (KL below 1 nat): "
+        f"{'; '.join(collapsed)};"
     )
 lines += output.claim_lines()
 output.say("\n".join(lines))

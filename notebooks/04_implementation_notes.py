@@ -29,7 +29,7 @@
 # %% tags=["remove-output"]
 import numpy as np
 
-from vae_keras import plots, studies
+from vae_keras import studies
 
 versions = studies.setup()
 
@@ -47,7 +47,7 @@ latent_dim: int = 50  # size of z
 pca_components: int = 500  # principal components of the inputs
 batch_sizes: list = [100, 1000]  # batch sizes to compare
 learning_rates: list = [0.001, 0.0001]  # Adam learning rates to compare
-lr_epochs: int = 0  # epochs of each learning-rate run (0: num_epochs); calling both rates stable takes 2,000 steps
+lr_epochs: int = 0  # epochs of each learning-rate run (0: num_epochs); calling both stable takes 2,000 steps
 num_seeds: int = 3  # seeds per layer recipe: the ranking compares gaps with the seed-to-seed spread
 eval_samples: int = 100  # importance samples per test image for log p(x)
 eval_examples: int = 2000  # test images evaluated (0: all)
@@ -55,31 +55,29 @@ seed: int = 0  # seed of weights, sampling and shuffling
 out_dir: str = "runs/notebooks"  # folder for runs, figures and results
 
 # %%
-studies.seed_everything(seed)
-output = studies.Output(out_dir, "04_implementation_notes")
 budget = studies.budget_text(num_epochs, max_train_examples, num_seeds, batch_size)
 if num_seeds > 1:
     budget += "; the batch-size and learning-rate runs: 1 seed"
 if lr_epochs and lr_epochs != num_epochs:
     budget += f"; the learning-rate runs: {studies.counted(lr_epochs, 'epoch')}"
-output.banner(dataset, profile, budget, written_for="svhn")
+output = studies.begin("04_implementation_notes", out_dir, dataset, profile, seed, budget, written_for="svhn")
 seeds = studies.seeds_for(seed, num_seeds)
 test_images = studies.load_splits(dataset, ["test"])["test"][0]
 pca_components = studies.usable_components(test_images, pca_components)
-base = studies.base_config(
-    dataset=dataset,
+base = studies.fitted_mlp_config(
+    dataset,
+    hidden_width,
+    latent_dim,
     input_space="pca",
     pca_components=pca_components,
-    architecture="mlp",
-    hidden_units=[hidden_width, hidden_width],
-    latent_dim=latent_dim,
-    likelihood="gaussian_fitted",
     learning_rate=1e-4,
     batch_size=batch_size,
     num_epochs=num_epochs,
     max_train_examples=max_train_examples,
     seed=seed,
 )
+
+# %%
 output.settings(
     dataset=dataset,
     inputs=f"{pca_components} PCA components",
@@ -116,34 +114,17 @@ layer_variants = {
 layer_runs, layer_table = studies.train_variants(
     base, layer_variants, output, num_samples=eval_samples, eval_examples=eval_examples, seeds=seeds
 )
-studies.Table(
-    layer_table.rows,
-    columns=[
-        c
-        for c in ("variant", "status", "epochs", "test_elbo", "test_elbo_sd", "test_kl", "pixel_mse")
-        if any(c in r for r in layer_table.rows)
-    ],
-)
+columns = ["variant", "status", "epochs", "test_elbo", "test_elbo_sd", "test_kl", "pixel_mse"]
+studies.Table(layer_table.rows, columns=columns, only_present=True)
 
 # %%
-done = {n: v for n, v in layer_runs.items() if v.vae is not None}
+done = studies.completed(layer_runs)
 curves = {n: v.curve("val_nelbo") for n, v in done.items()}
-output.show(
-    plots.curves(
-        {n: np.arange(1, len(c) + 1) for n, c in curves.items()},
-        curves,
-        "epoch",
-        "validation negative ELBO (nats)",
-        title="Validation loss by layer recipe",
-    ),
-    "layer_recipes",
-)
-ranking = sorted(done, key=lambda n: -done[n].row["test_elbo"])
-text = (
-    "Test ELBO, best first (mean ± sd over seeds): "
-    + "; ".join(f"**{n}** {studies.mean_sd(done[n].values('test_elbo'), '.1f')}" for n in ranking)
-    + "."
-)
+title = "Validation loss by layer recipe"
+output.show(studies.epoch_curves(curves, "validation negative ELBO (nats)", title), "layer_recipes")
+ranking = studies.ranked(done, "test_elbo", higher_is_better=True)
+lead = "Test ELBO, best first (mean ± sd over seeds)"
+text = studies.ranking_text(done, ranking, "test_elbo", lead, ".1f")
 if {"relu", "relu + batch norm + dropout"} <= set(done):
     gap = studies.claims_gap(
         done["relu + batch norm + dropout"].values("test_elbo"),
@@ -154,6 +135,8 @@ if {"relu", "relu + batch norm + dropout"} <= set(done):
     )
     text += f" The recipe against plain ReLU: {gap}."
 output.say(text)
+
+# %%
 if {"relu", "relu + batch norm + dropout"} <= set(done):
     recipe_run, relu_run = done["relu + batch norm + dropout"], done["relu"]
     output.verdicts(
@@ -190,19 +173,10 @@ batch_runs, batch_table = studies.train_variants(
     num_samples=eval_samples,
     eval_examples=eval_examples,
 )
-timings = {name: v.curve("seconds")[1:] for name, v in batch_runs.items() if v.vae is not None}
+timings = studies.timed_epochs(batch_runs)  # the first epoch, which compiles, left out
 num_images = len(next(iter(batch_runs.values())).prepared.train[0]) if batch_runs else 0
-# Images per second: the mean over timed epochs (the first, which compiles, left out), as the verdict takes it.
 studies.Table(
-    [
-        {
-            **row,
-            "images_per_second": float(np.mean(num_images / timings[row["variant"]]))
-            if len(timings.get(row["variant"], []))
-            else None,
-        }
-        for row in batch_table.rows
-    ],
+    studies.images_per_second(batch_table.rows, timings, num_images),
     columns=["variant", "epochs", "seconds_per_epoch", "images_per_second", "test_elbo"],
 )
 
@@ -218,7 +192,9 @@ if len(timings) >= 2:
         num_images=num_images,
     )
 else:
-    batch_verdict = output.undecided("big_batch_faster", f"only one batch size was run (batch_sizes={batch_sizes})")
+    batch_verdict = output.undecided(
+        "big_batch_faster", f"only one batch size was run (batch_sizes={batch_sizes})"
+    )
 output.verdicts(batch_verdict)
 
 # %% [markdown]
@@ -244,17 +220,8 @@ lr_runs, lr_table = studies.train_variants(
     record_batches=True,
 )
 traces = {n: np.load(output.run_dir(n) / "batch_losses.npy") for n in lr_runs}
-output.show(
-    plots.curves(
-        {n: np.arange(1, len(t) + 1) for n, t in traces.items()},
-        traces,
-        "optimizer step",
-        "batch loss (nats)",
-        title="Loss of every training batch",
-    ),
-    "learning_rate_batches",
-    headline=True,
-)
+figure = studies.epoch_curves(traces, "batch loss (nats)", "Loss of every training batch", "optimizer step")
+output.show(figure, "learning_rate_batches", headline=True)
 spikes = {n: studies.count_spikes(t) for n, t in traces.items()}
 studies.Table(
     [{**row, "spikes": spikes.get(row["variant"])} for row in lr_table.rows],
@@ -263,17 +230,15 @@ studies.Table(
 
 # %%
 high, low = f"lr {max(learning_rates):g}", f"lr {min(learning_rates):g}"
-if high in lr_runs and low in lr_runs and high != low:
-    outcomes = [
-        f"test ELBO {lr_runs[name].row['test_elbo']:.1f} nats"
-        if lr_runs[name].row["status"] == "completed"
-        else f"{lr_runs[name].row['status']} after {studies.counted(int(lr_runs[name].row['epochs']), 'epoch')} "
-        "(no test ELBO)"
-        for name in (high, low)
-    ]
+both_rates = high in lr_runs and low in lr_runs and high != low
+if both_rates:
     output.say(
-        f"Learning rate {max(learning_rates):g}: {outcomes[0]}; learning rate {min(learning_rates):g}: {outcomes[1]}."
+        f"Learning rate {max(learning_rates):g}: {studies.run_outcome(lr_runs[high])}; "
+        f"learning rate {min(learning_rates):g}: {studies.run_outcome(lr_runs[low])}."
     )
+
+# %%
+if both_rates:
     output.verdicts(
         output.decide(
             "learning_rate_blowups",
@@ -286,7 +251,9 @@ if high in lr_runs and low in lr_runs and high != low:
     )
 else:
     output.verdicts(
-        output.undecided("learning_rate_blowups", f"only one learning rate was run (learning_rates={learning_rates})")
+        output.undecided(
+            "learning_rate_blowups", f"only one learning rate was run (learning_rates={learning_rates})"
+        )
     )
 
 # %% [markdown]
@@ -304,16 +271,9 @@ else:
 recipe = layer_runs["relu + batch norm + dropout"]
 terms = {"reconstruction": recipe.curve("reconstruction"), "KL": recipe.curve("kl")}
 if len(terms["KL"]):
-    output.show(
-        plots.curves(
-            np.arange(1, len(terms["KL"]) + 1),
-            {k: v / abs(v[0]) for k, v in terms.items()},
-            "epoch",
-            "value / |value after epoch 1|",
-            title="Loss terms of the recipe",
-        ),
-        "terms_relative",
-    )
+    relative = {k: v / abs(v[0]) for k, v in terms.items()}
+    title = "Loss terms of the recipe"
+    output.show(studies.epoch_curves(relative, "value / |value after epoch 1|", title), "terms_relative")
     output.verdicts(
         output.decide(
             "big_term_first",
@@ -342,15 +302,19 @@ results = output.record(
     batch_table=batch_table.rows,
     learning_rate_table=lr_table.rows,
 )
+
+# %%
 lines = [
-    f"On `{studies.dataset_label(dataset)}`: the layer recipes trained {studies.counted(num_epochs, 'epoch')} "
-    f"with {studies.counted(len(seeds), 'seed')}, the batch sizes {studies.counted(num_epochs, 'epoch')} and "
-    f"the learning rates {studies.counted(lr_epochs or num_epochs, 'epoch')}, one seed each:"
+    f"On `{studies.dataset_label(dataset)}`: the layer recipes trained "
+    f"{studies.counted(num_epochs, 'epoch')} with {studies.counted(len(seeds), 'seed')}, the batch sizes "
+    f"{studies.counted(num_epochs, 'epoch')} and the learning rates "
+    f"{studies.counted(lr_epochs or num_epochs, 'epoch')}, one seed each:"
 ]
 if ranking:
+    elbo = studies.mean_sd(done[ranking[0]].values("test_elbo"), ".1f")
     lines.append(
         f"* the best layer recipe by test ELBO is **{ranking[0]}** "
-        f"({studies.mean_sd(done[ranking[0]].values('test_elbo'), '.1f')} nats over {studies.counted(len(seeds), 'seed')});"
+        f"({elbo} nats over {studies.counted(len(seeds), 'seed')});"
     )
 lines += output.claim_lines()
 output.say("\n".join(lines))

@@ -33,7 +33,6 @@
 # %% tags=["remove-output"]
 import numpy as np
 
-from vae_keras.writeup import claims
 from vae_keras import plots, preprocessing, studies
 
 versions = studies.setup()
@@ -61,12 +60,13 @@ seed: int = 0  # seed of weights, sampling and shuffling
 out_dir: str = "runs/notebooks"  # folder for runs, figures and results
 
 # %%
-studies.seed_everything(seed)
-output = studies.Output(out_dir, "05_svhn_results")
+budget = studies.budget_text(num_epochs, max_train_examples, 1, batch_size)
+output = studies.begin("05_svhn_results", out_dir, dataset, profile, seed, budget, written_for="svhn")
 train_split = train_split if dataset == "svhn" else "train"
-output.banner(dataset, profile, studies.budget_text(num_epochs, max_train_examples, 1, batch_size), written_for="svhn")
 test_images = studies.load_splits(dataset, ["test"])["test"][0]
 pca_components = studies.usable_components(test_images, pca_components)
+
+# %%
 recipe = studies.base_config(
     dataset=dataset,
     train_split=train_split,
@@ -88,6 +88,8 @@ recipe = studies.base_config(
     max_train_examples=max_train_examples,
     seed=seed,
 )
+
+# %%
 output.settings(
     dataset=dataset,
     train_split=train_split,
@@ -116,30 +118,17 @@ output.settings(
 
 # %%
 runs, table = studies.train_variants(
-    recipe, {"recipe": {}}, output, num_samples=eval_samples, eval_examples=eval_examples, allow_divergence=False
+    recipe,
+    {"recipe": {}},
+    output,
+    num_samples=eval_samples,
+    eval_examples=eval_examples,
+    allow_divergence=False,
 )
 model = runs["recipe"]
 output.show(plots.loss_curves(model.history), "loss_curves")
-validation = model.curve("val_nelbo")
-trained_enough = model.row["test_kl"] >= claims.KL_FLOOR
-if len(validation) >= 2:
-    last_drop = validation[-2] - validation[-1]
-    output.say(
-        f"After {studies.counted(int(model.row['epochs']), 'epoch')} ({model.row['examples_seen']:,} training examples) the validation "
-        f"negative ELBO is {validation[-1]:.1f} nats, "
-        + (
-            f"still falling (by {last_drop:.2f} in the last epoch)"
-            if last_drop > 0
-            else f"no longer falling (it rose by {-last_drop:.2f} in the last epoch)"
-        )
-        + f"; the test KL is {model.row['test_kl']:.1f} nats per image"
-        + (
-            "."
-            if trained_enough
-            else ", below 1 nat: the model ignores z and every image below is the same "
-            "average, so this budget is too small for the recipe."
-        )
-    )
+if len(model.curve("val_nelbo")) >= 2:
+    output.say(studies.validation_text(model))
 
 # %% [markdown]
 # ## 2. Samples
@@ -151,10 +140,7 @@ if len(validation) >= 2:
 # %%
 samples = model.prepared.to_images(model.vae.sample(100, seed=seed))
 output.show(plots.image_grid(samples, num_columns=20, title="100 samples"), "samples", headline=True)
-output.say(
-    f"The samples differ from each other by {float(samples.std(axis=0).mean()):.3f} (mean per-pixel standard "
-    f"deviation across the 100 samples; the test images' own is {float(preprocessing.to_unit_interval(test_images[:1000]).std(axis=0).mean()):.3f})."
-)
+output.say(studies.sample_spread_text(samples, test_images))
 
 # %% [markdown]
 # ## 3. Reconstructions
@@ -171,23 +157,7 @@ output.show(
     "reconstructions",
 )
 # A model that ignores its input reconstructs every image as the average one: compare with that baseline.
-average_image = preprocessing.to_unit_interval(model.prepared.train[0][:10000]).mean(axis=0)
-average_mse = float(np.mean((preprocessing.to_unit_interval(test_images[:2000]) - average_image) ** 2))
-reconstruction_ratio = model.row["pixel_mse"] / average_mse
-kl_text = f"the encoder stores {model.row['test_kl']:.1f} nats per image in z"
-if reconstruction_ratio > 0.8:
-    verdict = (
-        f"The reconstructions are {'no' if reconstruction_ratio >= 1 else 'hardly'} better than that average: "
-        f"{kl_text}. Count how many of the samples above, and of the interpolations and analogies below, are the same blur."
-    )
-    if num_epochs < 1000:
-        verdict += f" This run trained {num_epochs} epochs; the write-up trained up to 1000."
-else:
-    verdict = f"The reconstructions are closer to each image than the average is, and {kl_text}."
-output.say(
-    f"Reconstruction error in pixel space: {model.row['pixel_mse']:.4f} per pixel, against {average_mse:.4f} for "
-    f"drawing every test image as the average training image ({reconstruction_ratio:.0%} of it). {verdict}"
-)
+output.say(studies.reconstruction_text(model, test_images, num_epochs))
 
 # %% [markdown]
 # ### Why the code collapses, and the nearest variant that learns (ours)
@@ -205,18 +175,24 @@ output.say(
 problem = studies.learned_problem(model)
 candidates = {"recipe": model}
 if problem:
-    ours = {"recipe on pixels (ours)": {"input_space": "pixels", "dequantize": True},
-            "recipe with KL warm-up (ours)": {"kl_warmup_epochs": max(1, num_epochs // 4)}}
-    ours_runs, _ = studies.train_variants(recipe, ours, output, num_samples=eval_samples, eval_examples=eval_examples)
+    ours = {
+        "recipe on pixels (ours)": {"input_space": "pixels", "dequantize": True},
+        "recipe with KL warm-up (ours)": {"kl_warmup_epochs": max(1, num_epochs // 4)},
+    }
+    ours_runs, _ = studies.train_variants(
+        recipe, ours, output, num_samples=eval_samples, eval_examples=eval_examples
+    )
     candidates.update(ours_runs)
-collapse_rows = studies.collapse_rows(candidates, num_samples=eval_samples, max_examples=eval_examples, seed=seed)
-learned = [name for name, run in candidates.items() if run.vae is not None and not studies.learned_problem(run)]
-showcase_name = learned[0] if learned else "recipe"
+
+# %%
+collapse_rows = studies.collapse_rows(
+    candidates, num_samples=eval_samples, max_examples=eval_examples, seed=seed
+)
+showcase_name, learned = studies.showcase(candidates)
 showcase = candidates[showcase_name]
-output.say(studies.collapse_finding(collapse_rows) + (f" The recipe did not learn ({problem})." if problem else "")
-           + f" The figures below use **{showcase_name}**" + ("." if learned else ", although no model learned."))
-studies.Table(collapse_rows, columns=["variant", "vae_log_px", "gaussian_log_px", "gain", "gain_stderr", "kl",
-                                      "code_earns"])
+output.say(studies.collapse_finding(collapse_rows) + studies.showcase_text(problem, showcase_name, learned))
+columns = ["variant", "vae_log_px", "gaussian_log_px", "gain", "gain_stderr", "kl", "code_earns"]
+studies.Table(collapse_rows, columns=columns)
 
 # %% [markdown]
 # ## 4. Interpolations
@@ -265,8 +241,8 @@ output.show(
 #
 # A conditional VAE gets the label as an extra input of its decoder, $p(x \mid z, y)$. Since the
 # decoder is told which digit to draw, $z$ has no reason to store it and can keep the *style*:
-# thickness and slant, and on SVHN also colours, font and background. Encoding a test image and decoding its $z$ with every
-# label draws that image's style as every digit. What to look for: whether each row keeps one
+# thickness and slant, and on SVHN also colours, font and background. Encoding a test image and decoding its
+# $z$ with every label draws that image's style as every digit. What to look for: whether each row keeps one
 # style while the columns change the digit.
 
 # %%
@@ -290,7 +266,9 @@ if conditional is not None:
     x_test = model.prepared.model_inputs(model.prepared.test[0][:12])
     classes = conditional.prepared.classes  # the dataset's own labels
     styles = studies.decode_as_every_label(conditional.vae, x_test[:8], labels=classes)
-    grid = studies.prepend_column(model.prepared.to_images(x_test[:8]), conditional.prepared.to_images(styles))
+    grid = studies.prepend_column(
+        model.prepared.to_images(x_test[:8]), conditional.prepared.to_images(styles)
+    )
     output.show(
         plots.image_grid(
             grid,
@@ -300,19 +278,15 @@ if conditional is not None:
         ),
         "conditional_analogies",
     )
-    output.say(
-        f"The conditional VAE trained {studies.counted(int(conditional.row['epochs']), 'epoch')}; its test KL is "
-        f"{conditional.row['test_kl']:.1f} nats"
-        + ("." if conditional.row["test_kl"] >= claims.KL_FLOOR else ", below 1 nat: its rows carry no style of their own.")
-    )
+    output.say(studies.conditional_text(conditional))
 
 # %% [markdown]
 # ## 7. Test likelihood
 #
 # The ELBO and the importance-weighted estimate
-# $\log p(x) \approx \log \frac{1}{k}\sum_{i=1}^{k} \frac{p(x, z_i)}{q(z_i \mid x)}$, $z_i \sim q(z \mid x)$,
-# are densities over the PCA components, in nats. Bits per pixel are not defined for a model of
-# only the leading components (the write-up: 500 of SVHN's 3072 values); we report the figure per
+# $\log p(x) \approx \log \frac{1}{k}\sum_{i=1}^{k} \frac{p(x, z_i)}{q(z_i \mid x)}$,
+# $z_i \sim q(z \mid x)$, are densities over the PCA components, in nats. Bits per pixel are not defined for a
+# model of only the leading components (the write-up: 500 of SVHN's 3072 values); we report the figure per
 # component instead, and the log-determinant that relates the component density to a density on
 # the subspace of pixel space that the components span.
 
@@ -321,22 +295,11 @@ metrics = studies.evaluate_variant(model.vae, model.prepared, eval_samples, max_
 pca = model.prepared.preprocessor
 bits_per_component = -metrics["log_px"] / (pca.num_components * np.log(2))
 log_det = float(pca.log_det_jacobian())
-output.say(
-    f"Here the model sees {pca.num_components:,} of the {int(np.prod(test_images.shape[1:])):,} values of each image."
-)
-studies.Table(
-    [{**metrics, "bits_per_component": bits_per_component, "log_det_jacobian": log_det}],
-    columns=[
-        "num_examples",
-        "elbo",
-        "log_px",
-        "log_px_stderr",
-        "kl",
-        "bits_per_component",
-        "log_det_jacobian",
-        "pixel_mse",
-    ],
-)
+num_values = int(np.prod(test_images.shape[1:]))
+output.say(f"Here the model sees {pca.num_components:,} of the {num_values:,} values of each image.")
+columns = ["num_examples", "elbo", "log_px", "log_px_stderr", "kl", "bits_per_component", "log_det_jacobian"]
+row = {**metrics, "bits_per_component": bits_per_component, "log_det_jacobian": log_det}
+studies.Table([row], columns=columns + ["pixel_mse"])
 
 # %% [markdown]
 # ## Conclusion
@@ -364,17 +327,15 @@ results = output.record(
 )
 
 # %%
-output.say(
-    "\n".join(
-        [
-            f"* The recipe ({model.row['parameters']:,} parameters) trained {studies.counted(int(model.row['epochs']), 'epoch')} on "
-            f"`{studies.dataset_label(dataset)}` "
-            f"'{train_split}'"
-            + (f" at {model.row['seconds_per_epoch']:.2f} s per epoch." if model.row.get("seconds_per_epoch") else "."),
-            f"* On {metrics['num_examples']:,} test images: ELBO {metrics['elbo']:.2f} nats, importance-weighted log p(x) "
-            f"{metrics['log_px']:.2f} ± {metrics['log_px_stderr']:.2f} nats (± one standard error over images, k={eval_samples}), "
-            f"{bits_per_component:.3f} bits per PCA component; KL {metrics['kl']:.1f} nats.",
-            f"* Reconstruction error in pixel space: {metrics['pixel_mse']:.5f} per pixel.",
-        ]
-    )
-)
+speed = f" at {model.row['seconds_per_epoch']:.2f} s per epoch" if model.row.get("seconds_per_epoch") else ""
+lines = [
+    f"* The recipe ({model.row['parameters']:,} parameters) trained "
+    f"{studies.counted(int(model.row['epochs']), 'epoch')} on `{studies.dataset_label(dataset)}` "
+    f"'{train_split}'{speed}.",
+    f"* On {metrics['num_examples']:,} test images: ELBO {metrics['elbo']:.2f} nats, importance-weighted "
+    f"log p(x) {metrics['log_px']:.2f} ± {metrics['log_px_stderr']:.2f} nats (± one standard error over "
+    f"images, k={eval_samples}), {bits_per_component:.3f} bits per PCA component; "
+    f"KL {metrics['kl']:.1f} nats.",
+    f"* Reconstruction error in pixel space: {metrics['pixel_mse']:.5f} per pixel.",
+]
+output.say("\n".join(lines))

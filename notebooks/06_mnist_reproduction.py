@@ -23,8 +23,8 @@
 # with Adagrad), then the changes it tried next: Adam, ELU units, wider networks, a larger latent
 # space, and a 2-D latent space whose manifold can be drawn. This page repeats each run with the
 # same architecture and optimizer and the profile's share of the write-up's training examples
-# (`examples_scale` in the settings; 1 is the write-up's budget, in whole epochs), puts our train and test negative
-# ELBO beside the write-up's, and decides whether each row reproduces. It then tests the
+# (`examples_scale` in the settings; 1 is the write-up's budget, in whole epochs), puts our train and test
+# negative ELBO beside the write-up's, and decides whether each row reproduces. It then tests the
 # write-up's remark about the 2-D manifold. (The benchmark the literature compares on, Burda et
 # al.'s VAE on dynamically binarised MNIST, has its own page: notebook 09.)
 
@@ -32,10 +32,7 @@
 # ## Setup
 
 # %% tags=["remove-output"]
-import numpy as np
-
-from vae_keras.writeup import claims
-from vae_keras import plots, preprocessing, studies
+from vae_keras import plots, studies
 
 versions = studies.setup()
 
@@ -54,10 +51,8 @@ seed: int = 0  # seed of weights, sampling and shuffling
 out_dir: str = "runs/notebooks"  # folder for runs, figures and results
 
 # %%
-studies.seed_everything(seed)
-output = studies.Output(out_dir, "06_mnist_reproduction")
-output.banner(dataset, profile, f"{examples_scale:g} x the write-up's training examples per run, one seed",
-              written_for="mnist")
+budget = f"{examples_scale:g} x the write-up's training examples per run, one seed"
+output = studies.begin("06_mnist_reproduction", out_dir, dataset, profile, seed, budget, written_for="mnist")
 splits = studies.load_splits(dataset, ["train", "test"])
 num_train, num_test = len(splits["train"][0]), len(splits["test"][0])
 # The continuous runs' log p(x) is not reported; it is evaluated only for each model's test KL.
@@ -93,19 +88,14 @@ output.settings(
 # more cannot be judged (more training could close the gap).
 
 # %%
-reference = {
-    run: {
-        "train": train_nelbo,
-        "test": test_nelbo,
-        "examples": examples,
-        "protocol": "continuous targets, cross-entropy",
-    }
-    for run, train_nelbo, test_nelbo, examples, _quote in claims.KINGMA_WELLING_ROWS.values()
-}
+reference = studies.kingma_welling_reference()
 small = dict(hidden_units=[1000], decoder_units=[500], latent_dim=3)
-wide = dict(hidden_units=[2000], decoder_units=[1000], activation="elu", optimizer="adam", learning_rate=0.001)
+wide = dict(
+    hidden_units=[2000], decoder_units=[1000], activation="elu", optimizer="adam", learning_rate=0.001
+)
+adagrad = {"optimizer": "adagrad", "learning_rate": 0.01, "activation": "relu"}
 runs = {
-    "K&W 784-1000-3-500-784, Adagrad": {**small, "optimizer": "adagrad", "learning_rate": 0.01, "activation": "relu"},
+    "K&W 784-1000-3-500-784, Adagrad": {**small, **adagrad},
     "+ Adam 1e-3": {**small, "optimizer": "adam", "learning_rate": 0.001, "activation": "relu"},
     "+ ELU": {**small, "optimizer": "adam", "learning_rate": 0.001, "activation": "elu"},
     "784-2000-6-1000-784": {**wide, "latent_dim": 6},
@@ -113,7 +103,11 @@ runs = {
     "z=2": {**wide, "latent_dim": 2},
 }
 for name, changes in runs.items():
-    changes["num_epochs"] = studies.epochs_for_examples(reference[name]["examples"], num_train, examples_scale)
+    changes["num_epochs"] = studies.epochs_for_examples(
+        reference[name]["examples"], num_train, examples_scale
+    )
+
+# %%
 base = studies.base_config(
     dataset=dataset,
     likelihood="bernoulli",
@@ -155,46 +149,27 @@ trained |= extra
 # %%
 mnist = studies.is_family(dataset, "mnist")  # the write-up's numbers go beside ours only on its data
 comparison = studies.reproduction_table(trained, reference, max_examples=elbo_examples, compare=mnist)
-kw_rows = [
-    {**row, "activation": trained[row["run"]].config.activation, "test KL": trained[row["run"]].row.get("test_kl")}
-    for row in comparison.rows
-]
-kw_columns = (
-    "run", "activation", "epochs", "our examples", "their examples", "our train", "their train", "train difference",
-    "our test", "their test", "test difference", "test KL", "status",
-)
-studies.Table(
-    kw_rows,
-    columns=[c for c in kw_columns if any(c in r for r in kw_rows)],
-    title="Negative ELBO (nats per image, one draw of z): " + ("ours beside the write-up's" if mnist else
-          f"ours on {studies.dataset_label(dataset)}; the write-up's numbers are about other data"),
-)
+kw_rows = studies.with_run_settings(comparison.rows, trained)
+other = f"ours on {studies.dataset_label(dataset)}; the write-up's numbers are about other data"
+title = "Negative ELBO (nats per image, one draw of z): " + ("ours beside the write-up's" if mnist else other)
+studies.Table(kw_rows, columns=studies.KINGMA_WELLING_COLUMNS, title=title, only_present=True)
 
 # %%
-row_of = {row["run"]: row for row in comparison.rows}
-seen = lambda run: int(trained[run].row.get("examples_seen", 0))  # noqa: E731
-number = lambda run, split: row_of[run].get(f"our {split}", float("nan"))  # noqa: E731
-kw_verdicts = [
-    output.decide(claim_id, ours_test=row_of[run].get("our test"), ours_train=row_of[run].get("our train"),
-                  examples_seen=seen(run))
-    for claim_id, (run, *_) in claims.KINGMA_WELLING_ROWS.items()
-]
-adagrad = "K&W 784-1000-3-500-784, Adagrad"
-kw_verdicts += [
-    output.decide("kw_paper_z3", ours_test=row_of[adagrad].get("our test"),
-                  ours_train=row_of[adagrad].get("our train"), examples_seen=seen(adagrad)),
-    output.decide("kw_elu_less_overfitting", relu_train=number("+ Adam 1e-3", "train"),
-                  relu_test=number("+ Adam 1e-3", "test"), elu_train=number("+ ELU", "train"),
-                  elu_test=number("+ ELU", "test")),
-    output.decide("kw_z2_overfit", before_train=number("z=2", "train"), before_test=number("z=2", "test"),
-                  after_train=number(more_name, "train"), after_test=number(more_name, "test")),
-]
+evidence = studies.kingma_welling_evidence(comparison.rows, trained)
+kw_verdicts = [output.decide(claim_id, **claim_evidence) for claim_id, claim_evidence in evidence.items()]
 
 # %%
 done = [row for row in comparison.rows if "test difference" in row]  # rows set beside the write-up's
 shares = [row["our examples"] / row["their examples"] for row in done]
-output.say(studies.reproduction_summary(comparison.rows, elbo_train_images, elbo_test_images, run_eval_examples,
-                                        other_data=None if mnist else studies.dataset_label(dataset)))
+output.say(
+    studies.reproduction_summary(
+        comparison.rows,
+        elbo_train_images,
+        elbo_test_images,
+        run_eval_examples,
+        other_data=None if mnist else studies.dataset_label(dataset),
+    )
+)
 output.verdicts(*kw_verdicts)
 
 # %% [markdown]
@@ -217,8 +192,8 @@ output.verdicts(*kw_verdicts)
 floor_255 = studies.continuous_entropy_floor(splits["test"][0], scale=255.0)
 floor_256 = studies.continuous_entropy_floor(splits["test"][0], scale=256.0)
 output.say(
-    f"The floor of the {num_test:,} test images is {floor_255:.2f} nats per image with grey levels divided by "
-    f"255 and {floor_256:.2f} divided by 256 ({floor_256 - floor_255:+.2f})."
+    f"The floor of the {num_test:,} test images is {floor_255:.2f} nats per image with grey levels divided "
+    f"by 255 and {floor_256:.2f} divided by 256 ({floor_256 - floor_255:+.2f})."
 )
 if done:
     output.say(studies.explain_gaps(comparison.rows, floor_255, floor_256))
@@ -246,29 +221,23 @@ z2 = trained[more_name]
 for spacing in ("inverse_cdf", "linear"):
     grid = studies.latent_grid(20, spacing=spacing, limit=5.0)
     figure = plots.latent_manifold(
-        studies.decode_manifold(z2.vae, grid), grid, title=f"z=2 manifold, {spacing.replace('_', ' ')} spacing"
+        studies.decode_manifold(z2.vae, grid),
+        grid,
+        title=f"z=2 manifold, {spacing.replace('_', ' ')} spacing",
     )
     output.show(figure, f"manifold_{spacing}", headline=spacing == "inverse_cdf")
 
 # %%
-grid = studies.latent_grid(20, spacing="linear", limit=5.0)  # the write-up's remark is about its linear figure
-tiles = z2.prepared.to_images(studies.decode_manifold(z2.vae, grid)).reshape(400, -1)
-train_images = z2.prepared.train[0]
-chosen = np.random.default_rng(seed).permutation(len(train_images))[:manifold_reference]
-reference_images = preprocessing.to_unit_interval(train_images[chosen]).reshape(len(chosen), -1)
-nearest = studies.nearest_distances(tiles, reference_images)
-test_pixels = preprocessing.to_unit_interval(z2.prepared.test[0][:400]).reshape(-1, reference_images.shape[1])
-real_distance = float(studies.nearest_distances(test_pixels, reference_images).mean())
+# The write-up's remark is about its linear figure: its 20x20 tiles against random training images.
+distances = studies.manifold_distances(z2, manifold_reference, seed=seed)
+nearest = distances["nearest"]
 verdict_manifold = output.decide(
-    "kw_z2_bottom_distorted", distances=nearest, kl=z2.row["test_kl"], real_distance=real_distance
+    "kw_z2_bottom_distorted",
+    distances=nearest,
+    kl=z2.row["test_kl"],
+    real_distance=distances["real_distance"],
 )
-output.say(
-    f"Distances were measured against {len(chosen):,} random training images. The z=2 model's test KL is "
-    f"{z2.row['test_kl']:.2f} nats (on {run_eval_examples:,} test images). Mean distance to the nearest "
-    f"training image: top half {nearest[:200].mean():.4f}, bottom half {nearest[200:].mean():.4f}, real test "
-    f"images {real_distance:.4f}; the most "
-    f"distant tile is in row {int(np.argmax(nearest)) // 20 + 1} of 20."
-)
+output.say(studies.manifold_distance_text(distances, z2.row["test_kl"], run_eval_examples))
 output.verdicts(verdict_manifold)
 
 # %%
@@ -291,10 +260,11 @@ output.show(
 # at this budget; the second whether one half of its linear z=2 manifold is distorted.
 
 # %%
+within, tolerance = studies.within_tolerance(comparison.rows)
 results = output.record(
     eval_samples=run_eval_samples,
     eval_examples=run_eval_examples,
-    rows_within_3_nats=sum(abs(r["test difference"]) <= 3 for r in done),
+    rows_within_3_nats=within,
     rows=len(done),
     examples_scale=examples_scale,
     elbo_examples=elbo_examples,
@@ -304,12 +274,17 @@ results = output.record(
     reproduction=comparison.rows,
     dataset=dataset,
 )
-lines = [f"On `{studies.dataset_label(dataset)}` with {examples_scale:g} x the write-up's training examples per run:"]
+
+# %%
+lines = [
+    f"On `{studies.dataset_label(dataset)}` with {examples_scale:g} x the write-up's training examples "
+    "per run:"
+]
 if done:
     lines.append(
-        f"* {sum(abs(r['test difference']) <= 3 for r in done)} of {len(done)} test numbers of the write-up's "
-        f"table are within 3 nats of ours, after {min(shares):.2%} to {max(shares):.2%} of its training "
-        f"examples (the rows are in the verdicts below);"
+        f"* {within} of {len(done)} test numbers of the write-up's table are within {tolerance:g} nats of "
+        f"ours, after {min(shares):.2%} to {max(shares):.2%} of its training examples (the rows are in the "
+        "verdicts below);"
     )
 lines += output.claim_lines()
 output.say("\n".join(lines))

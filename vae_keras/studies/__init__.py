@@ -16,6 +16,7 @@ Notebooks use the names below as ``studies.X``; each lives in one submodule:
   the base model notebooks 02-04 vary (``fitted_mlp_config``).
 * ``compare``: which variants completed, how they rank on a metric, the best
   of a kind, and their curves by epoch.
+* ``timing``: seconds per timed epoch and images per second (notebook 04).
 * ``page``: the notebook page: ``setup``, ``Output`` (figures, results,
   verdicts), ``Table``, ``fmt`` and the banner's words.
 * ``variants``: training and evaluating a set of variants over seeds
@@ -24,7 +25,12 @@ Notebooks use the names below as ``studies.X``; each lives in one submodule:
   image quality (classifier, nearest training image, sharpness).
 * ``latent``: decodes of a latent space: interpolations, diverse decodes,
   2-D manifolds.
+* ``grid``: a crossed design of variants looked up by its settings (``Grid``).
+* ``latent_sizes``: the grid of latent sizes, decoders and encoders read line
+  by line, in words (notebook 07).
 * ``variance``: a decoder's predicted or fixed variance (notebook 02).
+* ``recipe``: the SVHN write-up's recipe in words: training, samples,
+  reconstructions, and the model the page shows (notebook 05).
 * ``reproduction``: Kingma & Welling's budget and train/test table (notebook 06).
 * ``exploration``: the dataset before any model: splits, PCA, whitening
   (notebook 01).
@@ -35,13 +41,24 @@ Notebooks use the names below as ``studies.X``; each lives in one submodule:
   about this data.
 """
 
-from vae_keras.studies.collapse import code_gain, collapse_finding, collapse_rows, gaussian_baseline, learned_problem
+from vae_keras.studies.collapse import (
+    code_gain,
+    collapse_finding,
+    collapse_rows,
+    collapsed,
+    collapsed_text,
+    gaussian_baseline,
+    learned_problem,
+    unit_normal_text,
+)
 from vae_keras.studies.compare import (
     best_named,
     completed,
     epoch_curves,
+    paired_evidence,
     ranked,
     ranking_text,
+    run_outcome,
     training_curves,
 )
 from vae_keras.studies.exploration import (
@@ -55,6 +72,7 @@ from vae_keras.studies.exploration import (
     usable_components,
     whitening_noise,
 )
+from vae_keras.studies.grid import Grid
 from vae_keras.studies.latent import (
     decode_as_every_label,
     decode_manifold,
@@ -62,6 +80,18 @@ from vae_keras.studies.latent import (
     interpolate,
     latent_grid,
     prepend_column,
+)
+from vae_keras.studies.latent_sizes import (
+    best_by_line,
+    by_latent_size,
+    collapsed_seeds,
+    collapsed_seeds_text,
+    decoder_pairs,
+    encoder_pair_text,
+    family_evidence,
+    family_mse_text,
+    log_px_ranking_text,
+    unfinished_text,
 )
 from vae_keras.studies.page import (
     SMALL_PROFILES,
@@ -76,17 +106,33 @@ from vae_keras.studies.page import (
     seed_everything,
     setup,
 )
+from vae_keras.studies.recipe import (
+    conditional_text,
+    reconstruction_text,
+    sample_spread_text,
+    showcase,
+    showcase_text,
+    validation_text,
+)
 from vae_keras.studies.reproduction import (
+    KINGMA_WELLING_COLUMNS,
     continuous_entropy_floor,
     epochs_for_examples,
     explain_gaps,
     iwae_verdict,
+    kingma_welling_evidence,
+    kingma_welling_reference,
+    manifold_distance_text,
+    manifold_distances,
     negative_elbo_by_split,
     reproduction_summary,
     reproduction_table,
+    with_run_settings,
+    within_tolerance,
 )
 from vae_keras.studies.samples import (
     digit_classifier,
+    generated_classes,
     manifold_classes,
     nearest_distances,
     prior_sample_digits,
@@ -95,6 +141,7 @@ from vae_keras.studies.samples import (
     sharpness,
 )
 from vae_keras.studies.start import begin, fitted_mlp_config
+from vae_keras.studies.timing import images_per_second, timed_epochs
 from vae_keras.studies.variance import (
     edge_correlation,
     effective_beta,
@@ -138,10 +185,42 @@ __all__ = [
     "ranked",
     "ranking_text",
     "training_curves",
+    "run_outcome",
+    "images_per_second",
+    "timed_epochs",
+    "conditional_text",
+    "reconstruction_text",
+    "sample_spread_text",
+    "showcase",
+    "showcase_text",
+    "validation_text",
+    "KINGMA_WELLING_COLUMNS",
+    "kingma_welling_evidence",
+    "kingma_welling_reference",
+    "manifold_distance_text",
+    "manifold_distances",
+    "with_run_settings",
+    "within_tolerance",
+    "paired_evidence",
+    "Grid",
+    "best_by_line",
+    "by_latent_size",
+    "collapsed_seeds",
+    "collapsed_seeds_text",
+    "decoder_pairs",
+    "encoder_pair_text",
+    "family_evidence",
+    "family_mse_text",
+    "log_px_ranking_text",
+    "unfinished_text",
+    "generated_classes",
     "floor_run_text",
     "predicted_std_text",
     "uniform_note",
     "code_gain",
+    "collapsed",
+    "collapsed_text",
+    "unit_normal_text",
     "collapse_finding",
     "collapse_rows",
     "gaussian_baseline",

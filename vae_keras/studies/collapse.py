@@ -9,7 +9,8 @@ at an optimum rather than in a bad local minimum.
 
 ``gaussian_baseline`` fits that factorised Gaussian in a model's own input space (pixels, PCA or
 whitened PCA) on its training inputs and scores the test inputs; ``code_gain`` compares it, image
-by image, with the VAE's importance-weighted log p(x) on the same inputs.
+by image, with the VAE's importance-weighted log p(x) on the same inputs. ``collapsed`` names the models whose
+KL is below the ledger's floor, and ``collapsed_text`` and ``unit_normal_text`` say so on the page.
 """
 
 import math
@@ -17,6 +18,8 @@ import math
 import numpy as np
 
 from vae_keras import evaluate
+from vae_keras.studies.variants import mean_sd
+from vae_keras.writeup.claims import KL_FLOOR
 
 #: Our rule (written before any run): z earns its keep when the VAE beats the factorised Gaussian by at
 #: least this many nats per image on average ...
@@ -137,3 +140,39 @@ def learned_problem(variant):
         {variant.name: (row.get("pixel_mse"), row.get("mean_image_mse"), row.get("test_kl"))}
     )
     return problem and problem.split(": ", 1)[1]
+
+
+def collapsed(variants, every_seed=False):
+    """The names of ``variants`` whose test KL is below the ledger's floor (``claims.KL_FLOOR``): z carries
+    almost nothing. ``every_seed``: below it in every completed seed, not only on average."""
+
+    def kl(variant):
+        return max(variant.values("test_kl"), default=math.inf) if every_seed else variant.row["test_kl"]
+
+    return [name for name, variant in variants.items() if kl(variant) < KL_FLOOR]
+
+
+def collapsed_text(variants, names):
+    """A sentence naming the ``collapsed`` models and their KL, ``""`` when there is none."""
+    if not names:
+        return ""
+    these = "These models store" if len(names) > 1 else "This model stores"
+    return (
+        f" {these} almost nothing in z (KL below 1 nat), so the reconstructions are one average "
+        "image: " + ", ".join(f"{name} ({variants[name].row['test_kl']:.2f} nats)" for name in names) + "."
+    )
+
+
+def unit_normal_text(variants, names, num_components):
+    """The test ELBO of whitened-PCA models that gave up on z, beside the decoder that ignores z and predicts a
+    standard normal per component: ``num_components`` x 0.5 ln(2 pi e) nats."""
+    if not names:
+        return ""
+    unit_normal = -num_components * 0.5 * np.log(2 * np.pi * np.e)
+    elbos = "; ".join(f"**{name}** {mean_sd(variants[name].values('test_elbo'), '.1f')} nats" for name in names)
+    return (
+        f"Test ELBO per image of the whitened models whose KL is below 1 nat: {elbos}. A decoder that ignores "
+        f"$z$ and predicts a standard normal for each of the {num_components} components scores "
+        f"{unit_normal:.1f} nats on the training images, whose whitened components have unit variance (on test "
+        "images, about that)."
+    )

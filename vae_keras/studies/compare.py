@@ -1,13 +1,14 @@
 """Comparing trained variants: which completed, how they rank on a metric, and their curves by epoch.
 
 A notebook trains a set of variants (``train_variants``) and then ranks them, picks the best of a kind,
-or plots one curve per variant; these helpers do that the same way on every page.
+plots one curve per variant or says how a run ended; these helpers do that the same way on every page.
 """
 
 import numpy as np
 
 from vae_keras import plots
 from vae_keras.studies.variants import mean_sd
+from vae_keras.writeup.vocabulary import counted
 
 
 def completed(trained):
@@ -48,7 +49,26 @@ def training_curves(variants, metric="nelbo", validation_metric="val_nelbo"):
     return curves
 
 
-def epoch_curves(curves, y_label, title):
-    """A figure of ``{label: per-epoch values}``, each against its epochs 1, 2, ... (``plots.curves``)."""
-    epochs = {label: np.arange(1, len(values) + 1) for label, values in curves.items()}
-    return plots.curves(epochs, curves, "epoch", y_label, title=title)
+def epoch_curves(curves, y_label, title, x_label="epoch"):
+    """A figure of ``{label: values}``, each against its steps 1, 2, ... (epochs, or ``x_label``)."""
+    steps = {label: np.arange(1, len(values) + 1) for label, values in curves.items()}
+    return plots.curves(steps, curves, x_label, y_label, title=title)
+
+
+def run_outcome(variant):
+    """How a variant's run ended, in words: ``"test ELBO -90.1 nats"``, or ``"diverged after 3 epochs (no test
+    ELBO)"``."""
+    row = variant.row
+    if row["status"] == "completed":
+        return f"test ELBO {row['test_elbo']:.1f} nats"
+    return f"{row['status']} after {counted(int(row['epochs']), 'epoch')} (no test ELBO)"
+
+
+def paired_evidence(runs, metric="pixel_mse"):
+    """The per-seed evidence of a claim that compares variants: ``{key: values of metric, "<key>_kl": values of
+    the test KL}`` for each ``{key: Variant}`` (the keys are the claim's, e.g. ``{"conv": ..., "mlp": ...}``)."""
+    evidence = {}
+    for key, variant in runs.items():
+        evidence[key] = variant.values(metric)
+        evidence[f"{key}_kl"] = variant.values("test_kl")
+    return evidence

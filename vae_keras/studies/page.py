@@ -225,9 +225,21 @@ class Output:
         """Shows verdicts in one box (the end of the section that decides them)."""
         _display_or_print(_html(claims_lib.verdict_box(verdicts)), "\n".join(str(v) for v in verdicts))
 
-    def claim_lines(self):
-        """One Markdown bullet per claim this notebook decided: statement and verdict (its reason is in its box)."""
-        return [f"* {claim_statement(claim['statement'])} **{claim['verdict']}**." for claim in self.claims.values()]
+    def claim_lines(self, with_reasons=()):
+        """One Markdown bullet per claim this notebook decided: statement and verdict (its reason is in its box).
+
+        Args:
+            with_reasons: ids of claims whose bullet also quotes the verdict's reason, as the ledger gave it.
+        """
+        lines = []
+        for claim_id, claim in self.claims.items():
+            reason = f": {claim['reason']}" if claim_id in with_reasons else ""
+            lines.append(f"* {claim_statement(claim['statement'])} **{claim['verdict']}**{reason}.")
+        return lines
+
+    def undecided_statements(self):
+        """The statements of this notebook's claims that it has not decided (nor called undecided) so far."""
+        return [claim.statement for claim in claims_lib.for_notebook(self.notebook) if claim.id not in self.claims]
 
     def show_samples_and_reconstructions(self, variants, num_images=10, seed=0):
         """Shows one row of samples per variant, then test images and each variant's reconstructions."""

@@ -5,15 +5,20 @@ epochs, ``negative_elbo_by_split`` measures a variant on the training and the
 test split, ``reproduction_table`` sets those numbers beside the write-up's (on its data only) and
 ``reproduction_summary`` says what the table shows.
 ``continuous_entropy_floor`` is the least cross-entropy any model can reach on grey-level targets.
+``kingma_welling_reference``, ``with_run_settings`` and ``kingma_welling_evidence`` set the write-up's table
+beside ours and gather each claim's evidence; ``manifold_distances`` measures how far the z=2 model's
+manifold tiles are from real images.
 ``iwae_verdict`` judges Burda et al.'s IWAE-over-VAE finding (notebook 09).
 """
 
 import numpy as np
 
-from vae_keras import evaluate
+from vae_keras import evaluate, preprocessing
 from vae_keras.checks import choice
+from vae_keras.studies.latent import decode_manifold, latent_grid
 from vae_keras.studies.page import Table
-from vae_keras.writeup.claims import counted, gap_source
+from vae_keras.studies.samples import nearest_distances
+from vae_keras.writeup.claims import CLAIMS, KINGMA_WELLING_ROWS, counted, gap_source
 
 
 def epochs_for_examples(num_examples_seen, num_train, scale=1.0):
@@ -216,4 +221,107 @@ def reproduction_summary(rows, train_images, test_images, kl_images, other_data=
     return text + (
         f" {within} of {len(compared)} test numbers are within {tolerance:g} nats of the write-up's; the largest gap "
         f"is {worst['test difference']:+.2f} nats ({worst['run']})."
+    )
+
+
+def kingma_welling_reference():
+    """The write-up's table (``claims.KINGMA_WELLING_ROWS``) as ``reproduction_table``'s ``reference``."""
+    return {
+        run: {"train": train, "test": test, "examples": examples, "protocol": "continuous targets, cross-entropy"}
+        for run, train, test, examples, _quote in KINGMA_WELLING_ROWS.values()
+    }
+
+
+#: The columns of notebook 06's table, in order (those no row has are left out).
+KINGMA_WELLING_COLUMNS = (
+    "run", "activation", "epochs", "our examples", "their examples", "our train", "their train",
+    "train difference", "our test", "their test", "test difference", "test KL", "status",
+)  # fmt: skip
+
+
+def with_run_settings(rows, trained):
+    """``reproduction_table`` rows with each run's activation and test KL beside its numbers."""
+    return [
+        {**row, "activation": trained[row["run"]].config.activation, "test KL": trained[row["run"]].row.get("test_kl")}
+        for row in rows
+    ]
+
+
+def kingma_welling_evidence(rows, trained):
+    """``{claim_id: evidence}`` of every claim notebook 06 decides from its table: one per row of the write-up's
+    table, Kingma & Welling's own z=3 number, ELU against ReLU, and the z=2 model before and after more training.
+
+    Args:
+        rows: ``reproduction_table(...).rows``.
+        trained: ``{run: Variant}``, the runs named as in ``claims.KINGMA_WELLING_ROWS``.
+    """
+    row_of = {row["run"]: row for row in rows}
+    run = {claim_id: entry[0] for claim_id, entry in KINGMA_WELLING_ROWS.items()}
+
+    def ours(claim_id):
+        name = run[claim_id]
+        return {
+            "ours_test": row_of[name].get("our test"),
+            "ours_train": row_of[name].get("our train"),
+            "examples_seen": int(trained[name].row.get("examples_seen", 0)),
+        }
+
+    def number(claim_id, split):
+        return row_of[run[claim_id]].get(f"our {split}", float("nan"))
+
+    evidence = {claim_id: ours(claim_id) for claim_id in KINGMA_WELLING_ROWS}
+    evidence["kw_paper_z3"] = ours("kw_adagrad")
+    evidence["kw_elu_less_overfitting"] = {
+        "relu_train": number("kw_adam", "train"),
+        "relu_test": number("kw_adam", "test"),
+        "elu_train": number("kw_elu", "train"),
+        "elu_test": number("kw_elu", "test"),
+    }
+    evidence["kw_z2_overfit"] = {
+        "before_train": number("kw_z2", "train"),
+        "before_test": number("kw_z2", "test"),
+        "after_train": number("kw_z2_more", "train"),
+        "after_test": number("kw_z2_more", "test"),
+    }
+    return evidence
+
+
+def within_tolerance(rows):
+    """How many rows set beside the write-up's have a test number within the rows' tolerance (the ledger's
+    ``tolerance_nats``) of the write-up's, and that tolerance."""
+    tolerance = CLAIMS["kw_adagrad"].thresholds["tolerance_nats"]
+    return sum(abs(row["test difference"]) <= tolerance for row in rows if "test difference" in row), tolerance
+
+
+def manifold_distances(variant, num_reference, seed=0, num_points=20):
+    """How far each tile of a 2-D model's linear manifold (``num_points`` per side, in [-5, 5]) is from the
+    nearest of ``num_reference`` random training images, and how far real test images are (the mean over 400).
+
+    Returns:
+        ``{"nearest": (num_points**2,) RMS distances, row by row from the top, "real_distance": float,
+        "num_reference": int}``.
+    """
+    grid = latent_grid(num_points, spacing="linear", limit=5.0)
+    tiles = variant.prepared.to_images(decode_manifold(variant.vae, grid)).reshape(num_points**2, -1)
+    train_images = variant.prepared.train[0]
+    chosen = np.random.default_rng(seed).permutation(len(train_images))[:num_reference]
+    reference = preprocessing.to_unit_interval(train_images[chosen]).reshape(len(chosen), -1)
+    test_pixels = preprocessing.to_unit_interval(variant.prepared.test[0][:400]).reshape(-1, reference.shape[1])
+    return {
+        "nearest": nearest_distances(tiles, reference),
+        "real_distance": float(nearest_distances(test_pixels, reference).mean()),
+        "num_reference": len(chosen),
+    }
+
+
+def manifold_distance_text(distances, kl, kl_images, num_points=20):
+    """``manifold_distances`` in words: the top and bottom halves against real test images, and the row of the
+    most distant tile."""
+    nearest, half = distances["nearest"], len(distances["nearest"]) // 2
+    return (
+        f"Distances were measured against {distances['num_reference']:,} random training images. The z=2 "
+        f"model's test KL is {kl:.2f} nats (on {kl_images:,} test images). Mean distance to the nearest training "
+        f"image: top half {nearest[:half].mean():.4f}, bottom half {nearest[half:].mean():.4f}, real test images "
+        f"{distances['real_distance']:.4f}; the most distant tile is in row "
+        f"{int(np.argmax(nearest)) // num_points + 1} of {num_points}."
     )

@@ -5,7 +5,7 @@ per variant for figures (notebooks 02, 03 and 07); ``digit_classifier`` labels
 decoded images, ``nearest_distances`` measures how far an image is from the
 training set and ``sharpness`` how blurry it is: measures that decide claims
 about samples (notebooks 06-08); ``manifold_classes`` reads a 2-D manifold's
-tiles with that classifier (notebook 07).
+tiles with that classifier, ``generated_classes`` the prior samples of each latent size (notebook 07).
 """
 
 import numpy as np
@@ -170,3 +170,32 @@ def manifold_classes(tiles, train, test, kl, distance_ratio, noun="digits", refe
             "claim allows before it calls the tiles unlike the training images"
         )
     return evidence, text + "."
+
+
+def generated_classes(models, train, test, seed=0, reference_size=5000):
+    """Which classes each model generates, read by a classifier of the labels, and how far its samples are from
+    the training images: the evidence of the claims about the digits each latent size shows.
+
+    Args:
+        models: ``{latent size: Variant}``.
+        train, test: ``(images, labels)`` of the training and test splits (labels of at least 2 classes).
+        seed: seed of the prior samples.
+        reference_size: training images searched for each sample's nearest one.
+
+    Returns:
+        The evidence of ``digits_at_z5`` and ``all_digits_at_larger_z``.
+    """
+    (train_images, train_labels), (test_images, test_labels) = train, test
+    classify, accuracy = digit_classifier(train_images, train_labels, test_images, test_labels)
+    reference = preprocessing.to_unit_interval(train_images[:reference_size])
+    real = preprocessing.to_unit_interval(test_images[:400])
+    found = {z: prior_sample_digits(variant, classify, reference, seed=seed) for z, variant in models.items()}
+    return {
+        "latent_sizes": list(found),
+        "sample_labels": [labels for labels, _ in found.values()],
+        "num_classes": len(np.unique(train_labels)),
+        "classifier_accuracy": accuracy,
+        "kls": [models[z].row["test_kl"] for z in found],
+        "sample_distances": [distance for _, distance in found.values()],
+        "real_distance": float(np.median(nearest_distances(real, reference))),
+    }
