@@ -32,7 +32,6 @@
 # %% tags=["remove-output"]
 import numpy as np
 
-from vae_keras.writeup import claims
 from vae_keras import data, models, numpy_vae, plots, preprocessing, studies
 
 versions = studies.setup()
@@ -51,22 +50,18 @@ latent_dim: int = 20  # size of z
 learning_rate: float = 0.001  # Adam learning rate
 eval_examples: int = 0  # test images evaluated (0: all)
 gradient_check_entries: int = 20  # entries of each weight array checked by finite differences
-gradient_tolerance: float = 1e-05  # largest relative error vs finite differences still called a correct gradient
-keras_tolerance: float = 0.0001  # largest relative difference vs TensorFlow's gradient still called agreement (float32)
+gradient_tolerance: float = 1e-05  # largest relative error vs finite differences called a correct gradient
+keras_tolerance: float = 0.0001  # largest relative difference vs TensorFlow's float32 gradient that agrees
 blas_threads: int = 1  # threads of NumPy's matrix products (0: NumPy's default)
 seed: int = 0  # seed of weights, binarisation, noise and shuffling
 out_dir: str = "runs/notebooks"  # folder for figures and results
 
 # %%
-studies.seed_everything(seed)
-output = studies.Output(out_dir, "08_numpy_from_scratch")
 train_budget = f"at most {max_train_examples:,}" if max_train_examples else "all"
 epochs_text = studies.counted(num_epochs, "epoch")
-output.banner(
-    dataset,
-    profile,
-    f"{epochs_text} of each implementation, batch {batch_size:,}, {train_budget} training images, one run each",
-)
+budget = f"{epochs_text} of each implementation, batch {batch_size:,}, {train_budget} training images"
+budget += ", one run each"
+output = studies.begin("08_numpy_from_scratch", out_dir, dataset, profile, seed, budget)
 train_images, _ = data.load(dataset, "train")
 test_images, _ = data.load(dataset, "test")
 # One fixed binarisation of each split: x in {0, 1}, so the Bernoulli likelihood is a proper one.
@@ -74,9 +69,12 @@ x_train = preprocessing.binarize(train_images[: max_train_examples or None], see
 x_test = preprocessing.binarize(test_images[: eval_examples or None], seed=seed + 1)
 image_shape = x_train.shape[1:]
 dataset_label = studies.dataset_label(dataset)  # "npz:mnist.npz" for npz:PATH: no paths on the page
+
+# %%
 output.settings(
     dataset=dataset,
-    images=f"{len(x_train):,} training, {len(x_test):,} test, {'x'.join(map(str, image_shape))}, binarised once",
+    images=f"{len(x_train):,} training, {len(x_test):,} test, {'x'.join(map(str, image_shape))}, binarised "
+    "once",
     model=f"MLP {hidden_width}, z={latent_dim}, Bernoulli pixels",
     epochs=num_epochs,
     batch_size=batch_size,
@@ -151,7 +149,8 @@ keras_trainable = sum(int(np.prod(w.shape)) for w in vae.trainable_weights)
 same = "the same number" if keras_trainable == reference.count_params() else "a different number"
 output.say(
     f"The NumPy VAE has {reference.count_params():,} trainable parameters in {len(reference.weight_names)} "
-    f"arrays; the Keras VAE it was copied from has {keras_trainable:,} in {len(vae.trainable_weights)} ({same})."
+    f"arrays; the Keras VAE it was copied from has {keras_trainable:,} in {len(vae.trainable_weights)} "
+    f"({same})."
 )
 
 # %% [markdown]
@@ -167,8 +166,8 @@ output.say(
 # The table shows, for each weight array, the largest relative error
 # `|analytic - numeric| / max(|analytic|, |numeric|)` over the checked entries (0 for entries whose
 # derivative is exactly 0 both ways, such as the kernel row of a pixel that is 0 in the whole batch).
-# A correct gradient typically scores far below the tolerance; a wrong factor, sign or missing term scores 1e-3
-# to 1. The sentence under the table calls the gradient correct only when every checked array
+# A correct gradient typically scores far below the tolerance; a wrong factor, sign or missing term scores
+# 1e-3 to 1. The sentence under the table calls the gradient correct only when every checked array
 # stays below the tolerance `gradient_tolerance`, which sits between the two.
 
 # %%
@@ -178,28 +177,9 @@ with numpy_vae.limit_blas_threads(blas_threads):
     gradient_errors = numpy_vae.check_gradients(
         reference, x_batch, epsilon, num_entries=gradient_check_entries, seed=seed
     )
-max_gradient_relative_error = max(gradient_errors.values())
-failing = [name for name, error in gradient_errors.items() if not error < gradient_tolerance]
-if failing:
-    output.say(
-        f"The hand-written gradient does **not** pass the check: {len(failing)} of {len(gradient_errors)} "
-        f"weight arrays have a relative error of at least {gradient_tolerance:g} "
-        f"({', '.join(f'{name}: {gradient_errors[name]:.2g}' for name in failing)})."
-    )
-else:
-    output.say(
-        f"Every checked entry of all {len(gradient_errors)} weight arrays agrees with central differences to a "
-        f"relative error of at most {max_gradient_relative_error:.2g}, below the tolerance of "
-        f"{gradient_tolerance:g}: the hand-written backward pass is the gradient of the loss at the checked "
-        f"entries."
-    )
-studies.Table(
-    [
-        {"weight": name, "shape": "x".join(map(str, weight.shape)), "max_relative_error": gradient_errors[name]}
-        for name, weight in zip(reference.weight_names, reference.trainable_weights)
-    ],
-    title=f"Hand-written gradient vs central differences ({gradient_check_entries} entries per array)",
-)
+output.say(studies.gradient_check_text(gradient_errors, gradient_tolerance))
+title = f"Hand-written gradient vs central differences ({gradient_check_entries} entries per array)"
+studies.Table(studies.gradient_rows(reference, gradient_errors), title=title)
 
 # %% [markdown]
 # ## 3. The same numbers as Keras
@@ -213,38 +193,17 @@ studies.Table(
 # the sentence under the table calls them in agreement only below the tolerance `keras_tolerance`.
 
 # %%
+comparison = None
 if versions["backend"] == "tensorflow":
     comparison = numpy_vae.compare_gradients_with_keras(vae, x_batch, epsilon)
-    max_keras_gradient_difference = max(g["max_relative_difference"] for g in comparison["gradients"].values())
-    keras_failing = [
-        name for name, g in comparison["gradients"].items() if not g["max_relative_difference"] < keras_tolerance
-    ]
-    relative_loss_difference = comparison["loss_difference"] / max(abs(comparison["keras_loss"]), 1e-12)
-    output.say(
-        f"Loss on the batch: NumPy {comparison['numpy_loss']:.6f} nats, Keras {comparison['keras_loss']:.6f} nats "
-        f"(difference {comparison['loss_difference']:.2g}, {relative_loss_difference:.2g} relative). "
-        + (
-            f"The gradients agree with TensorFlow's: the largest difference, relative to the largest entry of each "
-            f"gradient, is {max_keras_gradient_difference:.2g}, below the tolerance of {keras_tolerance:g}."
-            if not keras_failing
-            else f"The gradients do **not** agree with TensorFlow's in {len(keras_failing)} of "
-            f"{len(comparison['gradients'])} arrays (relative difference of at least {keras_tolerance:g}: "
-            + ", ".join(
-                f"{name} {comparison['gradients'][name]['max_relative_difference']:.2g}" for name in keras_failing
-            )
-            + ")."
-        )
-    )
-    keras_table = studies.Table(
-        [{"weight": name, **entry} for name, entry in comparison["gradients"].items()],
-        title="Hand-written gradient vs tf.GradientTape, same weights and noise (float32)",
-    )
+    output.say(studies.keras_check_text(comparison, keras_tolerance))
 else:
-    comparison, max_keras_gradient_difference, keras_failing, keras_table = None, None, None, None
     output.say(
-        f"Skipped: the reference gradients use tf.GradientTape, and this kernel runs Keras on {versions['backend']}."
+        "Skipped: the reference gradients use tf.GradientTape, and this kernel runs Keras on "
+        f"{versions['backend']}."
     )
-keras_table
+title = "Hand-written gradient vs tf.GradientTape, same weights and noise (float32)"
+studies.Table(studies.keras_gradient_rows(comparison), title=title) if comparison else None
 
 # %% [markdown]
 # ## 4. Training both implementations
@@ -318,10 +277,10 @@ output.show(
 # trained alike (same network, minibatches and optimizer), which tests that explanation. Blur can be
 # measured: the **sharpness** of an image is the mean absolute difference between horizontally and
 # vertically neighbouring pixels,
-# $\tfrac{1}{2}\big(\operatorname{mean}_{i,j}|x_{i,j+1} - x_{i,j}| + \operatorname{mean}_{i,j}|x_{i+1,j} - x_{i,j}|\big)$,
-# small for a blurry image and large for crisp strokes. Each test image gives one pair (its NumPy and its
-# Keras reconstruction), so the rule compares them pair by pair with a sign test. What to look for:
-# whether one implementation's reconstructions are consistently the sharper.
+# $\tfrac{1}{2}\big(\operatorname{mean}_{i,j}|x_{i,j+1} - x_{i,j}| + \operatorname{mean}_{i,j}|x_{i+1,j} -
+# x_{i,j}|\big)$, small for a blurry image and large for crisp strokes. Each test image gives one pair (its
+# NumPy and its Keras reconstruction), so the rule compares them pair by pair with a sign test. What to look
+# for: whether one implementation's reconstructions are consistently the sharper.
 
 # %%
 num_samples = 30  # three rows of ten from each model
@@ -337,9 +296,10 @@ output.show(
     "samples",
     headline=True,
 )
-num_pairs = min(100, len(x_test))
-numpy_recons = numpy_model.reconstruct(x_test[:num_pairs]).reshape((-1,) + image_shape)
-keras_recons = np.asarray(keras_vae.reconstruct(x_test[:num_pairs].reshape(num_pairs, -1))).reshape((-1,) + image_shape)
+
+# %%
+numpy_recons, keras_recons = studies.reconstruction_pair(numpy_model, keras_vae, x_test, num_pairs=100)
+num_pairs = len(numpy_recons)
 output.show(
     plots.image_grid(
         np.concatenate([x_test[:10], numpy_recons[:10], keras_recons[:10]]),
@@ -349,26 +309,15 @@ output.show(
     ),
     "reconstructions",
 )
-numpy_sharpness, keras_sharpness = studies.sharpness(numpy_recons), studies.sharpness(keras_recons)
-numpy_kl = numpy_model.evaluate(x_test, seed=seed)["kl"]
-keras_kl = numpy_vae.from_keras(keras_vae).evaluate(x_test, seed=seed)["kl"]
-pixel_error = lambda recons: float(np.mean((recons - x_test[:num_pairs]) ** 2))  # noqa: E731
-average_mse = studies.mean_image_mse(x_train, x_test[:num_pairs])
-verdict_blur = output.decide(
-    "numpy_blurrier",
-    numpy_sharpness=numpy_sharpness,
-    keras_sharpness=keras_sharpness,
-    numpy_mse=pixel_error(numpy_recons),
-    keras_mse=pixel_error(keras_recons),
-    numpy_kl=numpy_kl,
-    keras_kl=keras_kl,
-    mean_image_mse=average_mse,
-)
+
+# %%
+blur = studies.blur_evidence(numpy_model, keras_vae, numpy_recons, keras_recons, x_train, x_test, seed=seed)
+verdict_blur = output.decide("numpy_blurrier", **blur)
 output.say(
-    f"Reconstruction error on those {num_pairs} test images: NumPy {pixel_error(numpy_recons):.4f}, Keras "
-    f"{pixel_error(keras_recons):.4f}, the average training image {average_mse:.4f}. Test ELBO after "
+    f"Reconstruction error on those {num_pairs} test images: NumPy {blur['numpy_mse']:.4f}, Keras "
+    f"{blur['keras_mse']:.4f}, the average training image {blur['mean_image_mse']:.4f}. Test ELBO after "
     f"{epochs_text}: NumPy {summary['numpy_test_elbo']:.2f}, Keras {summary['keras_test_elbo']:.2f} nats; "
-    f"test KL: NumPy {numpy_kl:.2f}, Keras {keras_kl:.2f} nats."
+    f"test KL: NumPy {blur['numpy_kl']:.2f}, Keras {blur['keras_kl']:.2f} nats."
 )
 verdict_speed = output.decide(
     "numpy_faster", numpy_seconds=columns["numpy_seconds"][1:], keras_seconds=columns["keras_seconds"][1:]
@@ -388,21 +337,22 @@ output.verdicts(verdict_blur, verdict_speed)
 # backend, and saves the model.
 
 # %%
+keras_differences = studies.keras_differences(comparison) if comparison else None
 results = output.record(
     numpy_seconds_per_epoch=summary["numpy_seconds_per_epoch"],
     keras_seconds_per_epoch=summary["keras_seconds_per_epoch"],
     numpy_test_elbo=summary["numpy_test_elbo"],
     keras_test_elbo=summary["keras_test_elbo"],
-    max_gradient_relative_error=max_gradient_relative_error,
+    max_gradient_relative_error=max(gradient_errors.values()),
     gradient_tolerance=gradient_tolerance,
-    max_keras_gradient_difference=max_keras_gradient_difference,
+    max_keras_gradient_difference=max(keras_differences.values()) if comparison else None,
     keras_tolerance=keras_tolerance,
     keras_loss_difference=comparison["loss_difference"] if comparison else None,
     keras_first_epoch_seconds=summary["keras_first_epoch_seconds"],
-    numpy_sharpness=float(np.mean(numpy_sharpness)),
-    keras_sharpness=float(np.mean(keras_sharpness)),
-    numpy_test_kl=numpy_kl,
-    keras_test_kl=keras_kl,
+    numpy_sharpness=float(np.mean(blur["numpy_sharpness"])),
+    keras_sharpness=float(np.mean(blur["keras_sharpness"])),
+    numpy_test_kl=blur["numpy_kl"],
+    keras_test_kl=blur["keras_kl"],
     dataset=dataset,
     num_epochs=num_epochs,
     train_examples=len(x_train),
@@ -410,58 +360,22 @@ results = output.record(
     hidden_width=hidden_width,
     latent_dim=latent_dim,
     batch_size=batch_size,
+)
+
+# %%
+results = output.record(
     blas_threads=blas_threads,
     gradient_errors=gradient_errors,
     keras_gradient_differences=comparison["gradients"] if comparison else None,
     epochs=epochs,
 )
-if failing:
-    gradient_line = (
-        f"* the hand-written gradient **fails** the finite-difference check: {len(failing)} of "
-        f"{len(gradient_errors)} arrays reach a relative error of at least {gradient_tolerance:g} "
-        f"(largest {max_gradient_relative_error:.2g}, float64);"
-    )
-else:
-    gradient_line = (
-        f"* the hand-written gradient matches central differences to a relative error of at most "
-        f"{max_gradient_relative_error:.2g} (float64), below the tolerance of {gradient_tolerance:g};"
-    )
-if comparison is None:
-    keras_line = f"* the comparison with TensorFlow's gradients was skipped (Keras backend {versions['backend']});"
-elif keras_failing:
-    keras_line = (
-        f"* the hand-written gradient **differs** from TensorFlow's in {len(keras_failing)} arrays (largest "
-        f"relative difference {max_keras_gradient_difference:.2g}, tolerance {keras_tolerance:g}, float32);"
-    )
-else:
-    keras_line = (
-        f"* it matches TensorFlow's gradients to {max_keras_gradient_difference:.2g} of the largest entry "
-        f"(float32), below the tolerance of {keras_tolerance:g};"
-    )
-ratio = summary["numpy_seconds_per_epoch"] / summary["keras_seconds_per_epoch"]
-elbo_gap = summary["numpy_test_elbo"] - summary["keras_test_elbo"]
 lines = [
     f"On {len(x_train):,} binarised `{dataset_label}` training images, {epochs_text} of each implementation "
-    f"(batch {batch_size}, {hidden_width} hidden units, z of size {latent_dim}; ELBO on {len(x_test):,} test images):",
-    gradient_line,
-    keras_line,
-    f"* test ELBO: NumPy {summary['numpy_test_elbo']:.2f}, Keras {summary['keras_test_elbo']:.2f} nats; "
-    + (
-        f"the {'NumPy' if elbo_gap > 0 else 'Keras'} model is higher by {abs(elbo_gap):.2f} nats"
-        if abs(elbo_gap) >= 0.005
-        else "equal to 0.01 nats"
-    )
-    + " (one run each, so the run-to-run spread is not measured);",
-    "* time per epoch ("
-    + ("median over epochs 2 and later" if num_epochs > 1 else "one epoch, with tracing for Keras")
-    + "): NumPy "
-    f"{summary['numpy_seconds_per_epoch']:.3g} s, Keras {summary['keras_seconds_per_epoch']:.3g} s (its first "
-    f"epoch, with tracing: {summary['keras_first_epoch_seconds']:.3g} s); "
-    + (
-        f"NumPy takes {ratio:.2f} times as long as Keras;"
-        if ratio >= 1
-        else f"Keras takes {1 / ratio:.2f} times as long as NumPy;"
-    ),
+    f"(batch {batch_size}, {hidden_width} hidden units, z of size {latent_dim}; ELBO on {len(x_test):,} test "
+    "images):",
+    studies.gradient_line(gradient_errors, gradient_tolerance),
+    studies.keras_line(comparison, keras_tolerance, versions["backend"]),
+    *studies.training_lines(summary, num_epochs),
 ]
 lines += output.claim_lines()
 output.say("\n".join(lines))

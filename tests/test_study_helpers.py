@@ -386,3 +386,65 @@ def test_claim_lines_quote_the_reasons_asked_for_and_name_the_claims_not_decided
 
     expected = [c.statement for c in claims.for_notebook("04_implementation_notes") if c.id != "big_batch_faster"]
     assert output.undecided_statements() == expected and expected
+
+
+def test_the_from_scratch_checks_in_words():
+    passing = {"W1": 1e-8, "b1": 0.0}
+    assert studies.over_tolerance({"W1": 1e-8, "W2": 2e-3, "b": float("nan")}, 1e-5) == ["W2", "b"]
+    assert studies.gradient_check_text(passing, 1e-5).startswith(
+        "Every checked entry of all 2 weight arrays agrees with central differences to a relative error of at "
+        "most 1e-08, below the tolerance of 1e-05"
+    )
+    assert "(W2: 0.002)" in studies.gradient_check_text({"W1": 1e-8, "W2": 2e-3}, 1e-5)
+    assert studies.gradient_line(passing, 1e-5).startswith("* the hand-written gradient matches")
+    assert studies.gradient_line({"W2": 2e-3}, 1e-5) == (
+        "* the hand-written gradient **fails** the finite-difference check: 1 of 1 arrays reach a relative error "
+        "of at least 1e-05 (largest 0.002, float64);"
+    )
+    comparison = {
+        "numpy_loss": 10.0,
+        "keras_loss": 10.0,
+        "loss_difference": 0.0,
+        "gradients": {"W1": {"max_relative_difference": 2e-7}, "W2": {"max_relative_difference": 0.5}},
+    }
+    assert studies.keras_differences(comparison) == {"W1": 2e-7, "W2": 0.5}
+    assert "do **not** agree with TensorFlow's in 1 of 2 arrays" in studies.keras_check_text(comparison, 1e-4)
+    assert studies.keras_line(comparison, 1e-4, "tensorflow").startswith("* the hand-written gradient **differs**")
+    assert studies.keras_line(None, 1e-4, "jax") == (
+        "* the comparison with TensorFlow's gradients was skipped (Keras backend jax);"
+    )
+    assert studies.keras_gradient_rows(comparison)[1] == {"weight": "W2", "max_relative_difference": 0.5}
+    summary = {
+        "numpy_test_elbo": -90.0,
+        "keras_test_elbo": -91.0,
+        "numpy_seconds_per_epoch": 2.0,
+        "keras_seconds_per_epoch": 4.0,
+        "keras_first_epoch_seconds": 9.0,
+    }
+    elbo, timing = studies.training_lines(summary, num_epochs=3)
+    assert "the NumPy model is higher by 1.00 nats" in elbo
+    assert "(median over epochs 2 and later)" in timing and timing.endswith("Keras takes 2.00 times as long as NumPy;")
+
+
+def test_the_benchmark_beside_the_published_numbers():
+    row = {"test_log_px": -90.0, "test_elbo": -95.0, "test_kl": 20.0, "epochs": 3, "seconds_per_epoch": 1.5}
+    assert studies.result_row("VAE", row) == {
+        "model": "VAE",
+        "epochs": 3,
+        "test -log p(x)": 90.0,
+        "test -ELBO": 95.0,
+        "gap (-ELBO minus -log p(x))": 5.0,
+        "test KL": 20.0,
+        "seconds per epoch": 1.5,
+    }
+    assert list(studies.result_row("IWAE", row, "k=5"))[:3] == ["model", "train bound", "epochs"]
+    assert studies.last_tenth_gain([5.0]) == 0.0
+    assert studies.last_tenth_gain([10.0, 8.0, 7.0, 6.5]) == pytest.approx(0.5)  # one epoch back, at least
+    protocol = [{"setting": "epochs", "same": "no"}, {"setting": "model", "same": "yes"}]
+    text = studies.benchmark_text(90.0, 95.0, 3, 100, 500, protocol, [10.0, 8.0])
+    assert "+3.24 from Burda et al.'s VAE (86.76)" in text and "+0.22 from Pythae's VAE (89.78)" in text
+    assert "departs from theirs in 1 of 2 settings (epochs), so the comparison with 86.76 is indicative" in text
+    assert text.endswith("Over the last tenth of training the training negative ELBO fell by 2.00 nats.")
+    other = studies.benchmark_text(90.0, 95.0, 3, 100, 500, protocol[1:], [8.0, 9.0], other_data="npz:x.npz")
+    assert "86.76" not in other and "on `npz:x.npz`: the published numbers are about other data" in other
+    assert "matches theirs in every setting listed" in other and "rose by 1.00 nats" in other

@@ -25,6 +25,8 @@ Notebooks use the names below as ``studies.X``; each lives in one submodule:
   image quality (classifier, nearest training image, sharpness).
 * ``latent``: decodes of a latent space: interpolations, diverse decodes,
   2-D manifolds.
+* ``from_scratch``: the NumPy VAE's checks and training beside Keras, in words
+  (notebook 08).
 * ``grid``: a crossed design of variants looked up by its settings (``Grid``).
 * ``latent_sizes``: the grid of latent sizes, decoders and encoders read line
   by line, in words (notebook 07).
@@ -34,6 +36,8 @@ Notebooks use the names below as ``studies.X``; each lives in one submodule:
 * ``reproduction``: Kingma & Welling's budget and train/test table (notebook 06).
 * ``exploration``: the dataset before any model: splits, PCA, whitening
   (notebook 01).
+* ``benchmark``: Burda et al.'s VAE on binarised MNIST, their protocol beside
+  ours and our number beside theirs (notebook 09).
 * ``collapse``: a VAE against the factorised Gaussian that needs no latent code
   (notebooks 03 and 05).
 * ``words``: the run's data in words: "digits" or "images", label problems and
@@ -41,6 +45,15 @@ Notebooks use the names below as ``studies.X``; each lives in one submodule:
   about this data.
 """
 
+from vae_keras.studies.benchmark import (
+    benchmark_text,
+    burda_config,
+    iwae_text,
+    last_tenth_gain,
+    protocol_rows,
+    result_row,
+    training_curve,
+)
 from vae_keras.studies.collapse import (
     code_gain,
     collapse_finding,
@@ -71,6 +84,19 @@ from vae_keras.studies.exploration import (
     total_variance,
     usable_components,
     whitening_noise,
+)
+from vae_keras.studies.from_scratch import (
+    blur_evidence,
+    gradient_check_text,
+    gradient_line,
+    gradient_rows,
+    keras_check_text,
+    keras_differences,
+    keras_gradient_rows,
+    keras_line,
+    over_tolerance,
+    reconstruction_pair,
+    training_lines,
 )
 from vae_keras.studies.grid import Grid
 from vae_keras.studies.latent import (
@@ -214,6 +240,24 @@ __all__ = [
     "log_px_ranking_text",
     "unfinished_text",
     "generated_classes",
+    "blur_evidence",
+    "gradient_check_text",
+    "gradient_line",
+    "gradient_rows",
+    "keras_check_text",
+    "keras_differences",
+    "keras_gradient_rows",
+    "keras_line",
+    "over_tolerance",
+    "reconstruction_pair",
+    "training_lines",
+    "benchmark_text",
+    "burda_config",
+    "iwae_text",
+    "last_tenth_gain",
+    "protocol_rows",
+    "result_row",
+    "training_curve",
     "floor_run_text",
     "predicted_std_text",
     "uniform_note",
