@@ -34,7 +34,7 @@
 # ## Setup
 
 # %% tags=["remove-output"]
-from vae_keras import plots, studies, train
+from vae_keras import plots, studies
 
 versions = studies.setup()
 
@@ -54,17 +54,22 @@ seed: int = 0  # seed of weights, binarisation, sampling and shuffling
 out_dir: str = "runs/notebooks"  # folder for runs, figures and results
 
 # %%
-studies.seed_everything(seed)
-output = studies.Output(out_dir, "09_mnist_benchmark")
-output.banner(dataset, profile, f"{studies.counted(benchmark_epochs, 'epoch')}, one seed")
+budget = f"{studies.counted(benchmark_epochs, 'epoch')}, one seed"
+output = studies.begin("09_mnist_benchmark", out_dir, dataset, profile, seed, budget)
 splits = studies.load_splits(dataset, ["train", "test"])
 num_train, num_test = len(splits["train"][0]), len(splits["test"][0])
 eval_images = min(eval_examples or num_test, num_test)
 mnist = studies.is_family(dataset, "mnist")  # published numbers go beside ours only on their data
 layers = studies.layer_sizes(splits["train"][0].shape[1:], [200, 200], 50)  # "784-200-200-50" on MNIST
-output.settings(dataset=dataset, training_images=num_train, test_images=num_test, epochs=benchmark_epochs,
-                batch_size=benchmark_batch_size, log_px=f"k={eval_samples:,} on {eval_images:,} test images",
-                backend=versions["backend"])
+output.settings(
+    dataset=dataset,
+    training_images=num_train,
+    test_images=num_test,
+    epochs=benchmark_epochs,
+    batch_size=benchmark_batch_size,
+    log_px=f"k={eval_samples:,} on {eval_images:,} test images",
+    backend=versions["backend"],
+)
 
 # %% [markdown]
 # ## 1. The model and the estimate
@@ -89,22 +94,15 @@ output.settings(dataset=dataset, training_images=num_train, test_images=num_test
 # configuration, where the run departs from it.
 
 # %%
-config = studies.base_config(
-    dataset=dataset, likelihood="bernoulli", binarize=True, validation_fraction=0.0,
-    hidden_units=[200, 200], activation="tanh", latent_dim=50, optimizer="adam", learning_rate=0.001,
-    adam_epsilon=1e-4, lr_schedule="burda", output_bias_init="data_mean", batch_size=benchmark_batch_size,
-    num_epochs=benchmark_epochs, seed=seed,
-)
+config = studies.burda_config(dataset, benchmark_batch_size, benchmark_epochs, seed=seed)
 name = f"VAE {layers} tanh"
-bench, table = studies.train_variants(config, {name: {}}, output, num_samples=eval_samples,
-                                      eval_examples=eval_examples, allow_divergence=False)
+bench, table = studies.train_variants(
+    config, {name: {}}, output, num_samples=eval_samples, eval_examples=eval_examples, allow_divergence=False
+)
 vae = bench[name]
 nll, nelbo, kl, epochs = -vae.row["test_log_px"], -vae.row["test_elbo"], vae.row["test_kl"], vae.row["epochs"]
-studies.Table([{"model": name, "epochs": epochs, "test -log p(x)": nll, "test -ELBO": nelbo,
-                "gap (-ELBO minus -log p(x))": nelbo - nll, "test KL": kl,
-                "seconds per epoch": vae.row["seconds_per_epoch"]}],
-              title=f"Binarised {studies.data_title(dataset)}, k={eval_samples:,} on {eval_images:,} test images "
-              "(nats per image)")
+title = f"Binarised {studies.data_title(dataset)}, k={eval_samples:,} on {eval_images:,} test images"
+studies.Table([studies.result_row(name, vae.row)], title=f"{title} (nats per image)")
 
 # %% [markdown]
 # The training curve below is the negative ELBO on the training images, one value per epoch, on a
@@ -114,17 +112,15 @@ studies.Table([{"model": name, "epochs": epochs, "test -log p(x)": nll, "test -E
 
 # %%
 history = vae.curve("nelbo")
-figure = plots.curves(list(range(1, len(history) + 1)), {"train -ELBO": history}, "epoch",
-                      "negative ELBO (nats)", title="Training curve (binarised training images)", log_x=True)
-for end in train.burda_stage_ends(epochs)[:-1]:
-    if end >= 1:
-        figure.axes[0].axvline(end, color="grey", alpha=0.4, linewidth=0.8)
-output.show(figure, "training_curve")
+output.show(studies.training_curve(history, epochs), "training_curve")
 
 # %%
 images = vae.prepared.to_images(vae.vae.sample(40, seed=seed))
-output.show(plots.image_grid(images, num_columns=10, title="Samples: the mean of p(x|z) for z drawn from the prior"),
-            "samples", headline=True)
+output.show(
+    plots.image_grid(images, num_columns=10, title="Samples: the mean of p(x|z) for z drawn from the prior"),
+    "samples",
+    headline=True,
+)
 
 # %% [markdown]
 # ## 2. Our protocol beside theirs
@@ -134,28 +130,9 @@ output.show(plots.image_grid(images, num_columns=10, title="Samples: the mean of
 # al.'s.
 
 # %%
-optimizer = train.make_optimizer(vae.config).get_config()
-epsilon = optimizer["epsilon"]
-protocol = [  # (setting, ours, theirs, same?)
-    ("model", f"{layers}, tanh, Bernoulli decoder", "784-200-200-50, tanh, Bernoulli decoder", layers == "784-200-200-50"),
-    ("data", f"{'dynamically binarised' if vae.config.binarize else 'grey levels'} {studies.data_title(dataset)}, "
-     f"{num_train:,} training images", "dynamically binarised, 60,000 training images",
-     mnist and vae.config.binarize and num_train == 60000),
-    ("batch size", f"{vae.config.batch_size:,}", "20", vae.config.batch_size == 20),
-    ("optimizer", f"{vae.config.optimizer}, epsilon {epsilon:g}", "adam, epsilon 1e-4",
-     vae.config.optimizer == "adam" and abs(epsilon - 1e-4) < 1e-12),
-    ("learning-rate schedule", f"8 stages scaled to {epochs:,} epochs" if vae.config.lr_schedule == "burda"
-     else "constant", "8 stages of 3^i epochs, 1e-3 x 10^(-i/7)", vae.config.lr_schedule == "burda"),
-    ("output bias initialisation", vae.config.output_bias_init.replace("data_mean", "logit of the training mean"),
-     "logit of the training mean", vae.config.output_bias_init == "data_mean"),
-    ("epochs", f"{epochs:,}", "3,280", epochs == 3280),
-    ("evaluation", f"k={eval_samples:,} on {eval_images:,} test images", "k=5,000 on all 10,000 test images",
-     eval_samples == 5000 and eval_images == 10000),
-]
-protocol = [{"setting": setting, "ours": ours, "Burda et al.": theirs, "same": "yes" if same else "no"}
-            for setting, ours, theirs, same in protocol]
-studies.Table(protocol, columns=["setting", "ours", "Burda et al.", "same"],
-              title="Our protocol vs Burda et al.'s")
+protocol = studies.protocol_rows(vae, layers, dataset, num_train, eval_samples, eval_images, mnist)
+title = "Our protocol vs Burda et al.'s"
+studies.Table(protocol, columns=["setting", "ours", "Burda et al.", "same"], title=title)
 
 # %% [markdown]
 # ## 3. VAE or IWAE at equal epochs
@@ -176,37 +153,42 @@ studies.Table(protocol, columns=["setting", "ours", "Burda et al.", "same"],
 # optimise the ELBO, so it need not be good at it).
 
 # %%
+vae_row = iwae_row = None
 if comparison_epochs:
     pair_config = studies.base_config(**{**vae.config.to_dict(), "num_epochs": comparison_epochs})
     iwae_name = f"IWAE k={iwae_samples}"
     reuse = comparison_epochs == epochs  # the benchmark VAE is the comparison's VAE
-    pair_variants = {iwae_name: {"train_samples": iwae_samples}} if reuse else {"VAE k=1": {}, iwae_name: {"train_samples": iwae_samples}}
-    pair, _ = studies.train_variants(pair_config, pair_variants, output, num_samples=eval_samples,
-                                     eval_examples=eval_examples, allow_divergence=False)
+    pair_variants = {} if reuse else {"VAE k=1": {}}
+    pair_variants[iwae_name] = {"train_samples": iwae_samples}
+    pair, _ = studies.train_variants(
+        pair_config,
+        pair_variants,
+        output,
+        num_samples=eval_samples,
+        eval_examples=eval_examples,
+        allow_divergence=False,
+    )
     vae_row = vae.row if reuse else pair["VAE k=1"].row
     iwae_row = pair[iwae_name].row
-    comparison = [{"model": label, "train bound": bound, "epochs": row["epochs"], "test -log p(x)": -row["test_log_px"],
-                   "test -ELBO": -row["test_elbo"], "test KL": row["test_kl"], "seconds per epoch": row["seconds_per_epoch"]}
-                  for label, bound, row in ((name, "ELBO (k=1)", vae_row), (iwae_name, f"k={iwae_samples}", iwae_row))]
-    comparison_table = studies.Table(comparison, title=f"VAE vs IWAE after {studies.counted(comparison_epochs, 'epoch')} each "
-                                     f"(k={eval_samples:,} on {eval_images:,} test images, nats per image)")
 else:
-    vae_row = iwae_row = comparison_table = None
     output.say("The VAE-vs-IWAE comparison is skipped in this profile (`comparison_epochs=0`).")
-comparison_table
+
+# %%
+if comparison_epochs:
+    rows = [
+        studies.result_row(name, vae_row, "ELBO (k=1)"),
+        studies.result_row(iwae_name, iwae_row, f"k={iwae_samples}"),
+    ]
+    title = f"VAE vs IWAE after {studies.counted(comparison_epochs, 'epoch')} each"
+    title += f" (k={eval_samples:,} on {eval_images:,} test images, nats per image)"
+studies.Table(rows, title=title) if comparison_epochs else None
 
 # %%
 if comparison_epochs:
     iwae_gain = float(iwae_row["test_log_px"] - vae_row["test_log_px"])  # > 0: the IWAE is better
     min_kl = min(vae_row["test_kl"], iwae_row["test_kl"])
     verdict = studies.iwae_verdict(iwae_gain, min_kl, comparison_epochs, same_data=mnist)
-    output.say(
-        f"After {studies.counted(comparison_epochs, 'epoch')} each, the IWAE (k={iwae_samples}) has a test negative log-likelihood of "
-        f"**{-iwae_row['test_log_px']:.2f}** nats against the VAE's **{-vae_row['test_log_px']:.2f}**; "
-        f"its negative ELBO is {-iwae_row['test_elbo']:.2f} against {-vae_row['test_elbo']:.2f}. "
-        f"Burda et al.'s finding that the IWAE is at least 1 nat better: {verdict}. One seed each: a gap of a few "
-        "tenths of a nat could come from the seed alone."
-    )
+    output.say(studies.iwae_text(vae_row, iwae_row, iwae_samples, comparison_epochs, verdict))
 
 # %% [markdown]
 # ## Conclusion
@@ -220,27 +202,28 @@ if comparison_epochs:
 # %%
 departures = [row["setting"] for row in protocol if row["same"] == "no"]
 results = output.record(
-    benchmark_nll=nll, benchmark_nelbo=nelbo, benchmark_kl=kl, benchmark_epochs=epochs,
-    benchmark_eval_samples=eval_samples, benchmark_eval_images=eval_images, benchmark_batch_size=vae.config.batch_size,
-    benchmark_model=layers, benchmark_data=studies.data_title(dataset), benchmark_same_data=mnist,
-    seconds_per_epoch=vae.row["seconds_per_epoch"], protocol=protocol, departures=departures, dataset=dataset,
-    comparison_epochs=comparison_epochs, iwae_samples=iwae_samples,
+    benchmark_nll=nll,
+    benchmark_nelbo=nelbo,
+    benchmark_kl=kl,
+    benchmark_epochs=epochs,
+    benchmark_eval_samples=eval_samples,
+    benchmark_eval_images=eval_images,
+    benchmark_batch_size=vae.config.batch_size,
+    benchmark_model=layers,
+    benchmark_data=studies.data_title(dataset),
+    benchmark_same_data=mnist,
+    seconds_per_epoch=vae.row["seconds_per_epoch"],
+    protocol=protocol,
+    departures=departures,
+    dataset=dataset,
+    comparison_epochs=comparison_epochs,
+    iwae_samples=iwae_samples,
     comparison_vae_nll=None if vae_row is None else -vae_row["test_log_px"],
     comparison_iwae_nll=None if iwae_row is None else -iwae_row["test_log_px"],
 )
 
 # %%
-last_gain = float(history[max(0, len(history) - 1 - max(1, len(history) // 10))] - history[-1]) if len(history) > 1 else 0.0
-published = (f"{nll - 86.76:+.2f} from Burda et al.'s VAE (86.76), {nll - 84.78:+.2f} from their k=50 IWAE (84.78) and "
-             f"{nll - 89.78:+.2f} from Pythae's VAE (89.78)" if mnist else
-             f"on `{studies.dataset_label(dataset)}`: the published numbers are about other data, so none is set beside it")
-departed = (f"Our protocol departs from theirs in {len(departures)} of {len(protocol)} settings ({', '.join(departures)})"
-            + (", so the comparison with 86.76 is indicative, not a reproduction. " if mnist else ". ")
-            if departures else "Our protocol matches theirs in every setting listed. ")
+other_data = None if mnist else studies.dataset_label(dataset)
 output.say(
-    f"After {studies.counted(epochs, 'epoch')}, the VAE's test negative log-likelihood is **{nll:.2f} nats** "
-    f"(k={eval_samples:,} on {eval_images:,} test images), {published}. "
-    f"The negative ELBO is {nelbo:.2f}, {nelbo - nll:.2f} nats above it. " + departed
-    + f"Over the last tenth of training the training negative ELBO {'fell' if last_gain >= 0 else 'rose'} by "
-    f"{abs(last_gain):.2f} nats."
+    studies.benchmark_text(nll, nelbo, epochs, eval_samples, eval_images, protocol, history, other_data)
 )
