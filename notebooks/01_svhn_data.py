@@ -46,16 +46,22 @@ seed: int = 0  # seed of every random choice
 out_dir: str = "runs/notebooks"  # folder for figures and results
 
 # %%
-studies.seed_everything(seed)
-output = studies.Output(out_dir, "01_svhn_data")
 splits = studies.load_splits(dataset, ["train", "test", "extra"])
 train_images, train_labels = splits["train"]
 fit_images = train_images[: max_train_examples or None]
+budget = f"no training; PCA fitted on {len(fit_images):,} training images"
+output = studies.begin("01_svhn_data", out_dir, dataset, profile, seed, budget)
 num_pixels = int(np.prod(train_images.shape[1:]))
 pca_components = studies.usable_components(fit_images, pca_components)
-output.banner(dataset, profile, f"no training; PCA fitted on {len(fit_images):,} training images")
-output.settings(dataset=dataset, image_shape="x".join(map(str, train_images.shape[1:])), values_per_image=num_pixels,
-                pca_components=pca_components, pca_fit_images=len(fit_images), seed=seed, backend=versions["backend"])
+output.settings(
+    dataset=dataset,
+    image_shape="x".join(map(str, train_images.shape[1:])),
+    values_per_image=num_pixels,
+    pca_components=pca_components,
+    pca_fit_images=len(fit_images),
+    seed=seed,
+    backend=versions["backend"],
+)
 
 # %% [markdown]
 # ## 1. Formats and splits
@@ -65,13 +71,18 @@ output.settings(dataset=dataset, image_shape="x".join(map(str, train_images.shap
 
 # %%
 if studies.family_of(dataset) == "svhn":
-    output.say("SVHN comes in two formats. **Format 1** holds the original, variable-size photographs with a bounding "
-               "box per digit: a detection problem. **Format 2** holds 32x32 RGB crops centred on one digit each, "
-               "MNIST-like: a classification (or, for us, density-modelling) problem. Format 2 has three splits: "
-               "`train`, `test` and `extra` (\"somewhat less difficult\" samples). The VAE studies use format 2.")
+    output.say(
+        "SVHN comes in two formats. **Format 1** holds the original, variable-size photographs with a "
+        "bounding box per digit: a detection problem. **Format 2** holds 32x32 RGB crops centred on one "
+        "digit each, MNIST-like: a classification (or, for us, density-modelling) problem. Format 2 has "
+        'three splits: `train`, `test` and `extra` ("somewhat less difficult" samples). The VAE studies use '
+        "format 2."
+    )
     if dataset != "svhn":
-        output.say(f"This run loaded `{studies.dataset_label(dataset)}`: real SVHN format-2 crops, fewer than the full "
-                   "dataset's; the table gives how many.")
+        output.say(
+            f"This run loaded `{studies.dataset_label(dataset)}`: real SVHN format-2 crops, fewer than the "
+            "full dataset's; the table gives how many."
+        )
 else:
     output.say(f"This run loaded `{studies.dataset_label(dataset)}`, not SVHN: the page describes that data.")
 studies.split_table(splits)
@@ -94,7 +105,9 @@ if no_labels:
 else:
     if unlabelled:
         output.say(f"Split(s) {', '.join(unlabelled)} carry no labels and are left out of the label figures.")
-    output.show(plots.class_balance({name: splits[name][1] for name in label_shares}), "class_balance", headline=True)
+    output.show(
+        plots.class_balance({name: splits[name][1] for name in label_shares}), "class_balance", headline=True
+    )
     output.say(studies.label_balance_text(label_shares["train"]))
 
 # %% [markdown]
@@ -107,11 +120,20 @@ else:
 
 # %%
 if no_labels:
-    output.show(plots.image_grid(train_images[:50], num_columns=10, title="The first 50 training images"), "examples")
+    output.show(
+        plots.image_grid(train_images[:50], num_columns=10, title="The first 50 training images"), "examples"
+    )
 else:
     chosen = studies.examples_per_class(train_labels, per_class=10, seed=seed)
-    output.show(plots.image_grid(train_images[chosen], num_columns=10, title="Ten training images of each label",
-                                 row_labels=[f"label {label}" for label in np.unique(train_labels)]), "examples")
+    output.show(
+        plots.image_grid(
+            train_images[chosen],
+            num_columns=10,
+            title="Ten training images of each label",
+            row_labels=[f"label {label}" for label in np.unique(train_labels)],
+        ),
+        "examples",
+    )
 
 # %% [markdown]
 # ### Images with busy side borders
@@ -124,7 +146,10 @@ else:
 
 # %%
 distractors = studies.find_distractor_crops(train_images, count=24)
-output.show(plots.image_grid(train_images[distractors], num_columns=12, title="Busiest side borders"), "distractor_crops")
+output.show(
+    plots.image_grid(train_images[distractors], num_columns=12, title="Busiest side borders"),
+    "distractor_crops",
+)
 
 # %% [markdown]
 # ## 4. Preprocessing choices
@@ -144,11 +169,23 @@ output.show(plots.image_grid(train_images[distractors], num_columns=12, title="B
 pca = preprocessing.PCA(pca_components, whiten=False, seed=seed).fit(fit_images)
 variance_kept = np.cumsum(pca.explained_variance) / studies.total_variance(fit_images)
 counts = np.arange(1, pca_components + 1)
-output.show(plots.curves(counts, {"cumulative share of variance": variance_kept}, "components kept",
-                         "share of pixel variance", title="PCA on training images", log_x=True), "pca_variance")
+output.show(
+    plots.curves(
+        counts,
+        {"cumulative share of variance": variance_kept},
+        "components kept",
+        "share of pixel variance",
+        title="PCA on training images",
+        log_x=True,
+    ),
+    "pca_variance",
+)
 shown_counts = sorted({1, 10, 50, 100, pca_components} & set(counts))
-output.say("Share of the pixel variance kept: " + ", ".join(
-    f"{studies.counted(k, 'component')}: {variance_kept[k - 1]:.1%}" for k in shown_counts) + ".")
+output.say(
+    "Share of the pixel variance kept: "
+    + ", ".join(f"{studies.counted(k, 'component')}: {variance_kept[k - 1]:.1%}" for k in shown_counts)
+    + "."
+)
 
 # %% [markdown]
 # The rows below are the originals, then reconstructions from more and more components. What to
@@ -157,9 +194,20 @@ output.say("Share of the pixel variance kept: " + ", ".join(
 # %%
 ks = [k for k in (5, 20, 50, 100, pca_components) if k <= pca_components]
 grid, pca_mse = studies.pca_reconstructions(train_images[:10], ks, seed=seed, fit_images=fit_images)
-output.show(plots.image_grid(grid, num_columns=10, row_labels=["original"] + [f"k = {k}" for k in ks],
-                             title="Originals, then PCA reconstructions"), "pca_reconstructions")
-output.say("Mean squared reconstruction error per pixel: " + ", ".join(f"k = {k}: {v:.2e}" for k, v in pca_mse.items()) + ".")
+output.show(
+    plots.image_grid(
+        grid,
+        num_columns=10,
+        row_labels=["original"] + [f"k = {k}" for k in ks],
+        title="Originals, then PCA reconstructions",
+    ),
+    "pca_reconstructions",
+)
+output.say(
+    "Mean squared reconstruction error per pixel: "
+    + ", ".join(f"k = {k}: {v:.2e}" for k, v in pca_mse.items())
+    + "."
+)
 
 # %% [markdown]
 # **Whitening** divides each component by its standard deviation, so all of them have unit
@@ -173,12 +221,21 @@ output.say("Mean squared reconstruction error per pixel: " + ", ".join(f"k = {k}
 # %%
 pca_whitened = preprocessing.PCA(pca_components, whiten=True, seed=seed).fit(fit_images)
 clean, noisy = studies.whitening_noise(pca_whitened, train_images[:10], noise_std=0.3, seed=seed)
-output.show(plots.image_grid(np.concatenate([clean, noisy]), num_columns=10, row_labels=["clean", "noisy"],
-                             title="Whitened PCA: N(0, 0.3^2) added to every component"), "whitening_noise")
+output.show(
+    plots.image_grid(
+        np.concatenate([clean, noisy]),
+        num_columns=10,
+        row_labels=["clean", "noisy"],
+        title="Whitened PCA: N(0, 0.3^2) added to every component",
+    ),
+    "whitening_noise",
+)
 whitening_pixel_rms = float(np.sqrt(np.mean((noisy - clean) ** 2)))
 pixel_std = float(preprocessing.to_unit_interval(train_images[:1000]).std())
-output.say(f"The noise moves pixels by {whitening_pixel_rms:.3f} RMS, against a pixel standard deviation of "
-           f"{pixel_std:.3f} in the images themselves ({whitening_pixel_rms / pixel_std:.0%} of it).")
+output.say(
+    f"The noise moves pixels by {whitening_pixel_rms:.3f} RMS, against a pixel standard deviation of "
+    f"{pixel_std:.3f} in the images themselves ({whitening_pixel_rms / pixel_std:.0%} of it)."
+)
 
 # %% [markdown]
 # ## Conclusion
@@ -195,10 +252,14 @@ results = output.record(
     pca_mse=pca_mse[max(pca_mse)],
     whitening_noise_pixel_rms=whitening_pixel_rms,
 )
-output.say("\n".join([
-    f"* `{studies.dataset_label(dataset)}`: " + ", ".join(f"{name} {size:,} images" for name, size in results["split_sizes"].items()) + ".",
-    "* " + (studies.label_balance_text(train_shares) if train_shares else f"No label figures: {no_labels}."),
-    f"* {studies.counted(pca_components, 'principal component')} keep {results['pca_variance_kept']:.2%} of the pixel variance "
-    f"(reconstruction error {results['pca_mse']:.2e} per pixel).",
-    f"* Noise of standard deviation 0.3 on every whitened component moves pixels by {whitening_pixel_rms:.3f} RMS.",
-]))
+sizes = ", ".join(f"{name} {size:,} images" for name, size in results["split_sizes"].items())
+labels = studies.label_balance_text(train_shares) if train_shares else f"No label figures: {no_labels}."
+lines = [
+    f"* `{studies.dataset_label(dataset)}`: {sizes}.",
+    f"* {labels}",
+    f"* {studies.counted(pca_components, 'principal component')} keep {results['pca_variance_kept']:.2%} of "
+    f"the pixel variance (reconstruction error {results['pca_mse']:.2e} per pixel).",
+    "* Noise of standard deviation 0.3 on every whitened component moves pixels by "
+    f"{whitening_pixel_rms:.3f} RMS.",
+]
+output.say("\n".join(lines))

@@ -193,3 +193,74 @@ def test_the_size_check_measures_functions_and_modules(tmp_path, monkeypatch):
     sizes = _sizes()
     assert sizes["vae_keras/m.py:long"] == MAX_FUNCTION_LINES + 1 and sizes["vae_keras/m.py:short"] == 2
     assert [key for key, size in sizes.items() if size > _limit(key)] == ["vae_keras/m.py:long"]
+
+
+#: Notebooks hold narrative and calls (issue 28): no code cell over this many lines, no line over 110 characters.
+MAX_NOTEBOOK_CELL_LINES = 25
+MAX_NOTEBOOK_LINE_LENGTH = 110
+
+
+def _notebook_cells(source):
+    """``[(first line number, [lines])]`` of the code cells of a jupytext percent source (``# %%`` markers)."""
+    cells, current, start, kind = [], [], 0, None
+    for number, line in enumerate(source.splitlines(), 1):
+        if line.startswith("# %%"):
+            if kind == "code":
+                cells.append((start, current))
+            current, start = [], number + 1
+            kind = "markdown" if "[markdown]" in line or "[md]" in line else "code"
+        elif kind is not None:
+            current.append(line)
+    if kind == "code":
+        cells.append((start, current))
+    return [(start, _trimmed(lines)) for start, lines in cells]
+
+
+def _trimmed(lines):
+    """A cell's lines without the blank lines around it (the separators between cells)."""
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    while lines and not lines[0].strip():
+        lines = lines[1:]
+    return lines
+
+
+def test_the_notebook_cell_reader_counts_the_lines_of_code_cells():
+    source = "# ---\n# header\n# ---\n\n# %% [markdown]\n# # Title\n\n# %%\na = 1\n\nb = 2\n\n# %% tags=[]\nc = 3\n"
+    assert _notebook_cells(source) == [(9, ["a = 1", "", "b = 2"]), (14, ["c = 3"])]
+
+
+def test_no_notebook_code_cell_over_25_lines_and_no_line_over_110_characters():
+    notebooks = sorted((PACKAGE.parent / "notebooks").glob("[0-9][0-9]_*.py"))
+    assert notebooks, "no notebook sources found"
+    long_cells, long_lines = [], []
+    for path in notebooks:
+        text = path.read_text()
+        long_cells += [
+            f"{path.name}:{start} ({len(lines)} lines)"
+            for start, lines in _notebook_cells(text)
+            if len(lines) > MAX_NOTEBOOK_CELL_LINES
+        ]
+        long_lines += [
+            f"{path.name}:{number}"
+            for number, line in enumerate(text.splitlines(), 1)
+            if len(line) > MAX_NOTEBOOK_LINE_LENGTH
+        ]
+    assert long_cells == [], "code cells over 25 lines: move their analysis into vae_keras/studies"
+    assert long_lines == [], "lines over 110 characters"
+
+
+def test_ruff_checks_and_formats_the_notebook_sources():
+    import pytest
+
+    ruff = Path(sys.executable).parent / "ruff"
+    if not ruff.exists():
+        pytest.skip(f"ruff is not installed beside {sys.executable}")
+    root = PACKAGE.parent
+    for command in (["check", "notebooks"], ["format", "--check", "notebooks"]):
+        result = subprocess.run([str(ruff), *command], cwd=root, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+    listed = subprocess.run([str(ruff), "check", "--show-files", "notebooks"], cwd=root, capture_output=True, text=True)
+    checked = {Path(line).name for line in listed.stdout.splitlines()}
+    assert {path.name for path in (root / "notebooks").glob("[0-9][0-9]_*.py")} <= checked  # none excluded
+    assert not any(name.endswith(".ipynb") for name in checked)  # the generated notebooks are not linted
