@@ -312,7 +312,7 @@ if conv and mlp:
 # %%
 z2 = grid.run(latent_size=2, decoder="bernoulli", encoder="mlp")
 if z2 is not None:
-    points = studies.latent_grid(20, spacing="inverse_cdf")
+    points = studies.latent_grid(plots.manifold_tiles(test_images.shape[2]), spacing="inverse_cdf")
     tiles = np.clip(z2.prepared.to_images(studies.decode_manifold(z2.vae, points)), 0.0, 1.0)
     title = "z=2 model (Bernoulli decoder, MLP encoder): manifold"
     output.show(plots.latent_manifold(tiles, points, title=title), "manifold")

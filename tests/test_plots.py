@@ -37,6 +37,19 @@ def test_manifold_labels_both_ends_of_a_twenty_tile_grid():
     assert np.allclose(axis.get_xticks()[[0, -1]], [14, 19 * 28 + 14])  # the first and the last tile's centres
 
 
+def test_small_images_get_fewer_tiles_with_gaps_so_the_manifold_is_not_stripes():
+    """The demo's 8x8 digits at 20x20 touching tiles read as stripes (issue 26): 10x10, white lines between."""
+    assert plots.manifold_tiles(28) == 20 and plots.manifold_tiles(32) == 20 and plots.manifold_tiles(8) == 10
+    grid = np.linspace(-1, 1, plots.manifold_tiles(8))
+    axis = plots.latent_manifold(np.zeros((100, 8, 8)), grid).axes[0]
+    shown = axis.get_images()[0].get_array()
+    assert shown.shape == (10 * 9 - 1, 10 * 9 - 1)  # a one-pixel gap between tiles
+    assert shown[8].min() == 1.0 and shown[:, 8].min() == 1.0 and shown[:8, :8].max() == 0.0
+    assert np.allclose(axis.get_xticks(), [0 * 9 + 4, 2 * 9 + 4, 4 * 9 + 4, 7 * 9 + 4, 9 * 9 + 4])  # tile centres
+    big = plots.latent_manifold(np.zeros((400, 28, 28)), np.linspace(-1, 1, 20)).axes[0]
+    assert big.get_images()[0].get_array().shape == (560, 560)  # 28x28 tiles still touch, as before
+
+
 def test_log_x_curves_label_their_few_x_values_plainly():
     axis = plots.curves([2, 5, 20, 50, 100], {"a": [1, 2, 3, 4, 5]}, "latent size", "y", log_x=True).axes[0]
     assert [t.get_text() for t in axis.get_xticklabels()] == ["2", "5", "20", "50", "100"]

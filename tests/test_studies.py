@@ -15,9 +15,18 @@ def test_table_renders_html_and_text_with_missing_values():
         [{"variant": "a", "test_elbo": -90.123456, "epochs": 12000}, {"variant": "<b>", "bits": None}]
     )
     html = table._repr_html_()
-    assert "<th>variant</th><th>test_elbo</th><th>epochs</th><th>bits</th>" in html
+    assert "<th>variant</th><th>test ELBO (nats)</th><th>epochs</th><th>bits</th>" in html
     assert "-90.12" in html and "12,000" in html and "n/a" in html and "&lt;b&gt;" in html
     assert "-90.12" in repr(table)
+
+
+def test_table_headers_are_words_not_keys():
+    assert studies.column_header("test_kl_sd") == "test KL (nats), sd over seeds"
+    assert studies.column_header("bits_per_dim") == "bits/dim"
+    assert studies.column_header("some_new_metric") == "some new metric"
+    html = studies.Table([{"gaussian_log_px": 1.0, "code_earns": True}])._repr_html_()
+    assert "<th>factorised Gaussian log p(x) (nats)</th><th>the code earns its KL</th>" in html
+    assert "_" not in html.split("<tbody>")[0]
 
 
 def test_fmt_marks_undefined_metrics():

@@ -188,6 +188,18 @@ def latent_scatter(z, labels=None, title="Posterior means of test images"):
     return figure
 
 
+#: Images smaller than this (pixels on a side) get a gap between the manifold's tiles, and fewer tiles
+#: (``manifold_tiles``).
+MANIFOLD_GAP_BELOW = 16
+
+
+def manifold_tiles(image_side, most=20):
+    """Tiles per axis of a 2-D manifold whose images are ``image_side`` pixels wide: ``most`` (the write-ups'
+    20x20 for 28x28 digits) for images of 16 pixels or more, half that for smaller ones, which are unreadable
+    at 400 tiles."""
+    return most if image_side >= MANIFOLD_GAP_BELOW else max(2, most // 2)
+
+
 def latent_manifold(images, grid_values, title=None):
     """Decoded images of a 2-D grid of latent points.
 
@@ -206,13 +218,15 @@ def latent_manifold(images, grid_values, title=None):
         raise ValueError(f"`images` must hold len(grid_values)**2={n * n} decodes. Received: {len(images)} images")
     figure = Figure(figsize=(6.5, 6.5), layout="constrained")
     axis = figure.add_subplot()
-    axis.imshow(_tile(images, n, gap=0).squeeze(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     height, width = images.shape[1], images.shape[2]
+    # Tiles of small images (8x8 digits) touching each other read as stripes: a white line between them.
+    gap = 1 if min(height, width) < MANIFOLD_GAP_BELOW else 0
+    axis.imshow(_tile(images, n, gap=gap).squeeze(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     # Five labelled tiles per axis, the first and the last among them, so both ends of the grid are read.
     shown = np.unique(np.round(np.linspace(0, n - 1, min(n, 5))).astype(int))
     values = np.asarray(grid_values, dtype=float)
-    axis.set_xticks(shown * width + width / 2, [f"{v:.2f}" for v in values[shown]])  # tiles: width pixels apart
-    axis.set_yticks(shown * height + height / 2, [f"{v:.2f}" for v in values[::-1][shown]])
+    axis.set_xticks(shown * (width + gap) + width / 2, [f"{v:.2f}" for v in values[shown]])  # tile centres
+    axis.set_yticks(shown * (height + gap) + height / 2, [f"{v:.2f}" for v in values[::-1][shown]])
     axis.set_xlabel("z[0]")
     axis.set_ylabel("z[1]")
     if title:

@@ -125,6 +125,7 @@ from vae_keras.studies.page import (
     Table,
     budget_text,
     claim_statement,
+    column_header,
     dataset_label,
     family_of,
     fmt,
@@ -134,6 +135,8 @@ from vae_keras.studies.page import (
 )
 from vae_keras.studies.recipe import (
     conditional_text,
+    fallback_variants,
+    label_effect_text,
     reconstruction_text,
     sample_spread_text,
     showcase,
@@ -219,6 +222,8 @@ __all__ = [
     "sample_spread_text",
     "showcase",
     "showcase_text",
+    "fallback_variants",
+    "label_effect_text",
     "validation_text",
     "KINGMA_WELLING_COLUMNS",
     "kingma_welling_evidence",
@@ -283,6 +288,7 @@ __all__ = [
     "progress",
     "fmt",
     "Table",
+    "column_header",
     "Variant",
     "base_config",
     "evaluate_variant",

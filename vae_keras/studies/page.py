@@ -417,8 +417,44 @@ def fmt(value, spec=".4g"):
     return format(value, spec)
 
 
+#: How a page heads a table's column (``Table``); a key not listed is shown by ``column_header``'s rule.
+HEADERS = {
+    "test_elbo": "test ELBO (nats)",
+    "elbo": "ELBO (nats)",
+    "test_log_px": "test log p(x) (nats)",
+    "log_px": "log p(x) (nats)",
+    "log_px_stderr": "log p(x) standard error",
+    "vae_log_px": "VAE log p(x) (nats)",
+    "gaussian_log_px": "factorised Gaussian log p(x) (nats)",
+    "gain": "gain of the code (nats)",
+    "gain_stderr": "gain standard error",
+    "code_earns": "the code earns its KL",
+    "kl": "KL (nats)",
+    "test_kl": "test KL (nats)",
+    "bits_per_dim": "bits/dim",
+    "bits_per_component": "bits per component",
+    "log_det_jacobian": "log-determinant of the projection",
+    "pixel_mse": "pixel MSE",
+    "mean_image_mse": "mean image's pixel MSE",
+    "seconds_per_epoch": "seconds per epoch",
+    "images_per_second": "images per second",
+    "num_examples": "test images",
+    "examples_seen": "training examples seen",
+    "spikes": "loss spikes",
+}
+
+
+def column_header(key):
+    """A column's header for a reader: ``HEADERS``'s, else the key in words; ``_sd`` columns are the seeds'
+    standard deviation of their metric (``test_kl_sd`` -> ``test KL (nats), sd over seeds``)."""
+    key = str(key)
+    if key.endswith("_sd") and key != "_sd":
+        return f"{column_header(key[:-3])}, sd over seeds"
+    return HEADERS.get(key, key.replace("_", " "))
+
+
 class Table:
-    """Rows of results that render as an HTML table in notebooks and reports.
+    """Rows of results that render as an HTML table in notebooks and reports, headed in words (``column_header``).
 
     Args:
         rows: a list of dicts.
@@ -451,7 +487,7 @@ class Table:
         return str(value)
 
     def _repr_html_(self):
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        head = "".join(f"<th>{html.escape(column_header(c))}</th>" for c in self.columns)
         body = "".join(
             "<tr>" + "".join(f"<td>{html.escape(self._format(row.get(c)))}</td>" for c in self.columns) + "</tr>"
             for row in self.rows

@@ -26,8 +26,8 @@ def validation_text(variant):
         learned = "."
     else:
         learned = (
-            ", below 1 nat: the model ignores z and every image below is the same average, so this budget is "
-            "too small for the recipe."
+            ", below 1 nat: the model ignores z, and its decodes are all the same average image, so this budget "
+            "is too small for the recipe."
         )
     return (
         f"After {counted(int(row['epochs']), 'epoch')} ({row['examples_seen']:,} training examples) the "
@@ -36,18 +36,19 @@ def validation_text(variant):
     )
 
 
-def sample_spread_text(samples, test_images):
+def sample_spread_text(samples, test_images, name=None):
     """How much the samples differ from each other (mean per-pixel standard deviation across them), beside the
-    same spread of the first 1,000 test images."""
+    same spread of the first 1,000 test images (``name``: whose samples, when the page shows several models')."""
     spread = float(np.asarray(samples).std(axis=0).mean())
     real = float(preprocessing.to_unit_interval(test_images[:1000]).std(axis=0).mean())
+    whose = "The samples" if name is None else f"The samples of {name}"
     return (
-        f"The samples differ from each other by {spread:.3f} (mean per-pixel standard deviation across the "
+        f"{whose} differ from each other by {spread:.3f} (mean per-pixel standard deviation across the "
         f"{len(samples)} samples; the test images' own is {real:.3f})."
     )
 
 
-def reconstruction_text(variant, test_images, num_epochs, full_epochs=1000):
+def reconstruction_text(variant, test_images, num_epochs, full_epochs=1000, figures_from=None):
     """The recipe's reconstruction error in pixel space against drawing every test image as the average
     training image, and what that says (a ratio above 0.8: hardly better than the average).
 
@@ -56,6 +57,7 @@ def reconstruction_text(variant, test_images, num_epochs, full_epochs=1000):
         test_images: the test split's images (the first 2,000 are scored against the average image).
         num_epochs: the epochs this run trained.
         full_epochs: the epochs the write-up trained, named when this run trained fewer.
+        figures_from: the model the page's other figures use when it is not ``variant`` (``showcase``).
     """
     row = variant.row
     average_image = preprocessing.to_unit_interval(variant.prepared.train[0][:10000]).mean(axis=0)
@@ -63,18 +65,20 @@ def reconstruction_text(variant, test_images, num_epochs, full_epochs=1000):
     ratio = row["pixel_mse"] / average_mse
     kl_text = f"the encoder stores {row['test_kl']:.1f} nats per image in z"
     if ratio > 0.8:
-        verdict = (
-            f"The reconstructions are {'no' if ratio >= 1 else 'hardly'} better than that average: {kl_text}. "
-            "Count how many of the samples above, and of the interpolations and analogies below, are the same "
-            "blur."
-        )
+        verdict = f"The reconstructions are {'no' if ratio >= 1 else 'hardly'} better than that average: {kl_text}. "
+        if figures_from is None:
+            verdict += (
+                "Count how many of the samples above, and of the interpolations and analogies below, are the same blur."
+            )
+        else:
+            verdict += f"The samples, interpolations and analogies on this page are {figures_from}'s."
         if num_epochs < full_epochs:
             verdict += f" This run trained {num_epochs} epochs; the write-up trained up to {full_epochs}."
     else:
         verdict = f"The reconstructions are closer to each image than the average is, and {kl_text}."
     return (
-        f"Reconstruction error in pixel space: {row['pixel_mse']:.4f} per pixel, against {average_mse:.4f} for "
-        f"drawing every test image as the average training image ({ratio:.0%} of it). {verdict}"
+        f"The recipe's reconstruction error in pixel space: {row['pixel_mse']:.4f} per pixel, against "
+        f"{average_mse:.4f} for drawing every test image as the average training image ({ratio:.0%} of it). {verdict}"
     )
 
 
@@ -89,10 +93,62 @@ def showcase(candidates):
     return (learned[0], True) if learned else (next(iter(candidates)), False)
 
 
-def showcase_text(problem, name, learned):
-    """Why the recipe did not learn (``problem``, or ``None``) and which model the figures below use."""
+def fallback_variants(num_epochs, hidden_width):
+    """``{name: changes}`` of the recipe that notebook 05 trains when the recipe did not learn, tried in order for
+    a model that learned (``showcase``): the recipe on pixels, the recipe with a KL warm-up, and a plain VAE (one
+    hidden layer each way, no batch norm or dropout) on pixels, which learns even at the demo's small budget."""
+    pixels = {"input_space": "pixels", "dequantize": True}
+    return {
+        "recipe on pixels (ours)": pixels,
+        "recipe with KL warm-up (ours)": {"kl_warmup_epochs": max(1, num_epochs // 4)},
+        "plain VAE on pixels (ours)": {
+            **pixels,
+            "hidden_units": [hidden_width],
+            "decoder_units": [hidden_width],
+            "batch_norm": False,
+            "dropout": 0.0,
+        },
+    }
+
+
+def showcase_text(problem, name, learned, variant=None):
+    """Why the recipe did not learn (``problem``, or ``None``), which model the figures below use, and that
+    model's numbers by the ledger's rule (``variant``: its ``Variant``)."""
     text = f" The recipe did not learn ({problem})." if problem else ""
-    return text + f" The figures below use **{name}**" + ("." if learned else ", although no model learned.")
+    text += f" The figures below use **{name}**" + ("" if learned else ", although no model learned")
+    if variant is None:
+        return text + "."
+    row = variant.row
+    ratio = row["pixel_mse"] / row["mean_image_mse"]
+    return text + (
+        f": its pixel MSE is {row['pixel_mse']:.4f} against {row['mean_image_mse']:.4f} for the mean training "
+        f"image ({ratio:.0%} of it; a model learned at 80% or less) and its test KL {row['test_kl']:.1f} nats."
+    )
+
+
+def label_effect_text(grid, num_labels):
+    """How much a label-conditioned grid changes along its rows (the labels) and down its columns (the
+    styles), so that a grid that ignores the label is called so.
+
+    Args:
+        grid: decodes in ``[0, 1]``, ``(rows * num_labels, H, W, C)``, row-major: one row per test image, one
+            column per label.
+        num_labels: the labels per row.
+    """
+    grid = np.asarray(grid, dtype=np.float64)
+    rows = grid.reshape((-1, num_labels) + grid.shape[1:])
+    across_labels = float(rows.std(axis=1).mean())  # one style drawn as every label
+    across_styles = float(rows.std(axis=0).mean())  # one label drawn in every style
+    if across_labels < 0.01:
+        verdict = "the decoder ignores the label: each row is one image repeated"
+    elif across_labels < 0.5 * across_styles:
+        verdict = "the label changes each row less than the style changes each column"
+    else:
+        verdict = "the label changes what each row draws"
+    return (
+        f"Along a row (one style, every label) the decodes differ by {across_labels:.3f}, down a column (one "
+        f"label, every style) by {across_styles:.3f} (mean per-pixel standard deviation): {verdict}."
+    )
 
 
 def conditional_text(variant):

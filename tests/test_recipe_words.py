@@ -1,0 +1,61 @@
+"""Notebook 05's words about its showcase: the fallback variants, the showcase model's numbers, and whether a
+label-conditioned grid changes with the label."""
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from vae_keras import studies
+
+
+def test_the_fallbacks_each_change_the_recipe_and_end_with_a_plain_pixel_vae():
+    variants = studies.fallback_variants(num_epochs=20, hidden_width=128)
+    assert list(variants) == ["recipe on pixels (ours)", "recipe with KL warm-up (ours)", "plain VAE on pixels (ours)"]
+    assert variants["recipe with KL warm-up (ours)"] == {"kl_warmup_epochs": 5}
+    assert studies.fallback_variants(num_epochs=2, hidden_width=8)["recipe with KL warm-up (ours)"] == {
+        "kl_warmup_epochs": 1
+    }
+    plain = variants["plain VAE on pixels (ours)"]
+    assert plain["input_space"] == "pixels" and plain["hidden_units"] == [128] and plain["decoder_units"] == [128]
+    assert plain["batch_norm"] is False and plain["dropout"] == 0.0
+
+
+def test_the_showcase_text_gives_the_models_numbers_against_the_mean_image():
+    run = SimpleNamespace(row={"pixel_mse": 0.0222, "mean_image_mse": 0.0745, "test_kl": 12.34})
+    text = studies.showcase_text("recipe: KL 0.5 nats", "plain VAE on pixels (ours)", True, run)
+    assert text.startswith(" The recipe did not learn (recipe: KL 0.5 nats).")
+    assert "**plain VAE on pixels (ours)**: its pixel MSE is 0.0222 against 0.0745" in text
+    assert "(30% of it; a model learned at 80% or less)" in text and "test KL 12.3 nats." in text
+    unlearned = studies.showcase_text("why", "recipe", False, run)
+    assert "**recipe**, although no model learned: its pixel MSE" in unlearned
+    assert studies.showcase_text(None, "recipe", True) == " The figures below use **recipe**."
+
+
+def _grid(label_step, style_step, rows=4, labels=10):
+    """Decodes whose pixels move by ``label_step`` per label and ``style_step`` per row."""
+    base = np.full((rows, labels, 2, 2, 1), 0.2)
+    base += label_step * np.arange(labels)[None, :, None, None, None]
+    base += style_step * np.arange(rows)[:, None, None, None, None]
+    return base.reshape((rows * labels, 2, 2, 1))
+
+
+def test_a_grid_that_ignores_the_label_is_called_so():
+    assert "the decoder ignores the label" in studies.label_effect_text(_grid(0.0, 0.1), 10)
+    assert "the label changes what each row draws" in studies.label_effect_text(_grid(0.05, 0.01), 10)
+    weak = studies.label_effect_text(_grid(0.002, 0.2), 10)
+    assert "less than the style changes each column" in weak or "ignores the label" in weak
+    text = studies.label_effect_text(_grid(0.05, 0.0), 10)
+    assert "down a column (one label, every style) by 0.000" in text
+
+
+def test_the_recipes_words_name_whose_figures_the_page_shows():
+    images = np.zeros((4, 2, 2, 1), dtype=np.uint8)
+    images[:2] = 255  # the average image is 0.5 everywhere: its squared error on these images is 0.25
+    run = SimpleNamespace(row={"pixel_mse": 0.25, "test_kl": 0.3}, prepared=SimpleNamespace(train=(images,)))
+    alone = studies.reconstruction_text(run, images, num_epochs=1000)
+    assert alone.startswith("The recipe's reconstruction error") and "Count how many of the samples above" in alone
+    beside = studies.reconstruction_text(run, images, num_epochs=1000, figures_from="plain VAE on pixels (ours)")
+    assert "Count how many" not in beside
+    assert beside.endswith("The samples, interpolations and analogies on this page are plain VAE on pixels (ours)'s.")
+    spread = studies.sample_spread_text(np.ones((5, 2, 2)), images, name="the recipe")
+    assert spread.startswith("The samples of the recipe differ from each other by 0.000")
