@@ -186,15 +186,16 @@ def test_the_recipe_in_words():
 def test_the_showcase_is_the_first_model_that_learned(monkeypatch):
     candidates = {"recipe": _variant("recipe"), "ours": _variant("ours"), "also": _variant("also")}
     problems = {"recipe": "KL 0.1", "ours": None, "also": None}
-    monkeypatch.setattr(studies.recipe, "learned_problem", lambda run: problems[run.name])
-    assert studies.showcase(candidates) == ("ours", True)
+    monkeypatch.setattr(studies.recipe, "showcase_problem", lambda run, images, seed: problems[run.name])
+    assert studies.showcase(candidates, None) == ("ours", True)
     assert studies.showcase_text("KL 0.1", "ours", True) == (
-        " The recipe did not learn (KL 0.1). The figures below use **ours**."
+        " The recipe cannot make this page's figures (KL 0.1). The figures below use **ours**."
     )
     problems.update(ours="KL 0.2", also="KL 0.3")
-    assert studies.showcase(candidates) == ("recipe", False)
+    assert studies.showcase(candidates, None) == ("recipe", False)
     assert (
-        studies.showcase_text(None, "recipe", False) == " The figures below use **recipe**, although no model learned."
+        studies.showcase_text(None, "recipe", False)
+        == " The figures below use **recipe**, although no model is fit for them."
     )
     assert "carry no style" in studies.conditional_text(_variant("c", epochs=5, test_kl=0.5))
     assert studies.conditional_text(_variant("c", epochs=1, test_kl=2.0)) == (
