@@ -2,6 +2,8 @@
 
 import hashlib
 import json
+import shutil
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -37,9 +39,23 @@ def _stale(run_dir):
     return sorted(p.name for p in run_dir.parent.iterdir() if fingerprint.is_stale(p))
 
 
-def test_the_same_training_is_reused_and_its_fingerprint_recorded(tmp_path, capsys):
-    run_dir = tmp_path / "run"
-    _, _, first = _train(_config(), run_dir)
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A run folder of ``_config()``, trained once for the module: four tests start from a copy of it."""
+    run_dir = tmp_path_factory.mktemp("trained") / "run"
+    _train(_config(), run_dir)
+    return run_dir
+
+
+@pytest.fixture
+def run_dir(trained, tmp_path):
+    """A copy of ``trained`` in this test's folder: the same training, as if this test had trained it (a copy
+    costs milliseconds, a training about 1.5 s of CPU; fingerprints hold no path)."""
+    return Path(shutil.copytree(trained, tmp_path / "run"))
+
+
+def test_the_same_training_is_reused_and_its_fingerprint_recorded(run_dir, capsys):
+    first = train.read_state(run_dir)
     recorded = json.loads((run_dir / fingerprint.FILE).read_text())
     assert recorded["config"] == _config().to_dict()
     assert recorded["dataset_sha256"] is None  # digits is generated: no file behind it
@@ -55,10 +71,7 @@ def test_the_same_training_is_reused_and_its_fingerprint_recorded(tmp_path, caps
     assert again["history"] == first["history"] and _stale(run_dir) == []
 
 
-def test_another_config_is_trained_from_scratch_and_the_old_folder_kept(tmp_path, capsys):
-    run_dir = tmp_path / "run"
-    _train(_config(), run_dir)
-    capsys.readouterr()
+def test_another_config_is_trained_from_scratch_and_the_old_folder_kept(run_dir, tmp_path, capsys):
     _, _, state = _train(_config(latent_dim=3), run_dir)
     out = capsys.readouterr().out
     assert "holds another training (latent_dim: 2 -> 3): moved it to run.stale-1; training from scratch." in out
@@ -86,9 +99,7 @@ def test_other_data_bytes_at_the_same_path_retrain_and_the_same_bytes_elsewhere_
     assert state["epoch"] == 1 and _stale(run_dir) == ["run.stale-1"]
 
 
-def test_another_backend_or_fewer_epochs_is_not_reused_as_is_but_a_checkpoint_may_continue(tmp_path, capsys):
-    run_dir = tmp_path / "run"
-    _train(_config(), run_dir)
+def test_another_backend_or_fewer_epochs_is_not_reused_as_is_but_a_checkpoint_may_continue(run_dir, capsys):
     recorded = json.loads((run_dir / fingerprint.FILE).read_text())
     (run_dir / fingerprint.FILE).write_text(json.dumps({**recorded, "keras_backend": "jax"}))
     capsys.readouterr()
@@ -128,9 +139,7 @@ def test_a_half_finished_run_of_other_code_is_not_resumed(tmp_path, capsys, monk
     assert train.read_state(tmp_path / "run.stale-1")["status"] == "interrupted"
 
 
-def test_a_folder_from_before_fingerprints_is_compared_by_its_settings(tmp_path, capsys):
-    run_dir = tmp_path / "run"
-    _train(_config(), run_dir)
+def test_a_folder_from_before_fingerprints_is_compared_by_its_settings(run_dir, capsys):
     (run_dir / fingerprint.FILE).unlink()
     capsys.readouterr()
     _train(_config(), run_dir)
