@@ -53,13 +53,19 @@ notebooks: setup
 
 # Two worker processes, each taking whole test files (module fixtures such as the notebook smoke run
 # run once): most tests spend their time importing, tracing and compiling on one core each.
+# --no-loadscope-reorder: the files go out in tests/conftest.py's order, the slowest first; xdist's default
+# reorders them by their number of tests, which can start the notebooks' smoke run last (issue 29).
+# `python -m benchmarks.test_suite` times this command, each test in wall and CPU seconds.
 TEST_WORKERS ?= 2
+PYTEST_WORKERS = -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: setup
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) --durations=15
 
+# What `make test` leaves out (pyproject.toml: `slow`): every pair of backend and setting, every held-out
+# dataset through the whole smoke profile, twelve kills, the benchmark scripts. CI runs it after `make test`.
 test-slow: setup
-	$(BIN)/python -m pytest -m slow
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) --durations=15 -m slow
 
 # Mutation testing of the claims ledger: mutmut mutates vae_keras/writeup/claims/ and runs only
 # tests/test_claims.py against each mutant (settings: pyproject.toml [tool.mutmut]); about 3 minutes on 2 cores.

@@ -32,7 +32,7 @@ from benchmarks import common
 #: Where a pytest worker appends its tests' times (set by ``main`` for the child pytest only).
 RECORD_VARIABLE = "VAE_KERAS_TEST_TIMES"
 TARGET_SECONDS = 360  # issue 29: `make test` at or under 6 minutes on an idle 2-core machine
-DEFAULT_ARGS = ("-n", "2", "--dist", "loadfile")
+DEFAULT_ARGS = ("-n", "2", "--dist", "loadfile", "--no-loadscope-reorder")
 SUMMARY = re.compile(r"\d+ (passed|failed|errors?)\b")  # pytest's last line, whatever a kernel logged after it
 QUICK_ARGS = ("-p", "no:xdist", "tests/test_environment.py")
 
@@ -45,7 +45,8 @@ def _cpu_seconds(who):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     """pytest hook (this module is loaded with ``-p benchmarks.test_suite``): times one test, fixtures included."""
-    wall, cpu = time.perf_counter(), _cpu_seconds(resource.RUSAGE_SELF) + _cpu_seconds(resource.RUSAGE_CHILDREN)
+    started, wall = time.time(), time.perf_counter()
+    cpu = _cpu_seconds(resource.RUSAGE_SELF) + _cpu_seconds(resource.RUSAGE_CHILDREN)
     try:
         return (yield)
     finally:
@@ -58,6 +59,7 @@ def pytest_runtest_protocol(item, nextitem):
                 "wall_seconds": round(time.perf_counter() - wall, 3),
                 "cpu_seconds": round(cpu, 3),
                 "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
+                "started": round(started, 3),
             }
             with open(path, "a") as handle:  # one short line per write: the workers' lines do not interleave
                 handle.write(json.dumps(record) + "\n")
@@ -90,7 +92,18 @@ def summarize(records, top):
         for name, entry in sorted(files.items(), key=lambda pair: -pair[1]["cpu_seconds"])
     }
     fields = ("test", "wall_seconds", "cpu_seconds", "worker")
+    first = min((r["started"] for r in records), default=0.0)
+    workers = {}
+    for record in records:  # when each worker ran its first and last test: an early finisher idled at the end
+        entry = workers.setdefault(record["worker"], {"tests": 0, "busy_seconds": 0.0, "last_end": 0.0})
+        entry["tests"] += 1
+        entry["busy_seconds"] += record["wall_seconds"]
+        entry["last_end"] = max(entry["last_end"], record["started"] - first + record["wall_seconds"])
     return {
+        "workers": {
+            name: {**entry, "busy_seconds": rounded(entry["busy_seconds"]), "last_end": rounded(entry["last_end"])}
+            for name, entry in sorted(workers.items())
+        },
         "tests_timed": len(records),
         "tests_wall_seconds": rounded(sum(r["wall_seconds"] for r in records)),
         "tests_cpu_seconds": rounded(sum(r["cpu_seconds"] for r in records)),

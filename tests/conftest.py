@@ -90,9 +90,20 @@ def json_report():
     return read
 
 
-#: The slowest test files, started first: `make test` spreads whole files over two worker processes,
-#: and a long file started last would leave one worker idle at the end.
-SLOWEST_FILES = ("test_notebooks.py", "test_resume.py", "test_distribute.py", "test_mixed_precision.py")
+#: The slowest test files, started first: `make test` spreads whole files over two worker processes
+#: (in this order: the Makefile turns xdist's reordering by number of tests off), and a long file started last
+#: would leave one worker idle at the end. Ranked by CPU seconds (`python -m benchmarks.test_suite`, issue 29):
+#: the notebooks 171, then 20-60 each; the held-out datasets' three smoke runs lead `make test-slow`.
+SLOWEST_FILES = (
+    "test_notebooks.py",
+    "test_heldout_datasets.py",
+    "test_backend_choice.py",
+    "test_train.py",
+    "test_resume.py",
+    "test_models.py",
+    "test_reproducibility.py",
+    "test_distribute.py",
+)
 
 
 def pytest_collection_modifyitems(items):
