@@ -133,7 +133,7 @@ if {"relu", "relu + batch norm + dropout"} <= set(done):
         "plain ReLU",
         lower_is_better=False,
     )
-    text += f" The recipe against plain ReLU: {gap}."
+    text += f" The recipe against plain ReLU: {gap}" + studies.not_learned_note(done["relu"]) + "."
 output.say(text)
 
 # %%
@@ -312,9 +312,10 @@ lines = [
 ]
 if ranking:
     elbo = studies.mean_sd(done[ranking[0]].values("test_elbo"), ".1f")
+    note = studies.not_learned_note(done[ranking[0]])
     lines.append(
         f"* the best layer recipe by test ELBO is **{ranking[0]}** "
-        f"({elbo} nats over {studies.counted(len(seeds), 'seed')});"
+        f"({elbo} nats over {studies.counted(len(seeds), 'seed')}){note};"
     )
 lines += output.claim_lines()
 output.say("\n".join(lines))

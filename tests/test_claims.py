@@ -788,7 +788,7 @@ def big_batch(small_seconds, big_seconds):
     ("small_seconds", "big_seconds", "expected", "reason"),
     [
         ([2.0, 2.0, 2.0], [1.0, 1.0, 1.0], R,
-         "batch 1000: 1,000 images/s vs batch 100: 500 images/s (noise band ±0, over 3 and 3 epochs)"),
+         "batch 1000: 1,000 images/s vs batch 100: 500 images/s (noise band ±0, over 3 and 3 epochs of one run each)"),
         ([1.0, 1.0, 1.0], [2.0, 2.0, 2.0], F, "the bigger batch was slower: batch 1000: 500 images/s vs batch 100"),
         ([1.0, 2.0, 1.5], [1.1, 1.9, 1.6], D, "within noise: batch 1000"),
         ([1.0, 1.0, 1.0], [1.0, 1.0, 1.0], D, "within noise"),  # equal

@@ -87,3 +87,22 @@ def test_a_model_whose_samples_are_one_image_cannot_make_the_figures():
     assert "KL" in studies.showcase_problem(collapsed, test_images)  # the ledger's rule first
     unfinished = SimpleNamespace(name="also", row=row, prepared=prepared, vae=None)
     assert studies.showcase_problem(unfinished, test_images) == "also did not finish"
+
+
+def test_a_ranking_marks_the_models_that_did_not_learn():
+    """Page 04 on the SVHN crops ranked a model with 100% of the mean image's MSE first, unmarked (the audit)."""
+    flat = SimpleNamespace(name="relu + dropout 0.2", row={"pixel_mse": 0.04395, "mean_image_mse": 0.04392,
+                                                           "test_kl": 1.26}, values=lambda m: [-18.4])  # fmt: skip
+    idle = SimpleNamespace(name="idle", row={"pixel_mse": 0.01, "mean_image_mse": 0.04, "test_kl": 0.3},
+                           values=lambda m: [-20.0])  # fmt: skip
+    good = SimpleNamespace(name="recipe", row={"pixel_mse": 0.0306, "mean_image_mse": 0.04392, "test_kl": 20.6},
+                           values=lambda m: [-73.0])  # fmt: skip
+    assert studies.not_learned_note(flat) == " (did not learn: pixel MSE 100% of the mean image's)"
+    assert studies.not_learned_note(idle) == " (did not learn: KL 0.30 nats)"
+    assert studies.not_learned_note(good) == ""
+    assert studies.not_learned_note(SimpleNamespace(name="x", row={"test_kl": 0.1})) == ""  # no numbers: no claim
+    variants = {"relu + dropout 0.2": flat, "recipe": good}
+    text = studies.ranking_text(variants, ["relu + dropout 0.2", "recipe"], "test_elbo", "Test ELBO", ".1f")
+    assert text == (
+        "Test ELBO: **relu + dropout 0.2** -18.4 (did not learn: pixel MSE 100% of the mean image's); **recipe** -73.0."
+    )

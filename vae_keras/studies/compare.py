@@ -7,7 +7,10 @@ plots one curve per variant or says how a run ended; these helpers do that the s
 import numpy as np
 
 from vae_keras import plots
+from vae_keras.studies.collapse import learned_problem
 from vae_keras.studies.variants import mean_sd
+from vae_keras.writeup.claims import KL_FLOOR
+from vae_keras.writeup.claims.stats import LEARNED_MSE_RATIO
 from vae_keras.writeup.vocabulary import counted
 
 
@@ -22,12 +25,31 @@ def ranked(variants, metric, higher_is_better=False):
     return sorted(scored, key=lambda name: variants[name].row[metric], reverse=higher_is_better)
 
 
+def not_learned_note(variant):
+    """``" (did not learn: ...)"``, by the ledger's rule (KL and pixel MSE against the mean image), or ``""``
+    (also when the row lacks the numbers): a ranking or a gap must not present a model that learned nothing as
+    the better one without saying so."""
+    row = variant.row
+    if row.get("pixel_mse") is None or row.get("mean_image_mse") is None or row.get("test_kl") is None:
+        return ""
+    if not learned_problem(variant):
+        return ""
+    ratio = row["pixel_mse"] / row["mean_image_mse"]
+    reasons = [f"KL {row['test_kl']:.2f} nats"] if row["test_kl"] < KL_FLOOR else []
+    reasons += [f"pixel MSE {ratio:.0%} of the mean image's"] if ratio > LEARNED_MSE_RATIO else []
+    return f" (did not learn: {', '.join(reasons)})"
+
+
 def ranking_text(variants, ranking, metric, lead, spec=".4g"):
-    """``lead`` and each ranked variant's ``metric`` as mean ± sd over seeds, in Markdown.
+    """``lead`` and each ranked variant's ``metric`` as mean ± sd over seeds, in Markdown, each that did not learn
+    marked so (``not_learned_note``).
 
     Example: ``"Pixel MSE, lowest first: **PCA** 0.0100 ± 0.0010; **pixels** 0.0200."``
     """
-    scores = [f"**{name}** {mean_sd(variants[name].values(metric), spec)}" for name in ranking]
+    scores = [
+        f"**{name}** {mean_sd(variants[name].values(metric), spec)}{not_learned_note(variants[name])}"
+        for name in ranking
+    ]
     return f"{lead}: " + "; ".join(scores) + "."
 
 

@@ -89,7 +89,10 @@ def usable_components(images, requested, max_examples=2000):
     rank = int(np.linalg.matrix_rank(flat - flat.mean(axis=0)))
     chosen = max(1, min(int(requested), rank))
     if chosen < requested:
-        print(f"pca_components lowered from {requested} to {chosen}: the images span only {rank} directions.")
+        print(
+            f"pca_components lowered from {requested} to {chosen}: the {len(flat):,} images the rank was measured "
+            f"on span only {rank} directions."
+        )
     return chosen
 
 

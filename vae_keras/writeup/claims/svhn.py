@@ -363,7 +363,7 @@ def _big_batch_faster(claim, small_batch, big_batch, small_seconds, big_seconds,
     text = (
         f"batch {big_batch}: {comparison['mean_a']:,.0f} images/s vs batch {small_batch}: "
         f"{comparison['mean_b']:,.0f} images/s (noise band ±{comparison['noise']:,.0f}, over "
-        f"{comparison['seeds_a']} and {counted(comparison['seeds_b'], 'epoch')})"
+        f"{comparison['seeds_a']} and {counted(comparison['seeds_b'], 'epoch')} of one run each)"
     )
     if comparison["better"] is None:  # a missing or zero epoch time: no speed to compare
         return claim.verdict(INCONCLUSIVE, f"an epoch's time is missing or not finite: {text}", **evidence)
