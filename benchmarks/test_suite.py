@@ -3,15 +3,17 @@
     python -m benchmarks.test_suite --label after          # the suite as `make test` runs it
     python -m benchmarks.test_suite --quick --out /tmp/x   # one small test file (for the test of this script)
 
-Runs pytest (by default ``-n 2 --dist loadfile``, the Makefile's ``test`` target) in a child process with this
-module as a pytest plugin: every test's setup, call and teardown are timed together, in wall seconds and in CPU
-seconds of the worker process that ran it, its threads and the processes it started and waited for (kernels,
-training subprocesses), so a module fixture's cost lands on the first test that uses it. The load average is
-sampled every 5 s while the suite runs: on a busy machine wall seconds grow with the load, CPU seconds much less.
+Runs pytest (by default ``-n 2 --dist loadfile --no-loadscope-reorder``, the Makefile's ``test`` target) in a
+child process with this module as a pytest plugin: every test's setup, call and teardown are timed together, in wall
+seconds and in CPU seconds of the worker process that ran it, its threads and the processes it started and waited
+for (kernels, training subprocesses), so a module fixture's cost lands on the first test that uses it. The load
+average is sampled every 5 s while the suite runs: on a busy machine wall seconds grow with the load, CPU seconds
+much less. Pass pytest's arguments after ``--`` to time something else (``-- -m slow -n 2 --dist loadfile``).
 
-Writes ``benchmarks/results/test_suite.json`` (``--out DIR``): one entry per ``--label`` (an earlier label is
-kept), each with the machine, the load, the command, the totals (wall; CPU of pytest and all its children), the
-pytest summary, the slowest tests by wall and by CPU, and the seconds of each test file.
+Writes ``benchmarks/results/test_suite.json`` (``--out DIR``): one entry per ``--label`` (earlier labels and other
+keys of the file are kept), each with the machine, the load, the command, the totals (wall; CPU of pytest and all
+its children), the pytest summary, the slowest tests by wall and by CPU, each test file's seconds, and when each
+worker ran its last test.
 """
 
 import argparse
@@ -142,6 +144,7 @@ def run_suite(pytest_args, top=20):
         "pytest_command": "python -m pytest " + " ".join(pytest_args),
         "returncode": process.returncode,
         "summary": next((line for line in reversed(lines) if SUMMARY.search(line)), lines[-1] if lines else ""),
+        "failures": [line for line in lines if line.startswith(("FAILED ", "ERROR "))],
         "wall_seconds": round(wall, 1),
         "cpu_seconds": round(cpu, 1),
         "target_seconds": TARGET_SECONDS,
@@ -166,7 +169,7 @@ def main(argv=None):
     previous = json.loads(path.read_text()) if path.is_file() else {}
     runs = {**previous.get("runs", {}), args.label: entry}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"benchmark": "test_suite", "runs": runs}, indent=2) + "\n")
+    path.write_text(json.dumps({**previous, "benchmark": "test_suite", "runs": runs}, indent=2) + "\n")
     print(
         f"{entry['summary']}\n{entry['wall_seconds']} s wall, {entry['cpu_seconds']} s CPU "
         f"(target {TARGET_SECONDS} s idle), load {entry['load']['one_minute_mean']}; results in {path}"
