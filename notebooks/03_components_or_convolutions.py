@@ -77,7 +77,7 @@ base = studies.fitted_mlp_config(
 )
 test_images = studies.load_splits(dataset, ["test"])["test"][0]
 num_pixels = int(np.prod(test_images.shape[1:]))
-pca_components = studies.usable_components(test_images, pca_components)
+pca_components = studies.training_components(dataset, pca_components, max_train_examples)
 
 # %%
 pixels = {"input_space": "pixels", "dequantize": True}

@@ -63,7 +63,7 @@ if lr_epochs and lr_epochs != num_epochs:
 output = studies.begin("04_implementation_notes", out_dir, dataset, profile, seed, budget, written_for="svhn")
 seeds = studies.seeds_for(seed, num_seeds)
 test_images = studies.load_splits(dataset, ["test"])["test"][0]
-pca_components = studies.usable_components(test_images, pca_components)
+pca_components = studies.training_components(dataset, pca_components, max_train_examples)
 base = studies.fitted_mlp_config(
     dataset,
     hidden_width,

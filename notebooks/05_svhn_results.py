@@ -64,7 +64,7 @@ budget = studies.budget_text(num_epochs, max_train_examples, 1, batch_size)
 output = studies.begin("05_svhn_results", out_dir, dataset, profile, seed, budget, written_for="svhn")
 train_split = train_split if dataset == "svhn" else "train"
 test_images = studies.load_splits(dataset, ["test"])["test"][0]
-pca_components = studies.usable_components(test_images, pca_components)
+pca_components = studies.training_components(dataset, pca_components, max_train_examples)
 
 # %%
 recipe = studies.base_config(

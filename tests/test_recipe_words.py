@@ -106,3 +106,15 @@ def test_a_ranking_marks_the_models_that_did_not_learn():
     assert text == (
         "Test ELBO: **relu + dropout 0.2** -18.4 (did not learn: pixel MSE 100% of the mean image's); **recipe** -73.0."
     )
+
+
+def test_the_pca_cap_is_measured_on_the_training_images_not_a_small_test_split(tmp_path):
+    """The SVHN sample's 183 test images capped its PCA at 182 components, though 810 images were fitted."""
+    rng = np.random.default_rng(0)
+    path = tmp_path / "small_test.npz"
+    np.savez(path, x_train=rng.integers(0, 256, (60, 6, 6, 1), dtype=np.uint8),
+             y_train=np.arange(60) % 10, x_test=rng.integers(0, 256, (8, 6, 6, 1), dtype=np.uint8),
+             y_test=np.arange(8) % 8)  # fmt: skip
+    assert studies.training_components(f"npz:{path}", 30) == 30  # 60 training images span 36 directions
+    assert studies.training_components(f"npz:{path}", 30, max_train_examples=20) == 19
+    assert studies.usable_components(np.load(path)["x_test"], 30) == 7  # what the test split alone allowed

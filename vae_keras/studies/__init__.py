@@ -83,6 +83,7 @@ from vae_keras.studies.exploration import (
     pca_reconstructions,
     split_table,
     total_variance,
+    training_components,
     usable_components,
     whitening_noise,
 )
@@ -334,6 +335,7 @@ __all__ = [
     "examples_per_class",
     "label_shares",
     "usable_components",
+    "training_components",
     "total_variance",
     "pca_reconstructions",
     "whitening_noise",

@@ -96,6 +96,14 @@ def usable_components(images, requested, max_examples=2000):
     return chosen
 
 
+def training_components(dataset, requested, max_train_examples=0):
+    """``usable_components`` measured on the training images the PCA is fitted on (``max_train_examples``: at
+    most this many, 0 for all), never on the test split: a small test split (the SVHN sample's 183 images)
+    would cap the components at its own rank (182) although the PCA is fitted on more images."""
+    train_images = load_splits(dataset, ["train"])["train"][0]
+    return usable_components(train_images[: max_train_examples or None], requested)
+
+
 def total_variance(images):
     """Sum of per-pixel variances of images scaled to [0, 1]: the variance PCA splits up."""
     flat = preprocessing.to_unit_interval(images).reshape(len(images), -1)
