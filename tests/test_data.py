@@ -544,6 +544,32 @@ def test_make_dataset_dynamic_binarisation():
     assert not np.array_equal(next(repeated).numpy(), next(repeated).numpy())
 
 
+def test_make_dataset_epoch_is_a_function_of_seed_and_epoch_only():
+    """A pipeline started at epoch e (a resumed training) gives epoch e of one started at 0, with or without repeat."""
+    images = np.repeat(np.arange(40, dtype=np.uint8), 4).reshape(40, 2, 2, 1)
+    options = dict(seed=4, binarize=True, labels=np.arange(40))
+    repeated = iter(data.make_dataset(images, 8, repeat=True, **options))
+    from_zero = [tuple(np.concatenate(part) for part in zip(*[next(repeated) for _ in range(5)])) for _ in range(4)]
+    once = data.make_dataset(images, 8, **options)
+    for number in range(4):
+        np.testing.assert_array_equal(epoch(once)[1], from_zero[number][1])  # each iteration is the next epoch
+    for first_epoch in (2, 3):
+        resumed = data.make_dataset(images, 8, repeat=True, first_epoch=first_epoch, **options)
+        x, y = epoch(resumed.take(5))
+        np.testing.assert_array_equal(y, from_zero[first_epoch][1])  # the order
+        np.testing.assert_array_equal(x, from_zero[first_epoch][0])  # the noise
+        x, y = epoch(data.make_dataset(images, 8, first_epoch=first_epoch, **options))
+        np.testing.assert_array_equal(x, from_zero[first_epoch][0])
+    assert not np.array_equal(from_zero[2][1], from_zero[3][1])
+    # No dependence on TensorFlow's global seed (keras.utils.set_random_seed), only on `seed`.
+    import keras
+
+    keras.utils.set_random_seed(123)
+    np.testing.assert_array_equal(epoch(data.make_dataset(images, 8, first_epoch=3, **options))[0], from_zero[3][0])
+    with pytest.raises(ValueError, match="first_epoch=-1"):
+        data.make_dataset(images, 8, first_epoch=-1)
+
+
 def test_make_dataset_uniform_dequantisation():
     images = random_images(40, (4, 4, 3))
     images[0] = 255
@@ -618,6 +644,31 @@ def test_array_dataset_matches_make_dataset_semantics():
     np.testing.assert_allclose(unscaled, features)
     (dequantized,) = data.ArrayDataset(random_images(6, (3, 3, 1)), 6, shuffle=False, dequantize=True)[0]
     assert dequantized.min() >= 0.0 and dequantized.max() < 1.0
+
+
+def test_array_dataset_follows_fit_epochs_through_its_callback():
+    """``fit(initial_epoch=e)`` with ``epoch_callback`` reads epoch e's batches, whatever Keras's on_epoch_end calls."""
+    import keras
+
+    class Recording(data.ArrayDataset):
+        def __getitem__(self, index):
+            self.read.append(self.epoch)
+            return super().__getitem__(index)
+
+    def fit(initial_epoch, epochs):
+        dataset = Recording(random_images(24, (4, 4, 1)), 8, labels=np.arange(24) % 2, first_epoch=initial_epoch)
+        dataset.read = []
+        model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        callbacks = [dataset.epoch_callback()]
+        model.fit(dataset, epochs=epochs, initial_epoch=initial_epoch, shuffle=False, verbose=0, callbacks=callbacks)
+        return dataset.read
+
+    # Keras reads a batch to build the model, then every epoch's 3 batches, each on fit's epoch.
+    assert fit(0, 3)[-9:] == [0] * 3 + [1] * 3 + [2] * 3
+    assert fit(2, 4)[-6:] == [2] * 3 + [3] * 3
+    with pytest.raises(ValueError, match="first_epoch=1.5"):
+        data.ArrayDataset(random_images(4, (2, 2, 1)), 2, first_epoch=1.5)
 
 
 def test_array_dataset_feeds_model_fit():

@@ -33,7 +33,7 @@ NUM_EPOCHS = 14
 TIMEOUT = 120  # seconds one launch may take before the test gives up on it
 
 
-def _command(run_dir, num_epochs=NUM_EPOCHS):
+def _command(run_dir, num_epochs=NUM_EPOCHS, **extra):
     settings = {
         "dataset": "digits",
         "binarize": "true",
@@ -44,6 +44,7 @@ def _command(run_dir, num_epochs=NUM_EPOCHS):
         "checkpoint-every": 1,
         "num-epochs": num_epochs,
         "seed": 3,
+        **extra,
     }
     flags = [item for name, value in settings.items() for item in (f"--{name}", str(value))]
     return [sys.executable, "-m", "vae_keras", "train", "--out", str(run_dir), *flags]
@@ -130,6 +131,11 @@ def _read_state(run_dir):
 
 def _stray_temporaries(run_dir):
     return sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if io_utils.is_temporary(p))
+
+
+def _history(run_dir):
+    """Every per-epoch number of state.json but the wall-clock seconds."""
+    return [{key: value for key, value in row.items() if key != "seconds"} for row in _read_state(run_dir)["history"]]
 
 
 def _check_consistent(run_dir, state):
@@ -289,3 +295,40 @@ def test_a_rerun_after_a_kill_between_the_last_checkpoint_and_completion_cleans_
     assert not any(path.exists() for path in stale)
     assert _stray_temporaries(run_dir) == []
     assert mine.read_text() == "mine"
+
+
+# The JAX side (its PyDataset pipeline, fit's epoch given through a callback) is slow: tests/test_data.py
+# checks its epochs in process.
+@pytest.mark.parametrize("backend", ["tensorflow", pytest.param("jax", marks=pytest.mark.slow)])
+def test_a_run_killed_inside_an_epoch_resumes_as_the_same_run(tmp_path, backend):
+    """Kill -9 inside epoch 4 of 6, rerun: every epoch's numbers equal an uninterrupted run's, bit for bit.
+
+    The settings draw on every source of randomness a training has: the shuffle order and the binarisation
+    noise of each epoch (the data pipeline: tf.data on TensorFlow, a PyDataset on JAX), the sampling layer's
+    and the dropout layers' seed generators, the KL warm-up's step counter and Adam's moments.
+    """
+    if backend == "jax":
+        pytest.importorskip("jax")
+    num_epochs = 6
+    settings = {"dropout": 0.1, "kl-warmup-epochs": 2, "keras-backend": backend}
+    uninterrupted = tmp_path / "uninterrupted"
+    reference = Launch(_command(uninterrupted, num_epochs, **settings), tmp_path)  # runs alongside
+    run_dir = tmp_path / "killed"
+    command = _command(run_dir, num_epochs, **settings)
+    first = Launch(command, tmp_path)
+    assert first.wait_for_line(rf"^Epoch 4/{num_epochs}$"), first.output
+    assert first.kill(), f"the run ended before the kill:\n{first.output}"
+    killed_at = _read_state(run_dir)["epoch"]
+    assert 3 <= killed_at < num_epochs, first.output  # killed in epoch 4 (or, under load, a little later)
+    returncode, output = Launch(command, tmp_path).finish()
+    assert returncode == 0, output
+    assert f"Resuming {run_dir} from the checkpoint of epoch {killed_at}." in output
+    returncode, reference_output = reference.finish()
+    assert returncode == 0, reference_output
+
+    resumed, expected = _history(run_dir), _history(uninterrupted)
+    assert [row["epoch"] for row in resumed] == list(range(1, num_epochs + 1))
+    assert {"loss", "reconstruction", "kl", "val_loss"} <= set(resumed[0])
+    # Exact float equality, every term of every epoch; the resumed epochs first, for a readable failure.
+    assert resumed[killed_at:] == expected[killed_at:]
+    assert resumed == expected

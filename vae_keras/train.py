@@ -7,7 +7,8 @@ A run folder holds everything one run produced::
       fingerprint.json     what makes it this training: the config, the data's sha256, the hash of the
                            training code, the Keras backend (``vae_keras.fingerprint``)
       state.json           status (running/completed/diverged/interrupted),
-                           completed epochs, history, latest checkpoint
+                           completed epochs, history, latest checkpoint and the
+                           seed generators' states it needs (``vae_keras.checkpoints``)
       history.csv          one row per completed epoch
       checkpoints/         the latest resumable checkpoint (.keras, with optimizer)
       preprocessor.*       the fitted PCA, when input_space is pca*
@@ -18,7 +19,9 @@ A run folder holds everything one run produced::
                            split's latest one also as metrics.json
 
 Every file is written atomically. A run started again with the same command
-resumes from the last checkpoint; a completed run is not retrained unless
+resumes from the last checkpoint, as the same run: each epoch's data order and
+noise depend on the seed and the epoch only, and the checkpoint restores the
+weights, the optimizer and the seed generators; a completed run is not retrained unless
 ``num_epochs`` is raised. Either only when the folder holds the same training
 (its fingerprint matches); a folder of another training is moved aside to
 ``RUN_DIR.stale-<n>`` and the training starts from scratch.
@@ -30,7 +33,6 @@ import logging
 import math
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import keras
@@ -38,6 +40,8 @@ import numpy as np
 
 from vae_keras import config as config_lib
 from vae_keras import distribute, fingerprint, guards, io_utils, likelihoods, models, plots, preprocessing, validation
+from vae_keras.checkpoints import load_checkpoint, seed_generator_states
+from vae_keras.data.pipeline import ArrayDataset
 from vae_keras.data.prepared import PreparedData, load_splits, prepare_data  # noqa: F401  (re-exported)
 from vae_keras.guards import DivergenceGuard, TrainingDivergedError  # noqa: F401  (re-exported)
 from vae_keras.schedules import (  # noqa: F401  (re-exported)
@@ -244,7 +248,8 @@ class RunCheckpoint(keras.callbacks.Callback):
     """Saves a resumable checkpoint and the run state at the end of epochs.
 
     Order of writes, each atomic: the new checkpoint file, then
-    ``state.json`` pointing at it (with the history up to that epoch), then
+    ``state.json`` pointing at it (with the history up to that epoch and the
+    seed generators' states, which the ``.keras`` file leaves out), then
     ``history.csv``; only then are older checkpoints removed. A kill at any
     moment leaves ``state.json`` pointing at a complete checkpoint whose
     epoch matches the history.
@@ -274,7 +279,10 @@ class RunCheckpoint(keras.callbacks.Callback):
             return
         checkpoint = Path("checkpoints") / f"epoch-{completed:06d}.keras"
         io_utils.atomic_save_model(self.model, self.run_dir / checkpoint)
-        self.state.update(epoch=completed, checkpoint=str(checkpoint), history=list(self._history))
+        seed_generators = seed_generator_states(self.model)
+        self.state.update(
+            epoch=completed, checkpoint=str(checkpoint), history=list(self._history), seed_generators=seed_generators
+        )
         write_state(self.run_dir, self.state)
         self._last_save = time.time()
         for old in (self.run_dir / "checkpoints").glob("*.keras"):
@@ -404,10 +412,14 @@ def _train(config, run_dir, resume, verbose, callbacks, figures, even_batches=1)
             # One iterator for all epochs needs whole blocks of steps per epoch: Keras runs a block of
             # steps_per_execution steps to its end, so a block that crossed an epoch's end would add steps.
             vae.steps_per_execution = whole_blocks(steps_per_epoch, config.steps_per_execution)
+        # Epoch e's order and noise depend on (seed, e) only: a resumed run sees an uninterrupted run's.
+        training_input = prepared.training_input(
+            config.batch_size, seed=config.seed, repeat=repeat, drop_remainder=drop_remainder, first_epoch=initial_epoch
+        )
+        if isinstance(training_input, ArrayDataset):  # a PyDataset follows fit's epoch through a callback
+            callbacks.append(training_input.epoch_callback())
         vae.fit(
-            prepared.training_input(
-                config.batch_size, seed=config.seed + initial_epoch, repeat=repeat, drop_remainder=drop_remainder
-            ),
+            training_input,
             steps_per_epoch=steps_per_epoch if repeat else None,
             epochs=config.num_epochs,
             initial_epoch=initial_epoch,
@@ -457,7 +469,7 @@ def _start_model(config, run_dir, state, prepared, steps_per_epoch, preprocessor
     """
     if state is not None and state.get("checkpoint"):
         initial_epoch = int(state["epoch"])
-        vae = apply_jit_compile(_load_checkpoint(run_dir / state["checkpoint"]), config.jit_compile)
+        vae = apply_jit_compile(load_checkpoint(run_dir, state), config.jit_compile)
         logger.info("Resuming %s from epoch %d", run_dir, initial_epoch)
         print(f"Resuming {run_dir} from the checkpoint of epoch {initial_epoch}.", flush=True)
         return vae, state, initial_epoch
@@ -521,23 +533,6 @@ def _complete(vae, prepared, run_dir, figures):
     write_state(run_dir, state)
     print(f"Completed {state['epoch']} epochs. Results in {run_dir}", flush=True)
     return state
-
-
-def _load_checkpoint(path):
-    """Loads the checkpoint ``state.json`` points at, naming the file if it is missing or damaged."""
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"state.json points at a checkpoint that does not exist. Received: checkpoint={str(path)!r}. "
-            "Accepted: a run folder written by `vae-keras train`; start again in a new --out folder."
-        )
-    try:
-        return keras.saving.load_model(path)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-        raise ValueError(
-            f"The checkpoint cannot be loaded: it is truncated or corrupt. Received: checkpoint={str(path)!r} "
-            f"({type(error).__name__}: {error}). Accepted: a complete .keras file written by `vae-keras train`; "
-            "start again in a new --out folder."
-        ) from None
 
 
 def _remove_stale_files(run_dir, state):

@@ -12,7 +12,7 @@ import math
 import keras
 import numpy as np
 
-from vae_keras import preprocessing
+from vae_keras import checks, preprocessing
 
 
 def train_validation_split(
@@ -101,6 +101,7 @@ def make_dataset(
     labels: np.ndarray | None = None,
     drop_remainder: bool = False,
     repeat: bool = False,
+    first_epoch: int = 0,
 ):
     """Builds the `tf.data` input pipeline for `model.fit`.
 
@@ -112,12 +113,10 @@ def make_dataset(
     2-core CPU made the old element-wise pipeline cost about 20% of the
     training throughput of the MNIST MLP (`benchmarks/input_pipeline.py`).
 
-    Randomness: each epoch gets a new shuffle order and new binarisation or
-    dequantisation noise, and the whole sequence of epochs is the same for the
-    same `seed` (and the same TensorFlow global seed, which
-    `keras.utils.set_random_seed` sets). An epoch's permutation and each
-    batch's noise come from one per-epoch key, so a batch's noise does not
-    depend on which thread computes it.
+    Randomness: each epoch's shuffle order and binarisation or dequantisation
+    noise are new, and a pure function of `(seed, epoch)` (stateless ops, no
+    global seed): a batch's noise does not depend on which thread computes it,
+    and a run resumed at epoch `e` (`first_epoch=e`) sees its order and noise again.
 
     Args:
         images: `uint8` images `(N, H, W, C)` or `(N, D)`, scaled by 1/255 to
@@ -132,7 +131,9 @@ def make_dataset(
             `u ~ U(0, 1)` every epoch. Needs `uint8` images.
         labels: optional array of labels; then batches are `(x, labels)`.
         drop_remainder: drop the last, smaller batch.
-        repeat: repeat forever (then pass `steps_per_epoch` to `fit`).
+        repeat: repeat forever, epoch after epoch (pass `steps_per_epoch` to `fit`).
+        first_epoch: the first epoch, from 0 as `fit`'s `initial_epoch`;
+            without `repeat`, each new iteration is the next epoch.
 
     Returns:
         A `tf.data.Dataset` of float32 `x` batches, or `(x, labels)` batches
@@ -150,7 +151,8 @@ def make_dataset(
     is_uint8 = images.dtype == np.uint8
     if not is_uint8:
         images = images.astype(np.float32, copy=False)
-    index_batches, num_batches = _index_batches(images.shape[0], int(batch_size), shuffle, drop_remainder, seed)
+    epochs = _epochs(checks.integer("first_epoch", first_epoch, 0), repeat)
+    index_batches, num_batches = _index_batches(images.shape[0], int(batch_size), shuffle, drop_remainder, seed, epochs)
     to_float = _to_float(is_uint8, dequantize, binarize)
 
     # The arrays enter as one dataset element repeated (not captured as a
@@ -165,24 +167,41 @@ def make_dataset(
         return to_float(tf.gather(arrays[0], batch), noise_seed), tf.gather(arrays[1], batch)
 
     dataset = dataset.map(gather_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    dataset = dataset.apply(tf.data.experimental.assert_cardinality(num_batches))
-    if repeat:
-        dataset = dataset.repeat()
+    cardinality = tf.data.INFINITE_CARDINALITY if repeat else num_batches
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(cardinality))
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def _index_batches(num_examples, batch_size, shuffle, drop_remainder, seed):
+def _epochs(first_epoch, repeat):
+    """A dataset of epoch numbers: with ``repeat`` all of them from ``first_epoch``; else one, ``first_epoch`` in
+    its first iteration and one more in each new one (``fit`` iterates a finite dataset once per epoch).
+
+    The iterations are counted by a variable of the dataset, as ``Dataset.shuffle`` keeps a seed generator
+    for its ``reshuffle_each_iteration``.
+    """
+    import tensorflow as tf
+
+    if repeat:
+        return tf.data.Dataset.counter(first_epoch)
+    with tf.init_scope():
+        counter = tf.Variable(first_epoch, dtype=tf.int64, trainable=False, name="epoch_counter")
+    return tf.data.Dataset.from_tensors(tf.constant(0, tf.int64)).map(lambda _: counter.assign_add(1) - 1)
+
+
+def _index_batches(num_examples, batch_size, shuffle, drop_remainder, seed, epochs):
     """``(dataset, num_batches)``: each epoch's (shuffled) indices cut into batches, each with its noise seed.
 
-    Every iteration of the dataset (every epoch, and every pass of ``repeat``) draws a new epoch key from a
-    stream that ``seed`` fixes; a batch's noise seed is folded from that key and the batch's number.
+    ``epochs`` is a dataset of epoch numbers. Epoch ``e``'s key is folded from ``seed`` and ``e``; its
+    permutation is drawn with that key, and a batch's noise seed is folded from it and the batch's number.
     """
     import tensorflow as tf
 
     num_full_batches = num_examples // batch_size
     remainder = 0 if drop_remainder else num_examples - num_full_batches * batch_size
+    seed_key = tf.constant([seed, 0], dtype=tf.int64)
 
-    def epoch_batches(epoch_key):
+    def epoch_batches(epoch):
+        epoch_key = tf.random.experimental.stateless_fold_in(seed_key, epoch)
         indices = tf.range(num_examples, dtype=tf.int64)
         if shuffle:
             indices = tf.random.experimental.stateless_shuffle(indices, seed=epoch_key)
@@ -194,8 +213,7 @@ def _index_batches(num_examples, batch_size, shuffle, drop_remainder, seed):
             lambda number, batch: (batch, tf.random.experimental.stateless_fold_in(epoch_key, number))
         )
 
-    epoch_keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2).take(1)
-    return epoch_keys.flat_map(epoch_batches), num_full_batches + (1 if remainder else 0)
+    return epochs.flat_map(epoch_batches), num_full_batches + (1 if remainder else 0)
 
 
 def _to_float(is_uint8, dequantize, binarize):
@@ -226,8 +244,11 @@ class ArrayDataset(keras.utils.PyDataset):
     Same scaling, binarisation and dequantisation as `make_dataset`, with NumPy
     randomness keyed by `(seed, epoch, batch index)`, so a batch does not
     depend on which worker computes it or in which order. The epoch counter
-    advances in `on_epoch_end`, which Keras calls after every epoch (and, in
-    Keras 3.15, once more when `fit` starts); call `set_epoch` to jump.
+    starts at `first_epoch` and advances in `on_epoch_end`, which Keras calls
+    after every epoch (and, in Keras 3.15, once more when `fit` starts); call
+    `set_epoch` to jump, or pass `epoch_callback()` to `fit` to keep the
+    dataset on `fit`'s own epoch (then `fit(..., initial_epoch=e)`, a resumed
+    training, sees epoch `e`'s order and noise, as an uninterrupted one did).
 
     Pass `shuffle=False` to `model.fit`: this class already shuffles the
     examples, and Keras would otherwise also permute the batch order with
@@ -235,7 +256,7 @@ class ArrayDataset(keras.utils.PyDataset):
 
     Args:
         images, batch_size, shuffle, seed, binarize, dequantize, labels,
-            drop_remainder: as in `make_dataset`.
+            drop_remainder, first_epoch: as in `make_dataset`.
         **kwargs: `workers`, `use_multiprocessing`, `max_queue_size`, passed
             to `keras.utils.PyDataset`.
 
@@ -254,6 +275,7 @@ class ArrayDataset(keras.utils.PyDataset):
         dequantize=False,
         labels=None,
         drop_remainder=False,
+        first_epoch=0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -266,7 +288,7 @@ class ArrayDataset(keras.utils.PyDataset):
         self.binarize = bool(binarize)
         self.dequantize = bool(dequantize)
         self.drop_remainder = bool(drop_remainder)
-        self.epoch = 0
+        self.epoch = checks.integer("first_epoch", first_epoch, 0)
         self._order_epoch = None
         self._order = None
 
@@ -281,6 +303,15 @@ class ArrayDataset(keras.utils.PyDataset):
 
     def on_epoch_end(self):
         self.epoch += 1
+
+    def epoch_callback(self):
+        """A Keras callback for `fit` that sets this dataset's epoch to `fit`'s as each epoch begins.
+
+        `fit` reads a `PyDataset`'s batches after its callbacks' `on_epoch_begin` (with workers, the
+        enqueuer starts then too), so epoch `e` of `fit` always gets epoch `e`'s order and noise,
+        however many times Keras called `on_epoch_end` before.
+        """
+        return keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs=None: self.set_epoch(epoch))
 
     def _epoch_order(self):
         if self._order_epoch != self.epoch:

@@ -93,11 +93,13 @@ class PreparedData:
             return self.preprocessor.inverse_transform(model_outputs)
         return np.clip(np.asarray(model_outputs), 0.0, 1.0)
 
-    def training_input(self, batch_size, seed, repeat=False, drop_remainder=False):
+    def training_input(self, batch_size, seed, repeat=False, drop_remainder=False, first_epoch=0):
         """The training input for ``fit``: tf.data on TensorFlow, a PyDataset elsewhere.
 
-        With ``repeat`` (TensorFlow only) the dataset repeats forever, each pass
-        a new shuffle and new noise; ``fit`` then needs ``steps_per_epoch``, and
+        Each epoch's order and noise are a function of ``(seed, epoch)``, starting at ``first_epoch``
+        (``fit``'s ``initial_epoch``); give ``fit`` the PyDataset's ``epoch_callback()`` to keep it on
+        ``fit``'s epoch. With ``repeat`` (TensorFlow only) the dataset repeats forever, each pass
+        the next epoch; ``fit`` then needs ``steps_per_epoch``, and
         keeps one iterator for all epochs instead of building one per epoch,
         which on small datasets costs more than the epoch itself.
         """
@@ -110,6 +112,7 @@ class PreparedData:
             binarize=self.config.binarize,
             dequantize=self.config.dequantize,
             drop_remainder=drop_remainder,
+            first_epoch=first_epoch,
         )
         if self.config.conditional:
             options["labels"] = self.train[1]
