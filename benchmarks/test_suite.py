@@ -122,7 +122,9 @@ def run_suite(pytest_args, top=20):
     with tempfile.TemporaryDirectory() as scratch:
         record_file = Path(scratch) / "times.jsonl"
         record_file.touch()
-        env = {**os.environ, RECORD_VARIABLE: str(record_file)}
+        # The child is its own pytest run: no xdist worker identity inherited from a pytest that started it.
+        env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_XDIST")}
+        env = {**env, RECORD_VARIABLE: str(record_file)}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(common.PROJECT_ROOT), env.get("PYTHONPATH")]))
         cpu_before = _cpu_seconds(resource.RUSAGE_CHILDREN)
         load, start = [os.getloadavg()[0]], time.perf_counter()
