@@ -20,7 +20,8 @@ import pytest
 from vae_keras.writeup import needs, runner
 
 #: Words a page may use only for the data they name.
-MNIST_WORD = re.compile(r"\bMNIST\b")
+# "on other data, not MNIST" (a verdict scoped away from MNIST) names MNIST to say the data is not it.
+MNIST_WORD = re.compile(r"(?<!not )\bMNIST\b")
 DIGIT_WORD = re.compile(r"\bdigits?\b", re.IGNORECASE)
 
 
