@@ -36,7 +36,13 @@ def _small_init_whitening(claim, small_init, whitened, small_init_kl, whitened_k
     if MISSING in (small, default):
         return claim.verdict(INCONCLUSIVE, "the KL term is missing or not finite for some seed", **evidence)
     if MIXED in (small, default):
-        return claim.verdict(INCONCLUSIVE, f"some seeds collapsed (KL below 1 nat) and some trained: {kls}", **evidence)
+        heads = (("the small-init head", small), ("the default head", default))
+        arms = [name for name, state in heads if state == MIXED]
+        return claim.verdict(
+            INCONCLUSIVE,
+            f"some seeds collapsed (KL below 1 nat) and some trained, with {' and with '.join(arms)}: {kls}",
+            **evidence,
+        )
     if COLLAPSED in (small, default) and examples_seen < claim.thresholds["min_examples"]:
         return claim.verdict(
             INCONCLUSIVE,
